@@ -1,0 +1,158 @@
+/* Ring search kernels; see rc_ring.h. */
+#include "rc_ring.h"
+
+#include <string.h>
+
+#include "rc_xxh3.h"
+
+int rc_table_bits(uint32_t npoints)
+{
+    int bits = 1;
+    while (bits < RC_MAX_TABLE_BITS && ((uint64_t)1 << bits) < npoints)
+        bits++;
+    return bits;
+}
+
+rc_status rc_build_table(const uint64_t *positions, size_t npoints, int bits,
+                         uint32_t *table, size_t table_len)
+{
+    if (bits < 1 || bits > RC_MAX_TABLE_BITS || npoints > RC_MAX_POINTS)
+        return RC_ERR_ARG;
+    size_t nbuckets = (size_t)1 << bits;
+    if (table_len != nbuckets + 1)
+        return RC_ERR_ARG;
+    int shift = 64 - bits;
+    size_t i = 0;
+    for (size_t b = 0; b < nbuckets; b++) {
+        uint64_t start = (uint64_t)b << shift;
+        while (i < npoints && positions[i] < start)
+            i++;
+        table[b] = (uint32_t)i;
+    }
+    table[nbuckets] = (uint32_t)npoints;
+    return RC_OK;
+}
+
+rc_status rc_ring_validate(const rc_ring *ring, size_t table_len, int32_t nnodes)
+{
+    if (ring->bits < 1 || ring->bits > RC_MAX_TABLE_BITS || ring->npoints > RC_MAX_POINTS)
+        return RC_ERR_ARG;
+    size_t nbuckets = (size_t)1 << ring->bits;
+    if (table_len != nbuckets + 1 || ring->table[nbuckets] != ring->npoints)
+        return RC_ERR_ARG;
+    for (uint32_t i = 0; i < ring->npoints; i++) {
+        if (ring->owners[i] < 0 || ring->owners[i] >= nnodes)
+            return RC_ERR_ARG;
+        if (i && ring->positions[i] < ring->positions[i - 1])
+            return RC_ERR_ARG;
+    }
+    int shift = 64 - ring->bits;
+    for (size_t b = 0; b < nbuckets; b++) {
+        uint32_t t = ring->table[b];
+        if (t > ring->table[b + 1])
+            return RC_ERR_ARG;
+        uint64_t start = (uint64_t)b << shift;
+        /* table[b] is the first point at or after the bucket's start */
+        if (t < ring->npoints && ring->positions[t] < start)
+            return RC_ERR_ARG;
+        if (t > 0 && ring->positions[t - 1] >= start)
+            return RC_ERR_ARG;
+    }
+    return RC_OK;
+}
+
+void rc_route_hashes(const rc_ring *ring, const uint64_t *hashes, size_t n, int32_t *out)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = ring->owners[rc_ring_find(ring, hashes[i])];
+}
+
+void rc_route_u64(const rc_ring *ring, const uint64_t *keys, size_t n, int32_t *out)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = ring->owners[rc_ring_find(ring, rc_xxh3_64_u64(keys[i]))];
+}
+
+void rc_hash_u64(const uint64_t *keys, size_t n, uint64_t *out)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = rc_xxh3_64_u64(keys[i]);
+}
+
+rc_status rc_node_points(const char *name, size_t name_len, uint32_t count,
+                         char *scratch, size_t scratch_len, uint64_t *out)
+{
+    /* "#" and at most 10 decimal digits follow the name */
+    if (name_len > SIZE_MAX - 11 || scratch_len < name_len + 11 || count > RC_MAX_POINTS)
+        return RC_ERR_ARG;
+    memcpy(scratch, name, name_len);
+    scratch[name_len] = '#';
+    char *digits = scratch + name_len + 1;
+    for (uint32_t j = 0; j < count; j++) {
+        char rev[10];
+        int nd = 0;
+        uint32_t v = j;
+        do {
+            rev[nd++] = (char)('0' + v % 10);
+            v /= 10;
+        } while (v);
+        for (int d = 0; d < nd; d++)
+            digits[d] = rev[nd - 1 - d];
+        out[j] = rc_xxh3_64(scratch, name_len + 1 + (size_t)nd);
+    }
+    return RC_OK;
+}
+
+rc_status rc_merge_points(const uint64_t *old_pos, const int32_t *old_own, size_t n_old,
+                          const uint64_t *new_pos, size_t n_new, int32_t new_owner,
+                          const uint8_t *new_sorts_first, size_t nnodes,
+                          uint64_t *out_pos, int32_t *out_own, size_t out_len)
+{
+    if (out_len != n_old + n_new || n_old + n_new > RC_MAX_POINTS)
+        return RC_ERR_ARG;
+    size_t i = 0, j = 0, k = 0;
+    while (i < n_old && j < n_new) {
+        int32_t owner = old_own[i];
+        if (owner < 0 || (size_t)owner >= nnodes)
+            return RC_ERR_ARG;
+        int take_new = new_pos[j] < old_pos[i]
+                       || (new_pos[j] == old_pos[i] && new_sorts_first[owner]);
+        if (take_new) {
+            out_pos[k] = new_pos[j++];
+            out_own[k++] = new_owner;
+        } else {
+            out_pos[k] = old_pos[i];
+            out_own[k++] = old_own[i++];
+        }
+    }
+    for (; i < n_old; i++, k++) {
+        out_pos[k] = old_pos[i];
+        out_own[k] = old_own[i];
+    }
+    for (; j < n_new; j++, k++) {
+        out_pos[k] = new_pos[j];
+        out_own[k] = new_owner;
+    }
+    return RC_OK;
+}
+
+int64_t rc_ring_walk(const rc_ring *ring, uint32_t start, size_t want,
+                  uint8_t *seen, size_t nnodes, int32_t *out)
+{
+    if (start >= ring->npoints || want > nnodes)
+        return RC_ERR_ARG;
+    size_t taken = 0;
+    uint32_t i = start;
+    for (uint32_t step = 0; step < ring->npoints && taken < want; step++) {
+        int32_t owner = ring->owners[i];
+        if (owner < 0 || (size_t)owner >= nnodes)
+            return RC_ERR_ARG;
+        if (!seen[owner]) {
+            seen[owner] = 1;
+            out[taken++] = owner;
+        }
+        if (++i == ring->npoints)
+            i = 0;
+    }
+    return (int64_t)taken;
+}

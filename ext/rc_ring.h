@@ -1,0 +1,107 @@
+/* Ring search kernels for ringcore: the guide table, lookups, merges, walks.
+ *
+ * A ring is `npoints` points in ring order: `positions` (sorted uint64) and
+ * `owners` (node index per point). The guide table splits the 64-bit hash space
+ * into 2^bits equal buckets; table[b] is the index of the first point whose
+ * position is >= b << (64 - bits), and table[2^bits] == npoints. A lookup reads
+ * its bucket's two table entries and scans the few points inside the bucket.
+ *
+ * Every function that takes lengths or indices from the caller checks them and
+ * returns an rc_status; the lookup functions trust a ring that passed
+ * rc_ring_validate().
+ */
+#ifndef RC_RING_H
+#define RC_RING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    RC_OK = 0,
+    RC_ERR_ARG = -1,    /* a length, index or order the caller passed is wrong */
+    RC_ERR_NOMEM = -2,
+} rc_status;
+
+/* Buckets longer than this are binary-searched instead of scanned. */
+#define RC_SCAN_MAX 8
+#define RC_MAX_POINTS 0x7fffffffu
+#define RC_MAX_TABLE_BITS 31
+
+typedef struct {
+    const uint64_t *positions;
+    const int32_t *owners;
+    const uint32_t *table;  /* (1 << bits) + 1 entries */
+    uint32_t npoints;       /* >= 1 for lookups */
+    int bits;               /* 1 .. RC_MAX_TABLE_BITS */
+} rc_ring;
+
+/* Table bits for a ring of npoints: 1 to 2 buckets per point, at least 2 buckets. */
+int rc_table_bits(uint32_t npoints);
+
+/* Fill table[0 .. (1 << bits)] for sorted positions. */
+rc_status rc_build_table(const uint64_t *positions, size_t npoints, int bits,
+                         uint32_t *table, size_t table_len);
+
+/* Check that the ring is well formed: sorted positions, owners in [0, nnodes),
+ * and a table that matches the positions. */
+rc_status rc_ring_validate(const rc_ring *ring, size_t table_len, int32_t nnodes);
+
+/* Index in ring order of the point that owns hash h (SPEC.md 5). */
+static inline uint32_t rc_ring_find(const rc_ring *ring, uint64_t h)
+{
+    const uint64_t *pos = ring->positions;
+    uint64_t b = h >> (64 - ring->bits);
+    uint32_t lo = ring->table[b];
+    uint32_t hi = ring->table[b + 1];
+    if (hi - lo <= RC_SCAN_MAX) {
+        while (lo < hi && pos[lo] < h)
+            lo++;
+    } else {
+        while (lo < hi) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (pos[mid] < h)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+    }
+    return lo == ring->npoints ? 0 : lo;
+}
+
+/* out[i] = owner of hashes[i]. */
+void rc_route_hashes(const rc_ring *ring, const uint64_t *hashes, size_t n, int32_t *out);
+
+/* out[i] = owner of XXH3-64 of the 8 little-endian bytes of keys[i]. */
+void rc_route_u64(const rc_ring *ring, const uint64_t *keys, size_t n, int32_t *out);
+
+/* out[i] = XXH3-64 of the 8 little-endian bytes of keys[i]. */
+void rc_hash_u64(const uint64_t *keys, size_t n, uint64_t *out);
+
+/* Positions of points 0 .. count-1 of a node: XXH3-64(name + "#" + decimal j).
+ * scratch must hold name_len + 11 bytes. */
+rc_status rc_node_points(const char *name, size_t name_len, uint32_t count,
+                         char *scratch, size_t scratch_len, uint64_t *out);
+
+/* Merge the sorted points of a new node (all owned by new_owner) into a ring.
+ * new_sorts_first[k] is nonzero when the new node's UTF-8 name sorts before
+ * node k's; it breaks ties between equal positions (SPEC.md 4). */
+rc_status rc_merge_points(const uint64_t *old_pos, const int32_t *old_own, size_t n_old,
+                          const uint64_t *new_pos, size_t n_new, int32_t new_owner,
+                          const uint8_t *new_sorts_first, size_t nnodes,
+                          uint64_t *out_pos, int32_t *out_own, size_t out_len);
+
+/* Walk ring order from point `start`, wrapping, and write the first `want`
+ * distinct owners to out. seen must be nnodes zeroed bytes. Returns the number
+ * written, or a negative rc_status. */
+int64_t rc_ring_walk(const rc_ring *ring, uint32_t start, size_t want,
+                  uint8_t *seen, size_t nnodes, int32_t *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RC_RING_H */

@@ -1,0 +1,92 @@
+"""Validation of ring configuration, shared by the core and the reference.
+
+These rules are SPEC.md sections 3 and 6; both implementations must reject
+the same inputs with the same exception types, so they live in one place.
+"""
+
+import math
+import numbers
+from collections.abc import Iterable, Mapping
+
+# Point indices are stored as int32/uint32 in the core.
+MAX_POINTS = 2**31 - 1
+
+
+def check_vnodes(vnodes: object) -> int:
+    if isinstance(vnodes, bool) or not isinstance(vnodes, numbers.Integral):
+        raise TypeError(f"vnodes must be an int, not {type(vnodes).__name__}")
+    vnodes = int(vnodes)
+    if vnodes < 1:
+        raise ValueError(f"vnodes must be >= 1, got {vnodes}")
+    return vnodes
+
+
+def check_name(name: object) -> bytes:
+    """Return the UTF-8 bytes of a node name, or raise."""
+    if not isinstance(name, str):
+        raise TypeError(f"node name must be a str, not {type(name).__name__}")
+    if not name:
+        raise ValueError("node name must be a non-empty str")
+    return name.encode("utf-8")  # a lone surrogate raises UnicodeEncodeError
+
+
+def check_weight(weight: object, name: str) -> float:
+    if isinstance(weight, bool) or not isinstance(weight, numbers.Real):
+        raise TypeError(
+            f"weight of node {name!r} must be a real number, not {type(weight).__name__}"
+        )
+    weight = float(weight)
+    if not math.isfinite(weight) or weight <= 0.0:
+        raise ValueError(f"weight of node {name!r} must be finite and > 0, got {weight!r}")
+    return weight
+
+
+def point_count(vnodes: int, weight: float, name: str) -> int:
+    """floor(vnodes * weight + 0.5) in IEEE-754 double arithmetic (SPEC.md 3)."""
+    scaled = float(vnodes) * weight + 0.5
+    if not math.isfinite(scaled) or scaled > MAX_POINTS:
+        raise ValueError(f"node {name!r} would get more than {MAX_POINTS} points")
+    count = math.floor(scaled)
+    if count < 1:
+        raise ValueError(
+            f"node {name!r} gets {count} points (vnodes={vnodes} x weight={weight!r}); "
+            "it needs at least 1"
+        )
+    return count
+
+
+def normalize_nodes(nodes: object) -> list[tuple[str, float]]:
+    """Turn the `nodes` argument (iterable of names or mapping name -> weight)
+    into a checked list of (name, weight) in the given order."""
+    if isinstance(nodes, (str, bytes, bytearray)):
+        raise TypeError(
+            f"nodes must be an iterable of names or a mapping name -> weight, "
+            f"not a single {type(nodes).__name__}"
+        )
+    if isinstance(nodes, Mapping):
+        items = list(nodes.items())
+    elif isinstance(nodes, Iterable):
+        items = [(name, 1.0) for name in nodes]
+    else:
+        raise TypeError(
+            f"nodes must be an iterable of names or a mapping name -> weight, "
+            f"not {type(nodes).__name__}"
+        )
+    seen: set[str] = set()
+    checked = []
+    for name, weight in items:
+        check_name(name)
+        if name in seen:
+            raise ValueError(f"duplicate node name {name!r}")
+        seen.add(name)
+        checked.append((name, check_weight(weight, name)))
+    return checked
+
+
+def check_replicas(n: object, node_count: int) -> int:
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+        raise TypeError(f"n must be an int, not {type(n).__name__}")
+    n = int(n)
+    if not 1 <= n <= node_count:
+        raise ValueError(f"n must be between 1 and the number of nodes ({node_count}), got {n}")
+    return n

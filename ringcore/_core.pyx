@@ -1,0 +1,322 @@
+"""Compiled core of ringcore: key hashing and ring lookups.
+
+The facade (ringcore.ring) validates and converts inputs; this module turns
+keys into hashes and hashes into owners. Array kernels run without the GIL.
+"""
+
+from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_GET_SIZE
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
+from cpython.long cimport PyLong_AsLongLongAndOverflow, PyLong_AsUnsignedLongLong
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
+from libc.stdlib cimport calloc, free
+
+import numpy as np
+
+from ringcore.errors import EmptyRingError
+
+
+cdef extern from "Python.h":
+    bint PyUnicode_IS_ASCII(object)
+    void *PyUnicode_DATA(object)
+    Py_ssize_t PyUnicode_GET_LENGTH(object)
+    const char *PyUnicode_AsUTF8AndSize(object, Py_ssize_t *) except NULL
+
+
+cdef extern from "rc_xxh3.h":
+    uint64_t rc_xxh3_64(const void *data, size_t length) noexcept nogil
+    uint64_t rc_xxh3_64_u64(uint64_t v) noexcept nogil
+
+
+cdef extern from "rc_ring.h":
+    ctypedef struct rc_ring:
+        const uint64_t *positions
+        const int32_t *owners
+        const uint32_t *table
+        uint32_t npoints
+        int bits
+    int RC_OK
+    int RC_MAX_POINTS
+    int rc_table_bits(uint32_t npoints) noexcept nogil
+    int rc_build_table(const uint64_t *positions, size_t npoints, int bits,
+                       uint32_t *table, size_t table_len) noexcept nogil
+    int rc_ring_validate(const rc_ring *ring, size_t table_len, int32_t nnodes) noexcept nogil
+    uint32_t rc_ring_find(const rc_ring *ring, uint64_t h) noexcept nogil
+    void rc_route_hashes(const rc_ring *ring, const uint64_t *hashes, size_t n,
+                         int32_t *out) noexcept nogil
+    void rc_route_u64(const rc_ring *ring, const uint64_t *keys, size_t n,
+                      int32_t *out) noexcept nogil
+    void rc_hash_u64(const uint64_t *keys, size_t n, uint64_t *out) noexcept nogil
+    int rc_node_points(const char *name, size_t name_len, uint32_t count,
+                       char *scratch, size_t scratch_len, uint64_t *out) noexcept nogil
+    int rc_merge_points(const uint64_t *old_pos, const int32_t *old_own, size_t n_old,
+                        const uint64_t *new_pos, size_t n_new, int32_t new_owner,
+                        const uint8_t *new_sorts_first, size_t nnodes,
+                        uint64_t *out_pos, int32_t *out_own, size_t out_len) noexcept nogil
+    int64_t rc_ring_walk(const rc_ring *ring, uint32_t start, size_t want,
+                         uint8_t *seen, size_t nnodes, int32_t *out) noexcept nogil
+
+
+# Keys hashed per chunk before their lookups, so the hashes stay in L1.
+cdef enum:
+    CHUNK = 1024
+
+cdef object _np_integer = np.integer
+cdef object _TWO_64 = 2**64
+
+
+cdef int _int_value(object key, uint64_t *out) except -1:
+    """The value of an int key modulo 2**64 (SPEC.md 1)."""
+    cdef int overflow = 0
+    cdef long long value = PyLong_AsLongLongAndOverflow(key, &overflow)
+    if overflow == 0:
+        out[0] = <uint64_t>value
+        return 0
+    if overflow > 0 and key < _TWO_64:
+        out[0] = PyLong_AsUnsignedLongLong(key)
+        return 0
+    raise OverflowError(f"int key {int(key)} is outside [-2**63, 2**64)")
+
+
+cdef int _hash_object(object key, uint64_t *out) except -1:
+    """XXH3-64 of the bytes of one key (SPEC.md 1-2)."""
+    cdef Py_ssize_t size
+    cdef const char *data
+    cdef uint64_t value
+    if isinstance(key, str):
+        if PyUnicode_IS_ASCII(key):
+            out[0] = rc_xxh3_64(PyUnicode_DATA(key), <size_t>PyUnicode_GET_LENGTH(key))
+        else:
+            data = PyUnicode_AsUTF8AndSize(key, &size)
+            out[0] = rc_xxh3_64(data, <size_t>size)
+        return 0
+    if isinstance(key, bytes):
+        out[0] = rc_xxh3_64(PyBytes_AS_STRING(key), <size_t>PyBytes_GET_SIZE(key))
+        return 0
+    if isinstance(key, int):
+        if isinstance(key, bool):
+            raise TypeError("unsupported key type bool")
+        _int_value(key, &value)
+        out[0] = rc_xxh3_64_u64(value)
+        return 0
+    if isinstance(key, bytearray):
+        out[0] = rc_xxh3_64(PyByteArray_AS_STRING(key), <size_t>PyByteArray_GET_SIZE(key))
+        return 0
+    if isinstance(key, memoryview):
+        return _hash_object(key.tobytes(), out)
+    if isinstance(key, _np_integer):
+        return _hash_object(int(key), out)
+    raise TypeError(f"unsupported key type {type(key).__name__}")
+
+
+cdef object _batch_error(Exception err, Py_ssize_t index):
+    """The same error, naming the position of the key in its batch."""
+    if isinstance(err, UnicodeEncodeError):
+        return UnicodeEncodeError(err.encoding, err.object, err.start, err.end,
+                                  f"{err.reason} (keys[{index}])")
+    return type(err)(f"keys[{index}]: {err}")
+
+
+cdef int _hash_range(list keys, Py_ssize_t start, Py_ssize_t stop, uint64_t *out) except -1:
+    cdef Py_ssize_t i = start
+    try:
+        while i < stop:
+            if i >= len(keys):
+                raise RuntimeError("the list of keys shrank while it was being hashed")
+            _hash_object(keys[i], &out[i - start])
+            i += 1
+    except (TypeError, ValueError, OverflowError) as err:
+        raise _batch_error(err, i) from None
+    return 0
+
+
+def xxh3_64(data) -> int:
+    """XXH3-64 (seed 0) of a bytes-like object."""
+    cdef const unsigned char[::1] view = memoryview(data).cast("B")
+    if view.shape[0] == 0:
+        return rc_xxh3_64(b"", 0)
+    return rc_xxh3_64(&view[0], <size_t>view.shape[0])
+
+
+def hash_key(key) -> int:
+    """The ring hash of one key (SPEC.md 1-2)."""
+    cdef uint64_t h
+    _hash_object(key, &h)
+    return h
+
+
+def hash_list(list keys, uint64_t[::1] out) -> None:
+    """out[i] = hash of keys[i] for a list of keys."""
+    if out.shape[0] != len(keys):
+        raise ValueError("out must have one slot per key")
+    if out.shape[0]:
+        _hash_range(keys, 0, len(keys), &out[0])
+
+
+def hash_u64(const uint64_t[::1] keys, uint64_t[::1] out) -> None:
+    """out[i] = hash of the int key keys[i]."""
+    if out.shape[0] != keys.shape[0]:
+        raise ValueError("out must have one slot per key")
+    if keys.shape[0]:
+        with nogil:
+            rc_hash_u64(&keys[0], <size_t>keys.shape[0], &out[0])
+
+
+def node_points(bytes name, uint32_t count):
+    """Positions of a node's points 0 .. count-1, in j order (SPEC.md 3)."""
+    cdef Py_ssize_t name_len = len(name)
+    out = np.empty(count, dtype=np.uint64)
+    cdef uint64_t[::1] out_view = out
+    scratch = bytearray(name_len + 11)
+    cdef char *scratch_ptr = PyByteArray_AS_STRING(scratch)
+    cdef const char *name_ptr = name
+    cdef int status
+    with nogil:
+        status = rc_node_points(name_ptr, <size_t>name_len, count, scratch_ptr,
+                                <size_t>(name_len + 11), &out_view[0] if count else NULL)
+    if status != RC_OK:
+        raise ValueError(f"cannot place {count} points for a name of {name_len} bytes")
+    return out
+
+
+def merge_points(const uint64_t[::1] old_pos, const int32_t[::1] old_own,
+                 const uint64_t[::1] new_pos, int32_t new_owner,
+                 const uint8_t[::1] new_sorts_first):
+    """Merge a new node's sorted points into ring order (SPEC.md 4)."""
+    cdef Py_ssize_t n_old = old_pos.shape[0], n_new = new_pos.shape[0]
+    if old_own.shape[0] != n_old:
+        raise ValueError("positions and owners differ in length")
+    out_pos = np.empty(n_old + n_new, dtype=np.uint64)
+    out_own = np.empty(n_old + n_new, dtype=np.int32)
+    cdef uint64_t[::1] pos_view = out_pos
+    cdef int32_t[::1] own_view = out_own
+    cdef int status
+    with nogil:
+        status = rc_merge_points(
+            &old_pos[0] if n_old else NULL, &old_own[0] if n_old else NULL, <size_t>n_old,
+            &new_pos[0] if n_new else NULL, <size_t>n_new, new_owner,
+            &new_sorts_first[0] if new_sorts_first.shape[0] else NULL,
+            <size_t>new_sorts_first.shape[0],
+            &pos_view[0] if n_old + n_new else NULL,
+            &own_view[0] if n_old + n_new else NULL, <size_t>(n_old + n_new))
+    if status != RC_OK:
+        raise ValueError("merge_points: inconsistent ring arrays")
+    return out_pos, out_own
+
+
+cdef class RingState:
+    """One immutable version of a ring: the point arrays, the guide table and
+    the node names. The facade swaps a whole new state in on every update."""
+
+    cdef readonly tuple names
+    cdef readonly tuple weights
+    cdef readonly object positions
+    cdef readonly object owners
+    cdef readonly object table
+    cdef rc_ring ring
+
+    def __cinit__(self, tuple names, tuple weights, positions, owners):
+        cdef const uint64_t[::1] pos_view = positions
+        cdef const int32_t[::1] own_view = owners
+        cdef Py_ssize_t npoints = pos_view.shape[0]
+        if own_view.shape[0] != npoints or len(weights) != len(names):
+            raise ValueError("RingState: arrays or tuples differ in length")
+        if npoints > RC_MAX_POINTS or len(names) > RC_MAX_POINTS:
+            raise ValueError("RingState: too many points or nodes")
+        if npoints and not names:
+            raise ValueError("RingState: points without nodes")
+        self.names = names
+        self.weights = weights
+        self.positions = positions
+        self.owners = owners
+        self.positions.flags.writeable = False
+        self.owners.flags.writeable = False
+        cdef int bits = rc_table_bits(<uint32_t>npoints)
+        cdef size_t table_len = ((<size_t>1) << bits) + 1
+        self.table = np.empty(table_len, dtype=np.uint32)
+        cdef uint32_t[::1] table_view = self.table
+        self.ring.npoints = <uint32_t>npoints
+        self.ring.bits = bits
+        self.ring.table = &table_view[0]
+        if npoints == 0:
+            self.ring.positions = NULL
+            self.ring.owners = NULL
+            return
+        self.ring.positions = &pos_view[0]
+        self.ring.owners = &own_view[0]
+        cdef int status
+        cdef int32_t nnodes = <int32_t>len(names)
+        with nogil:
+            status = rc_build_table(&pos_view[0], <size_t>npoints, bits, &table_view[0], table_len)
+            if status == RC_OK:
+                status = rc_ring_validate(&self.ring, table_len, nnodes)
+        if status != RC_OK:
+            raise ValueError("RingState: positions are not sorted or owners are out of range")
+        self.table.flags.writeable = False
+
+    cdef inline int _check_not_empty(self) except -1:
+        if self.ring.npoints == 0:
+            raise EmptyRingError()
+        return 0
+
+    def get_node(self, key) -> str:
+        cdef uint64_t h
+        _hash_object(key, &h)
+        self._check_not_empty()
+        return self.names[self.ring.owners[rc_ring_find(&self.ring, h)]]
+
+    def get_nodes(self, key, Py_ssize_t n) -> list:
+        """The first n distinct owners clockwise from the key (n checked by the caller)."""
+        cdef uint64_t h
+        _hash_object(key, &h)
+        self._check_not_empty()
+        cdef size_t nnodes = len(self.names)
+        if n < 1 or <size_t>n > nnodes:
+            raise ValueError(f"n must be between 1 and {nnodes}, got {n}")
+        cdef uint8_t *seen = <uint8_t *>calloc(nnodes, 1)
+        cdef int32_t *taken = <int32_t *>calloc(<size_t>n, sizeof(int32_t))
+        cdef int64_t count = -1
+        try:
+            if seen == NULL or taken == NULL:
+                raise MemoryError()
+            count = rc_ring_walk(&self.ring, rc_ring_find(&self.ring, h), <size_t>n,
+                                 seen, nnodes, taken)
+            if count != n:
+                raise RuntimeError("ring walk found too few owners")
+            return [self.names[taken[i]] for i in range(n)]
+        finally:
+            free(seen)
+            free(taken)
+
+    def route_hashes(self, const uint64_t[::1] hashes, int32_t[::1] out) -> None:
+        """out[i] = owner index of hashes[i]."""
+        if out.shape[0] != hashes.shape[0]:
+            raise ValueError("out must have one slot per hash")
+        if hashes.shape[0] == 0:
+            return
+        self._check_not_empty()
+        with nogil:
+            rc_route_hashes(&self.ring, &hashes[0], <size_t>hashes.shape[0], &out[0])
+
+    def route_u64(self, const uint64_t[::1] keys, int32_t[::1] out) -> None:
+        """out[i] = owner index of the int key keys[i]."""
+        if out.shape[0] != keys.shape[0]:
+            raise ValueError("out must have one slot per key")
+        if keys.shape[0] == 0:
+            return
+        self._check_not_empty()
+        with nogil:
+            rc_route_u64(&self.ring, &keys[0], <size_t>keys.shape[0], &out[0])
+
+    def route_list(self, list keys, int32_t[::1] out) -> None:
+        """out[i] = owner index of keys[i] for a list of keys."""
+        cdef Py_ssize_t n = len(keys), start, stop
+        cdef uint64_t hashes[CHUNK]
+        if out.shape[0] != n:
+            raise ValueError("out must have one slot per key")
+        if n == 0:
+            return
+        self._check_not_empty()
+        for start in range(0, n, CHUNK):
+            stop = min(start + CHUNK, n)
+            _hash_range(keys, start, stop, hashes)
+            rc_route_hashes(&self.ring, hashes, <size_t>(stop - start), &out[start])

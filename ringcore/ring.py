@@ -1,0 +1,215 @@
+"""The HashRing facade: validates inputs, keeps the ring's current state, and
+calls the compiled core."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+
+from . import _config
+from ._batch import batch_hashes, batch_keys
+from ._core import RingState, hash_list, hash_u64, merge_points, node_points
+
+__all__ = ["HashRing"]
+
+_RING = 2**64
+
+
+def _build_state(nodes: list[tuple[str, float]], vnodes: int) -> RingState:
+    """A ring state built from scratch: every node's points, sorted in ring order."""
+    names = tuple(name for name, _ in nodes)
+    counts = [_config.point_count(vnodes, weight, name) for name, weight in nodes]
+    if sum(counts) > _config.MAX_POINTS:
+        raise ValueError(f"the ring would have more than {_config.MAX_POINTS} points")
+    # Lay the nodes out in UTF-8 name order: a stable sort by position then
+    # breaks ties by name as SPEC.md 4 requires (ties within a node do not
+    # change any owner, so j order needs no care).
+    by_name = sorted(range(len(nodes)), key=lambda i: names[i].encode("utf-8"))
+    positions = np.concatenate(
+        [node_points(names[i].encode("utf-8"), counts[i]) for i in by_name]
+        or [np.empty(0, dtype=np.uint64)]
+    )
+    owners = np.repeat(np.array(by_name, dtype=np.int32), [counts[i] for i in by_name])
+    order = np.argsort(positions, kind="stable")
+    return RingState(names, tuple(w for _, w in nodes), positions[order], owners[order])
+
+
+class HashRing:
+    """A consistent-hash ring with virtual nodes.
+
+    ``nodes`` is an iterable of node names, or a mapping name -> weight; node N
+    gets ``floor(vnodes * weight + 0.5)`` points on the ring (docs/SPEC.md).
+    Lookups are safe from any thread while another thread updates the ring.
+    """
+
+    __slots__ = ("_state", "_vnodes", "_write_lock", "__weakref__")
+
+    def __init__(self, nodes: Iterable[str] | Mapping[str, float] = (), *, vnodes: int = 160):
+        self._vnodes = _config.check_vnodes(vnodes)
+        self._state = _build_state(_config.normalize_nodes(nodes), self._vnodes)
+        self._write_lock = threading.Lock()
+
+    # -- configuration ---------------------------------------------------------------
+
+    @property
+    def nodes(self) -> tuple[str, ...]:
+        """Node names in insertion order; route() returns indices into this."""
+        return self._state.names
+
+    @property
+    def weights(self) -> dict[str, float]:
+        """Node name -> weight, in insertion order."""
+        state = self._state
+        return dict(zip(state.names, state.weights))
+
+    @property
+    def vnodes(self) -> int:
+        return self._vnodes
+
+    @property
+    def positions(self) -> np.ndarray:
+        """Read-only uint64 array of the ring's points in ring order."""
+        return self._state.positions
+
+    @property
+    def owners(self) -> np.ndarray:
+        """Read-only int32 array: index into ``nodes`` of each point's owner."""
+        return self._state.owners
+
+    def add_node(self, name: str, weight: float = 1.0) -> None:
+        """Add a node; only keys that now belong to it move. Existing name -> ValueError."""
+        raw = _config.check_name(name)
+        weight = _config.check_weight(weight, name)
+        count = _config.point_count(self._vnodes, weight, name)
+        with self._write_lock:
+            old = self._state
+            if name in old.names:
+                raise ValueError(f"node {name!r} is already in the ring")
+            if len(old.positions) + count > _config.MAX_POINTS:
+                raise ValueError(f"the ring would have more than {_config.MAX_POINTS} points")
+            new_points = np.sort(node_points(raw, count))
+            sorts_first = np.array([raw < n.encode("utf-8") for n in old.names], dtype=np.uint8)
+            positions, owners = merge_points(
+                old.positions, old.owners, new_points, len(old.names), sorts_first
+            )
+            self._state = RingState(
+                old.names + (name,), old.weights + (weight,), positions, owners
+            )
+
+    def remove_node(self, name: str) -> None:
+        """Remove a node; only its keys move. Missing name -> KeyError."""
+        if not isinstance(name, str):
+            raise TypeError(f"node name must be a str, not {type(name).__name__}")
+        with self._write_lock:
+            old = self._state
+            try:
+                index = old.names.index(name)
+            except ValueError:
+                raise KeyError(name) from None
+            keep = old.owners != index
+            owners = old.owners[keep]
+            owners -= owners > index
+            self._state = RingState(
+                old.names[:index] + old.names[index + 1 :],
+                old.weights[:index] + old.weights[index + 1 :],
+                old.positions[keep],
+                owners,
+            )
+
+    # -- lookups ---------------------------------------------------------------------
+
+    def get_node(self, key: object) -> str:
+        """The node that owns key (str, bytes-like or int)."""
+        return self._state.get_node(key)
+
+    def get_nodes(self, key: object, n: int) -> list[str]:
+        """The n distinct nodes clockwise from key: the owner first, then replicas."""
+        state = self._state
+        if len(state.positions):
+            n = _config.check_replicas(n, len(state.names))
+        return state.get_nodes(key, n)
+
+    def hash_keys(self, keys: object) -> np.ndarray:
+        """uint64 array of the ring hash of each key."""
+        kind, data, shape = batch_keys(keys)
+        out = np.empty(len(data), dtype=np.uint64)
+        if kind == "u64":
+            hash_u64(data, out)
+        else:
+            hash_list(data, out)
+        return out.reshape(shape)
+
+    def route_hashes(self, hashes: object) -> np.ndarray:
+        """int32 array: index into ``nodes`` of the owner of each uint64 hash."""
+        values, shape = batch_hashes(hashes)
+        out = np.empty(len(values), dtype=np.int32)
+        self._state.route_hashes(values, out)
+        return out.reshape(shape)
+
+    def route(self, keys: object) -> np.ndarray:
+        """int32 array: index into ``nodes`` of the owner of each key."""
+        kind, data, shape = batch_keys(keys)
+        out = np.empty(len(data), dtype=np.int32)
+        state = self._state
+        if kind == "u64":
+            state.route_u64(data, out)
+        else:
+            state.route_list(data, out)
+        return out.reshape(shape)
+
+    def ownership(self) -> dict[str, float]:
+        """Fraction of the 2**64 hash space each node owns (SPEC.md 7)."""
+        state = self._state
+        owned = dict.fromkeys(state.names, 0)
+        if not len(state.positions):
+            return {name: 0.0 for name in owned}
+        positions = state.positions
+        # Point 0 wraps: it owns (last point, 2**64) and [0, its position].
+        spans = np.empty_like(positions)
+        spans[1:] = positions[1:] - positions[:-1]
+        spans[0] = 0
+        wrap = int(positions[0]) + _RING - int(positions[-1])
+        owners = state.owners
+        # Sum exactly: the spans of all points but the first add up to < 2**64.
+        order = np.argsort(owners, kind="stable")
+        sorted_owners = owners[order]
+        starts = np.flatnonzero(np.r_[True, sorted_owners[1:] != sorted_owners[:-1]])
+        sums = np.add.reduceat(spans[order], starts)
+        for owner, total in zip(sorted_owners[starts].tolist(), sums.tolist()):
+            owned[state.names[owner]] = total
+        owned[state.names[owners[0]]] += wrap
+        return {name: total / _RING for name, total in owned.items()}
+
+    # -- protocol --------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._state.names)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._state.names
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, HashRing):
+            return NotImplemented
+        return self._vnodes == other._vnodes and self.weights == other.weights
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        state = self._state
+        if len(state.names) > 8:
+            nodes = f"<{len(state.names)} nodes>"
+        elif all(w == 1.0 for w in state.weights):
+            nodes = repr(list(state.names))
+        else:
+            nodes = repr(self.weights)
+        return f"HashRing({nodes}, vnodes={self._vnodes}, points={len(state.positions)})"
+
+    def __getstate__(self) -> dict:
+        state = self._state
+        return {"vnodes": self._vnodes, "nodes": list(zip(state.names, state.weights))}
+
+    def __setstate__(self, saved: dict) -> None:
+        self.__init__(dict(saved["nodes"]), vnodes=saved["vnodes"])
