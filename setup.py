@@ -30,5 +30,7 @@ directives = {
     "wraparound": debug,
     "cdivision": not debug,
     "embedsignature": True,
+    "auto_pickle": False,
+    "autotestdict": False,
 }
 setup(ext_modules=cythonize([core], compiler_directives=directives))

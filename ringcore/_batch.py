@@ -10,9 +10,9 @@ import numpy as np
 _KEY_KINDS = "iuSUOT"
 
 
-def batch_keys(keys: object) -> tuple[str, object, tuple[int, ...]]:
-    """Classify a batch of keys: ("u64", uint64 array of int keys) or
-    ("list", list of keys), with the shape the result takes."""
+def batch_keys(keys: object) -> tuple[np.ndarray | list, tuple[int, ...]]:
+    """A batch of keys as a contiguous uint64 array (integer keys, by value) or
+    as a list of keys, with the shape the result takes."""
     if isinstance(keys, (str, bytes, bytearray, memoryview)):
         raise TypeError(f"keys must be a sequence of keys, not a single {type(keys).__name__}")
     if isinstance(keys, np.ndarray):
@@ -22,15 +22,15 @@ def batch_keys(keys: object) -> tuple[str, object, tuple[int, ...]]:
         flat = keys.reshape(-1)
         if kind in "iu":
             # value modulo 2**64, native byte order, contiguous (SPEC.md 1)
-            return "u64", np.ascontiguousarray(flat, dtype=np.uint64), keys.shape
-        return "list", flat.tolist(), keys.shape
+            return np.ascontiguousarray(flat, dtype=np.uint64), keys.shape
+        return flat.tolist(), keys.shape
     if isinstance(keys, list):
-        return "list", keys, (len(keys),)
+        return keys, (len(keys),)
     if isinstance(keys, tuple):
-        return "list", list(keys), (len(keys),)
+        return list(keys), (len(keys),)
     if isinstance(keys, Iterable):
         items = list(keys)
-        return "list", items, (len(items),)
+        return items, (len(items),)
     raise TypeError(f"keys must be an iterable of keys, not {type(keys).__name__}")
 
 

@@ -71,7 +71,7 @@ def naive_numpy_router(ring: HashRing) -> Callable[[list], np.ndarray]:
 
 def uhashring_ring(names: list[str], vnodes: int):
     try:
-        from uhashring import HashRing as UHashRing
+        from uhashring import HashRing as UHashRing  # type: ignore[import-untyped]
     except ImportError:
         return None
     return UHashRing(nodes={name: {"vnodes": vnodes} for name in names})

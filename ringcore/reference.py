@@ -9,7 +9,7 @@ core; every rule of the spec is plain Python here.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import xxhash
@@ -48,7 +48,7 @@ def vnode_position(name: str, j: int) -> int:
     return xxhash.xxh3_64_intdigest(name.encode("utf-8") + b"#" + str(j).encode("ascii"))
 
 
-def _batch(keys: object) -> tuple[list, tuple[int, ...]]:
+def _batch(keys: object) -> tuple[Sequence, tuple[int, ...]]:
     """The keys of a batch as a list, and the shape of the result."""
     if isinstance(keys, (str, bytes, bytearray, memoryview)):
         raise TypeError(f"keys must be a sequence of keys, not a single {type(keys).__name__}")
@@ -75,6 +75,9 @@ class HashRing:
     """Consistent-hash ring with virtual nodes (pure-Python reference)."""
 
     def __init__(self, nodes: Iterable[str] | Mapping[str, float] = (), *, vnodes: int = 160):
+        self._setup(nodes, vnodes)
+
+    def _setup(self, nodes: object, vnodes: object) -> None:
         self._vnodes = _config.check_vnodes(vnodes)
         self._weights: dict[str, float] = {}
         # Ring order: sorted by (position, UTF-8 name, j) (SPEC.md 4).
@@ -224,4 +227,4 @@ class HashRing:
         return {"vnodes": self._vnodes, "nodes": list(self._weights.items())}
 
     def __setstate__(self, state: dict) -> None:
-        self.__init__(dict(state["nodes"]), vnodes=state["vnodes"])
+        self._setup(dict(state["nodes"]), state["vnodes"])

@@ -47,6 +47,9 @@ class HashRing:
     __slots__ = ("_state", "_vnodes", "_write_lock", "__weakref__")
 
     def __init__(self, nodes: Iterable[str] | Mapping[str, float] = (), *, vnodes: int = 160):
+        self._setup(nodes, vnodes)
+
+    def _setup(self, nodes: object, vnodes: object) -> None:
         self._vnodes = _config.check_vnodes(vnodes)
         self._state = _build_state(_config.normalize_nodes(nodes), self._vnodes)
         self._write_lock = threading.Lock()
@@ -133,9 +136,9 @@ class HashRing:
 
     def hash_keys(self, keys: object) -> np.ndarray:
         """uint64 array of the ring hash of each key."""
-        kind, data, shape = batch_keys(keys)
+        data, shape = batch_keys(keys)
         out = np.empty(len(data), dtype=np.uint64)
-        if kind == "u64":
+        if isinstance(data, np.ndarray):
             hash_u64(data, out)
         else:
             hash_list(data, out)
@@ -150,10 +153,10 @@ class HashRing:
 
     def route(self, keys: object) -> np.ndarray:
         """int32 array: index into ``nodes`` of the owner of each key."""
-        kind, data, shape = batch_keys(keys)
+        data, shape = batch_keys(keys)
         out = np.empty(len(data), dtype=np.int32)
         state = self._state
-        if kind == "u64":
+        if isinstance(data, np.ndarray):
             state.route_u64(data, out)
         else:
             state.route_list(data, out)
@@ -212,4 +215,4 @@ class HashRing:
         return {"vnodes": self._vnodes, "nodes": list(zip(state.names, state.weights))}
 
     def __setstate__(self, saved: dict) -> None:
-        self.__init__(dict(saved["nodes"]), vnodes=saved["vnodes"])
+        self._setup(dict(saved["nodes"]), saved["vnodes"])
