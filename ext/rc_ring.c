@@ -19,7 +19,7 @@ rc_status rc_build_table(const uint64_t *positions, size_t npoints, int bits,
     if (bits < 1 || bits > RC_MAX_TABLE_BITS || npoints > RC_MAX_POINTS)
         return RC_ERR_ARG;
     size_t nbuckets = (size_t)1 << bits;
-    if (table_len != nbuckets + 1)
+    if (table_len != nbuckets)
         return RC_ERR_ARG;
     int shift = 64 - bits;
     size_t i = 0;
@@ -29,18 +29,20 @@ rc_status rc_build_table(const uint64_t *positions, size_t npoints, int bits,
             i++;
         table[b] = (uint32_t)i;
     }
-    table[nbuckets] = (uint32_t)npoints;
     return RC_OK;
 }
 
 rc_status rc_ring_validate(const rc_ring *ring, size_t table_len, int32_t nnodes)
 {
-    if (ring->bits < 1 || ring->bits > RC_MAX_TABLE_BITS || ring->npoints > RC_MAX_POINTS)
+    uint32_t n = ring->npoints;
+    if (ring->bits < 1 || ring->bits > RC_MAX_TABLE_BITS || n < 1 || n > RC_MAX_POINTS)
         return RC_ERR_ARG;
     size_t nbuckets = (size_t)1 << ring->bits;
-    if (table_len != nbuckets + 1 || ring->table[nbuckets] != ring->npoints)
+    if (table_len != nbuckets)
         return RC_ERR_ARG;
-    for (uint32_t i = 0; i < ring->npoints; i++) {
+    if (ring->positions[n] != UINT64_MAX || ring->owners[n] != ring->owners[0])
+        return RC_ERR_ARG;
+    for (uint32_t i = 0; i < n; i++) {
         if (ring->owners[i] < 0 || ring->owners[i] >= nnodes)
             return RC_ERR_ARG;
         if (i && ring->positions[i] < ring->positions[i - 1])
@@ -49,11 +51,9 @@ rc_status rc_ring_validate(const rc_ring *ring, size_t table_len, int32_t nnodes
     int shift = 64 - ring->bits;
     for (size_t b = 0; b < nbuckets; b++) {
         uint32_t t = ring->table[b];
-        if (t > ring->table[b + 1])
-            return RC_ERR_ARG;
         uint64_t start = (uint64_t)b << shift;
         /* table[b] is the first point at or after the bucket's start */
-        if (t < ring->npoints && ring->positions[t] < start)
+        if (t > n || (t < n && ring->positions[t] < start))
             return RC_ERR_ARG;
         if (t > 0 && ring->positions[t - 1] >= start)
             return RC_ERR_ARG;
@@ -64,13 +64,13 @@ rc_status rc_ring_validate(const rc_ring *ring, size_t table_len, int32_t nnodes
 void rc_route_hashes(const rc_ring *ring, const uint64_t *hashes, size_t n, int32_t *out)
 {
     for (size_t i = 0; i < n; i++)
-        out[i] = ring->owners[rc_ring_find(ring, hashes[i])];
+        out[i] = rc_ring_owner(ring, hashes[i]);
 }
 
 void rc_route_u64(const rc_ring *ring, const uint64_t *keys, size_t n, int32_t *out)
 {
     for (size_t i = 0; i < n; i++)
-        out[i] = ring->owners[rc_ring_find(ring, rc_xxh3_64_u64(keys[i]))];
+        out[i] = rc_ring_owner(ring, rc_xxh3_64_u64(keys[i]));
 }
 
 void rc_hash_u64(const uint64_t *keys, size_t n, uint64_t *out)
@@ -139,8 +139,10 @@ rc_status rc_merge_points(const uint64_t *old_pos, const int32_t *old_own, size_
 int64_t rc_ring_walk(const rc_ring *ring, uint32_t start, size_t want,
                   uint8_t *seen, size_t nnodes, int32_t *out)
 {
-    if (start >= ring->npoints || want > nnodes)
+    if (start > ring->npoints || want > nnodes)
         return RC_ERR_ARG;
+    if (start == ring->npoints)
+        start = 0;
     size_t taken = 0;
     uint32_t i = start;
     for (uint32_t step = 0; step < ring->npoints && taken < want; step++) {

@@ -1,10 +1,16 @@
 /* Ring search kernels for ringcore: the guide table, lookups, merges, walks.
  *
  * A ring is `npoints` points in ring order: `positions` (sorted uint64) and
- * `owners` (node index per point). The guide table splits the 64-bit hash space
- * into 2^bits equal buckets; table[b] is the index of the first point whose
- * position is >= b << (64 - bits), and table[2^bits] == npoints. A lookup reads
- * its bucket's two table entries and scans the few points inside the bucket.
+ * `owners` (node index per point). Both arrays carry one more entry, a
+ * sentinel: positions[npoints] = UINT64_MAX and owners[npoints] = owners[0],
+ * so a search that runs off the end stops there and wraps to the first point's
+ * owner without a branch.
+ *
+ * The guide table splits the 64-bit hash space into 2^bits equal buckets (1 to 2
+ * per point); table[b] is the index of the first point whose position is
+ * >= b << (64 - bits). A lookup loads its bucket's entry and steps over the
+ * points of the bucket below the hash: two branch-free steps cover almost every
+ * bucket, a loop the rest.
  *
  * Every function that takes lengths or indices from the caller checks them and
  * returns an rc_status; the lookup functions trust a ring that passed
@@ -26,50 +32,45 @@ typedef enum {
     RC_ERR_NOMEM = -2,
 } rc_status;
 
-/* Buckets longer than this are binary-searched instead of scanned. */
-#define RC_SCAN_MAX 8
 #define RC_MAX_POINTS 0x7fffffffu
 #define RC_MAX_TABLE_BITS 31
 
 typedef struct {
-    const uint64_t *positions;
-    const int32_t *owners;
-    const uint32_t *table;  /* (1 << bits) + 1 entries */
-    uint32_t npoints;       /* >= 1 for lookups */
-    int bits;               /* 1 .. RC_MAX_TABLE_BITS */
+    const uint64_t *positions;  /* npoints + 1 entries, the last UINT64_MAX */
+    const int32_t *owners;      /* npoints + 1 entries, the last == owners[0] */
+    const uint32_t *table;      /* 1 << bits entries */
+    uint32_t npoints;           /* >= 1 for lookups */
+    int bits;                   /* 1 .. RC_MAX_TABLE_BITS */
 } rc_ring;
 
 /* Table bits for a ring of npoints: 1 to 2 buckets per point, at least 2 buckets. */
 int rc_table_bits(uint32_t npoints);
 
-/* Fill table[0 .. (1 << bits)] for sorted positions. */
+/* Fill table[0 .. (1 << bits) - 1] for sorted positions. */
 rc_status rc_build_table(const uint64_t *positions, size_t npoints, int bits,
                          uint32_t *table, size_t table_len);
 
 /* Check that the ring is well formed: sorted positions, owners in [0, nnodes),
- * and a table that matches the positions. */
+ * the sentinels, and a table that matches the positions. */
 rc_status rc_ring_validate(const rc_ring *ring, size_t table_len, int32_t nnodes);
 
-/* Index in ring order of the point that owns hash h (SPEC.md 5). */
-static inline uint32_t rc_ring_find(const rc_ring *ring, uint64_t h)
+/* Index in ring order of the point that owns hash h (SPEC.md 5), except that
+ * npoints stands for the wrap-around to point 0. */
+static inline uint32_t rc_ring_search(const rc_ring *ring, uint64_t h)
 {
     const uint64_t *pos = ring->positions;
-    uint64_t b = h >> (64 - ring->bits);
-    uint32_t lo = ring->table[b];
-    uint32_t hi = ring->table[b + 1];
-    if (hi - lo <= RC_SCAN_MAX) {
-        while (lo < hi && pos[lo] < h)
-            lo++;
-    } else {
-        while (lo < hi) {
-            uint32_t mid = lo + (hi - lo) / 2;
-            if (pos[mid] < h)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-    }
-    return lo == ring->npoints ? 0 : lo;
+    uint32_t i = ring->table[h >> (64 - ring->bits)];
+    i += pos[i] < h;
+    i += pos[i] < h;
+    while (pos[i] < h)
+        i++;
+    return i;
+}
+
+/* The owner of hash h. */
+static inline int32_t rc_ring_owner(const rc_ring *ring, uint64_t h)
+{
+    return ring->owners[rc_ring_search(ring, h)];
 }
 
 /* out[i] = owner of hashes[i]. */
@@ -94,7 +95,7 @@ rc_status rc_merge_points(const uint64_t *old_pos, const int32_t *old_own, size_
                           const uint8_t *new_sorts_first, size_t nnodes,
                           uint64_t *out_pos, int32_t *out_own, size_t out_len);
 
-/* Walk ring order from point `start`, wrapping, and write the first `want`
+/* Walk ring order from point `start` (npoints means 0), wrapping, and write the first `want`
  * distinct owners to out. seen must be nnodes zeroed bytes. Returns the number
  * written, or a negative rc_status. */
 int64_t rc_ring_walk(const rc_ring *ring, uint32_t start, size_t want,

@@ -6,6 +6,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from ._core import hashes_from_list
+
 # numpy dtype kinds whose elements are keys: integers, bytes, str, objects, StringDType
 _KEY_KINDS = "iuSUOT"
 
@@ -39,16 +41,15 @@ def batch_hashes(hashes: object) -> tuple[np.ndarray, tuple[int, ...]]:
     if isinstance(hashes, (str, bytes, bytearray)):
         raise TypeError(f"hashes must be integers, not a {type(hashes).__name__}")
     if not isinstance(hashes, np.ndarray):
-        hashes = np.asarray(hashes)
-        if hashes.size == 0:
-            return np.empty(0, dtype=np.uint64), hashes.shape
-        if hashes.dtype.kind == "O":
-            try:
-                hashes = np.array(hashes.tolist(), dtype=np.uint64)
-            except OverflowError:
-                raise ValueError("hashes must be in [0, 2**64)") from None
-            except (TypeError, ValueError):
-                raise TypeError("hashes must be integers") from None
+        try:
+            hashes = np.asarray(memoryview(hashes))  # type: ignore[arg-type]  # any buffer
+        except TypeError:
+            if not isinstance(hashes, Iterable):
+                raise TypeError(f"hashes must be an iterable of ints, not {type(hashes).__name__}")
+            items = list(hashes)
+            values = np.empty(len(items), dtype=np.uint64)
+            hashes_from_list(items, values)
+            return values, values.shape
     kind = hashes.dtype.kind
     if kind not in "iu":
         raise TypeError(f"hashes must be integers, not {hashes.dtype}")

@@ -40,7 +40,8 @@ cdef extern from "rc_ring.h":
     int rc_build_table(const uint64_t *positions, size_t npoints, int bits,
                        uint32_t *table, size_t table_len) noexcept nogil
     int rc_ring_validate(const rc_ring *ring, size_t table_len, int32_t nnodes) noexcept nogil
-    uint32_t rc_ring_find(const rc_ring *ring, uint64_t h) noexcept nogil
+    uint32_t rc_ring_search(const rc_ring *ring, uint64_t h) noexcept nogil
+    int32_t rc_ring_owner(const rc_ring *ring, uint64_t h) noexcept nogil
     void rc_route_hashes(const rc_ring *ring, const uint64_t *hashes, size_t n,
                          int32_t *out) noexcept nogil
     void rc_route_u64(const rc_ring *ring, const uint64_t *keys, size_t n,
@@ -152,6 +153,23 @@ def hash_list(list keys, uint64_t[::1] out) -> None:
         _hash_range(keys, 0, len(keys), &out[0])
 
 
+def hashes_from_list(list hashes, uint64_t[::1] out) -> None:
+    """out[i] = hashes[i], each an int in [0, 2**64)."""
+    cdef Py_ssize_t i, n = len(hashes)
+    if out.shape[0] != n:
+        raise ValueError("out must have one slot per hash")
+    for i in range(n):
+        if i >= len(hashes):
+            raise RuntimeError("the list of hashes shrank while it was being read")
+        value = hashes[i]
+        if isinstance(value, bool) or not isinstance(value, (int, _np_integer)):
+            raise TypeError(f"hashes[{i}]: a hash must be an int, not {type(value).__name__}")
+        value = int(value)
+        if not 0 <= value < _TWO_64:
+            raise ValueError(f"hashes[{i}]: {value} is outside [0, 2**64)")
+        out[i] = <uint64_t>value
+
+
 def hash_u64(const uint64_t[::1] keys, uint64_t[::1] out) -> None:
     """out[i] = hash of the int key keys[i]."""
     if out.shape[0] != keys.shape[0]:
@@ -209,16 +227,16 @@ cdef class RingState:
 
     cdef readonly tuple names
     cdef readonly tuple weights
-    cdef readonly object positions
-    cdef readonly object owners
+    cdef readonly object positions   # read-only view of the points, ring order
+    cdef readonly object owners      # read-only view: node index of each point
     cdef readonly object table
+    cdef object _padded_positions    # positions + the UINT64_MAX sentinel
+    cdef object _padded_owners       # owners + owners[0] (the wrap-around)
     cdef rc_ring ring
 
     def __cinit__(self, tuple names, tuple weights, positions, owners):
-        cdef const uint64_t[::1] pos_view = positions
-        cdef const int32_t[::1] own_view = owners
-        cdef Py_ssize_t npoints = pos_view.shape[0]
-        if own_view.shape[0] != npoints or len(weights) != len(names):
+        cdef Py_ssize_t npoints = len(positions)
+        if len(owners) != npoints or len(weights) != len(names):
             raise ValueError("RingState: arrays or tuples differ in length")
         if npoints > RC_MAX_POINTS or len(names) > RC_MAX_POINTS:
             raise ValueError("RingState: too many points or nodes")
@@ -226,32 +244,38 @@ cdef class RingState:
             raise ValueError("RingState: points without nodes")
         self.names = names
         self.weights = weights
-        self.positions = positions
-        self.owners = owners
-        self.positions.flags.writeable = False
-        self.owners.flags.writeable = False
+        padded_positions = np.empty(npoints + 1, dtype=np.uint64)
+        padded_owners = np.empty(npoints + 1, dtype=np.int32)
+        padded_positions[:npoints] = positions
+        padded_owners[:npoints] = owners
+        padded_positions[npoints] = np.iinfo(np.uint64).max
+        padded_owners[npoints] = padded_owners[0] if npoints else 0
+        cdef const uint64_t[::1] pos_view = padded_positions
+        cdef const int32_t[::1] own_view = padded_owners
         cdef int bits = rc_table_bits(<uint32_t>npoints)
-        cdef size_t table_len = ((<size_t>1) << bits) + 1
-        self.table = np.empty(table_len, dtype=np.uint32)
+        cdef size_t table_len = (<size_t>1) << bits
+        self.table = np.zeros(table_len, dtype=np.uint32)
         cdef uint32_t[::1] table_view = self.table
-        self.ring.npoints = <uint32_t>npoints
-        self.ring.bits = bits
-        self.ring.table = &table_view[0]
-        if npoints == 0:
-            self.ring.positions = NULL
-            self.ring.owners = NULL
-            return
         self.ring.positions = &pos_view[0]
         self.ring.owners = &own_view[0]
-        cdef int status
+        self.ring.table = &table_view[0]
+        self.ring.npoints = <uint32_t>npoints
+        self.ring.bits = bits
+        cdef int status = RC_OK
         cdef int32_t nnodes = <int32_t>len(names)
-        with nogil:
-            status = rc_build_table(&pos_view[0], <size_t>npoints, bits, &table_view[0], table_len)
-            if status == RC_OK:
-                status = rc_ring_validate(&self.ring, table_len, nnodes)
+        if npoints:
+            with nogil:
+                status = rc_build_table(&pos_view[0], <size_t>npoints, bits, &table_view[0], table_len)
+                if status == RC_OK:
+                    status = rc_ring_validate(&self.ring, table_len, nnodes)
         if status != RC_OK:
             raise ValueError("RingState: positions are not sorted or owners are out of range")
-        self.table.flags.writeable = False
+        for array in (padded_positions, padded_owners, self.table):
+            array.flags.writeable = False
+        self._padded_positions = padded_positions
+        self._padded_owners = padded_owners
+        self.positions = padded_positions[:npoints]
+        self.owners = padded_owners[:npoints]
 
     cdef inline int _check_not_empty(self) except -1:
         if self.ring.npoints == 0:
@@ -262,7 +286,7 @@ cdef class RingState:
         cdef uint64_t h
         _hash_object(key, &h)
         self._check_not_empty()
-        return self.names[self.ring.owners[rc_ring_find(&self.ring, h)]]
+        return self.names[rc_ring_owner(&self.ring, h)]
 
     def get_nodes(self, key, Py_ssize_t n) -> list:
         """The first n distinct owners clockwise from the key (n checked by the caller)."""
@@ -278,7 +302,7 @@ cdef class RingState:
         try:
             if seen == NULL or taken == NULL:
                 raise MemoryError()
-            count = rc_ring_walk(&self.ring, rc_ring_find(&self.ring, h), <size_t>n,
+            count = rc_ring_walk(&self.ring, rc_ring_search(&self.ring, h), <size_t>n,
                                  seen, nnodes, taken)
             if count != n:
                 raise RuntimeError("ring walk found too few owners")
