@@ -83,10 +83,12 @@ def normalize_nodes(nodes: object) -> list[tuple[str, float]]:
     return checked
 
 
-def check_replicas(n: object, node_count: int) -> int:
+def check_replica_type(n: object) -> int:
     if isinstance(n, bool) or not isinstance(n, numbers.Integral):
         raise TypeError(f"n must be an int, not {type(n).__name__}")
-    n = int(n)
+    return int(n)
+
+
+def check_replica_range(n: int, node_count: int) -> None:
     if not 1 <= n <= node_count:
         raise ValueError(f"n must be between 1 and the number of nodes ({node_count}), got {n}")
-    return n

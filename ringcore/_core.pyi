@@ -22,6 +22,7 @@ def merge_points(
 class RingState:
     names: tuple[str, ...]
     weights: tuple[float, ...]
+    index: dict[str, int]
     positions: NDArray[np.uint64]
     owners: NDArray[np.int32]
     table: NDArray[np.uint32]

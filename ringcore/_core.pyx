@@ -12,6 +12,7 @@ from libc.stdlib cimport calloc, free
 
 import numpy as np
 
+from ringcore._config import check_replica_range
 from ringcore.errors import EmptyRingError
 
 
@@ -227,6 +228,7 @@ cdef class RingState:
 
     cdef readonly tuple names
     cdef readonly tuple weights
+    cdef readonly dict index         # name -> position in names
     cdef readonly object positions   # read-only view of the points, ring order
     cdef readonly object owners      # read-only view: node index of each point
     cdef readonly object table
@@ -244,18 +246,23 @@ cdef class RingState:
             raise ValueError("RingState: points without nodes")
         self.names = names
         self.weights = weights
+        self.index = {name: i for i, name in enumerate(names)}
         padded_positions = np.empty(npoints + 1, dtype=np.uint64)
         padded_owners = np.empty(npoints + 1, dtype=np.int32)
         padded_positions[:npoints] = positions
         padded_owners[:npoints] = owners
         padded_positions[npoints] = np.iinfo(np.uint64).max
         padded_owners[npoints] = padded_owners[0] if npoints else 0
+        # Backed by bytes: no one can make them writeable again and break the
+        # invariants the kernels rely on.
+        padded_positions = np.frombuffer(padded_positions.tobytes(), dtype=np.uint64)
+        padded_owners = np.frombuffer(padded_owners.tobytes(), dtype=np.int32)
         cdef const uint64_t[::1] pos_view = padded_positions
         cdef const int32_t[::1] own_view = padded_owners
         cdef int bits = rc_table_bits(<uint32_t>npoints)
         cdef size_t table_len = (<size_t>1) << bits
-        self.table = np.zeros(table_len, dtype=np.uint32)
-        cdef uint32_t[::1] table_view = self.table
+        table = np.zeros(table_len, dtype=np.uint32)
+        cdef uint32_t[::1] table_view = table
         self.ring.positions = &pos_view[0]
         self.ring.owners = &own_view[0]
         self.ring.table = &table_view[0]
@@ -270,8 +277,10 @@ cdef class RingState:
                     status = rc_ring_validate(&self.ring, table_len, nnodes)
         if status != RC_OK:
             raise ValueError("RingState: positions are not sorted or owners are out of range")
-        for array in (padded_positions, padded_owners, self.table):
-            array.flags.writeable = False
+        self.table = np.frombuffer(table.tobytes(), dtype=np.uint32)
+        table_view = None
+        cdef const uint32_t[::1] final_table = self.table
+        self.ring.table = &final_table[0]
         self._padded_positions = padded_positions
         self._padded_owners = padded_owners
         self.positions = padded_positions[:npoints]
@@ -289,13 +298,13 @@ cdef class RingState:
         return self.names[rc_ring_owner(&self.ring, h)]
 
     def get_nodes(self, key, Py_ssize_t n) -> list:
-        """The first n distinct owners clockwise from the key (n checked by the caller)."""
+        """The first n distinct owners clockwise from the key."""
         cdef uint64_t h
         _hash_object(key, &h)
         self._check_not_empty()
         cdef size_t nnodes = len(self.names)
         if n < 1 or <size_t>n > nnodes:
-            raise ValueError(f"n must be between 1 and {nnodes}, got {n}")
+            check_replica_range(n, nnodes)
         cdef uint8_t *seen = <uint8_t *>calloc(nnodes, 1)
         cdef int32_t *taken = <int32_t *>calloc(<size_t>n, sizeof(int32_t))
         cdef int64_t count = -1
@@ -339,7 +348,9 @@ cdef class RingState:
             raise ValueError("out must have one slot per key")
         if n == 0:
             return
-        self._check_not_empty()
+        if self.ring.npoints == 0:
+            hash_list(keys, np.empty(n, dtype=np.uint64))  # bad keys fail first
+            self._check_not_empty()
         for start in range(0, n, CHUNK):
             stop = min(start + CHUNK, n)
             _hash_range(keys, start, stop, hashes)

@@ -112,10 +112,10 @@ class HashRing:
 
     def add_node(self, name: str, weight: float = 1.0) -> None:
         _config.check_name(name)
-        if name in self._weights:
-            raise ValueError(f"node {name!r} is already in the ring")
         weight = _config.check_weight(weight, name)
         count = _config.point_count(self._vnodes, weight, name)
+        if name in self._weights:
+            raise ValueError(f"node {name!r} is already in the ring")
         if len(self._points) + count > _config.MAX_POINTS:
             raise ValueError(f"the ring would have more than {_config.MAX_POINTS} points")
         self._points = sorted(self._points + self._node_points(name, count))
@@ -144,9 +144,10 @@ class HashRing:
 
     def get_nodes(self, key: object, n: int) -> list[str]:
         h = hash_key(key)
+        n = _config.check_replica_type(n)
         if not self._points:
             raise EmptyRingError()
-        n = _config.check_replicas(n, len(self._weights))
+        _config.check_replica_range(n, len(self._weights))
         start = self._first_point(h)
         taken: list[str] = []
         for step in range(len(self._points)):
@@ -211,7 +212,7 @@ class HashRing:
         return len(self._weights)
 
     def __contains__(self, name: object) -> bool:
-        return name in self._weights
+        return isinstance(name, str) and name in self._weights
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, HashRing):

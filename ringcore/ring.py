@@ -88,7 +88,7 @@ class HashRing:
         count = _config.point_count(self._vnodes, weight, name)
         with self._write_lock:
             old = self._state
-            if name in old.names:
+            if name in old.index:
                 raise ValueError(f"node {name!r} is already in the ring")
             if len(old.positions) + count > _config.MAX_POINTS:
                 raise ValueError(f"the ring would have more than {_config.MAX_POINTS} points")
@@ -107,10 +107,9 @@ class HashRing:
             raise TypeError(f"node name must be a str, not {type(name).__name__}")
         with self._write_lock:
             old = self._state
-            try:
-                index = old.names.index(name)
-            except ValueError:
-                raise KeyError(name) from None
+            index = old.index.get(name)
+            if index is None:
+                raise KeyError(name)
             keep = old.owners != index
             owners = old.owners[keep]
             owners -= owners > index
@@ -129,10 +128,7 @@ class HashRing:
 
     def get_nodes(self, key: object, n: int) -> list[str]:
         """The n distinct nodes clockwise from key: the owner first, then replicas."""
-        state = self._state
-        if len(state.positions):
-            n = _config.check_replicas(n, len(state.names))
-        return state.get_nodes(key, n)
+        return self._state.get_nodes(key, _config.check_replica_type(n))
 
     def hash_keys(self, keys: object) -> np.ndarray:
         """uint64 array of the ring hash of each key."""
@@ -191,7 +187,7 @@ class HashRing:
         return len(self._state.names)
 
     def __contains__(self, name: object) -> bool:
-        return name in self._state.names
+        return isinstance(name, str) and name in self._state.index
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, HashRing):
