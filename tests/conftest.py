@@ -1,0 +1,40 @@
+"""Shared pytest configuration: hypothesis profiles.
+
+Pick a profile with the environment variable RINGCORE_HYPOTHESIS_PROFILE:
+
+* ``ci`` (default): fast, for every push; the whole suite runs in well under
+  two minutes on a 2-core machine.
+* ``deep``: thousands of examples per property, for a nightly or manual run.
+* ``tiny``: a handful of examples, for slow emulated (e.g. QEMU AArch64) runs.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+from hypothesis import HealthCheck, settings
+
+# Make tests/strategies.py importable whatever pytest's import mode is.
+_TESTS = str(Path(__file__).resolve().parent)
+if _TESTS not in sys.path:
+    sys.path.insert(0, _TESTS)
+
+_COMMON = dict(
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+settings.register_profile("ci", max_examples=100, **_COMMON)
+settings.register_profile("deep", max_examples=3000, **_COMMON)
+settings.register_profile("tiny", max_examples=10, **_COMMON)
+
+PROFILE = os.environ.get("RINGCORE_HYPOTHESIS_PROFILE", "ci")
+if PROFILE not in ("ci", "deep", "tiny"):
+    raise RuntimeError(
+        f"RINGCORE_HYPOTHESIS_PROFILE={PROFILE!r}: expected one of 'ci', 'deep', 'tiny'"
+    )
+settings.load_profile(PROFILE)
+
+
+def pytest_report_header(config):
+    return f"hypothesis profile: {PROFILE} (RINGCORE_HYPOTHESIS_PROFILE)"

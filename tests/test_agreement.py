@@ -1,0 +1,308 @@
+"""The compiled core (ringcore.HashRing) and the pure-Python reference
+(ringcore.reference.HashRing) agree on every ring and every key."""
+
+import numpy as np
+import pytest
+import xxhash
+from hypothesis import given
+from hypothesis import strategies as st
+
+import ringcore
+from ringcore import reference
+from strategies import (
+    NP_INT_TYPES,
+    RingConfig,
+    assert_rings_agree,
+    hash_values,
+    int_key_arrays,
+    key_lists,
+    keys,
+    node_names,
+    object_array,
+    ring_configs,
+    string_key_arrays,
+)
+
+Core = ringcore.HashRing
+Ref = reference.HashRing
+
+
+def build_both(cfg: RingConfig):
+    return cfg.build(Core), cfg.build(Ref)
+
+
+def check_route(core, ref, batch_core, batch_ref, shape):
+    got, expected = core.route(batch_core), ref.route(batch_ref)
+    assert got.dtype == np.int32 and expected.dtype == np.int32
+    assert got.shape == shape == expected.shape
+    assert np.array_equal(got, expected)
+    return got
+
+
+def check_hash_keys(core, ref, batch_core, batch_ref, shape):
+    got, expected = core.hash_keys(batch_core), ref.hash_keys(batch_ref)
+    assert got.dtype == np.uint64 and expected.dtype == np.uint64
+    assert got.shape == shape == expected.shape
+    assert np.array_equal(got, expected)
+    return got
+
+
+# -- ring construction --------------------------------------------------------------
+
+
+@given(ring_configs(min_nodes=0))
+def test_built_rings_agree(cfg):
+    core, ref = build_both(cfg)
+    assert_rings_agree(core, ref)
+    assert len(core.positions) == cfg.point_count()
+    assert core.nodes == tuple(cfg.names)
+
+
+@given(ring_configs(max_nodes=3, max_points=300))
+def test_positions_match_spec_formula(cfg):
+    """Point j of node N is XXH3-64(UTF-8(N) + b'#' + decimal j), computed here
+    with the xxhash package, independently of both implementations."""
+    core = cfg.build(Core)
+    expected = sorted(
+        (xxhash.xxh3_64_intdigest(name.encode() + b"#" + str(j).encode()), name.encode(), j, name)
+        for name, count in (
+            (name, int(np.floor(cfg.vnodes * w + 0.5))) for name, w in cfg.weights.items()
+        )
+        for j in range(count)
+    )
+    assert core.positions.tolist() == [p[0] for p in expected]
+    assert [core.nodes[i] for i in core.owners.tolist()] == [p[3] for p in expected]
+
+
+# -- single keys -------------------------------------------------------------------
+
+
+@given(keys)
+def test_hash_key_agrees(key):
+    expected = xxhash.xxh3_64_intdigest(reference.key_bytes(key))
+    assert reference.hash_key(key) == expected
+    assert ringcore.hash_key(key) == expected
+
+
+@given(ring_configs(), key_lists)
+def test_get_node_and_get_nodes_agree(cfg, batch):
+    core, ref = build_both(cfg)
+    n_nodes = len(cfg.names)
+    counts = sorted({1, 2, n_nodes // 2 or 1, n_nodes} & set(range(1, n_nodes + 1)))
+    for key in batch:
+        assert core.get_node(key) == ref.get_node(key)
+        for n in counts:
+            assert core.get_nodes(key, n) == ref.get_nodes(key, n)
+
+
+# -- batches of Python objects -------------------------------------------------------
+
+
+@given(ring_configs(), key_lists)
+def test_batches_agree_list_tuple_generator(cfg, batch):
+    core, ref = build_both(cfg)
+    shape = (len(batch),)
+    routed = check_route(core, ref, batch, batch, shape)
+    check_route(core, ref, tuple(batch), tuple(batch), shape)
+    check_route(core, ref, (k for k in batch), iter(batch), shape)
+    check_hash_keys(core, ref, batch, batch, shape)
+    check_hash_keys(core, ref, tuple(batch), tuple(batch), shape)
+    check_hash_keys(core, ref, (k for k in batch), iter(batch), shape)
+    # an object array of the same keys routes the same
+    check_route(core, ref, object_array(batch), object_array(batch), shape)
+    # and each index names the node get_node gives
+    assert [core.nodes[i] for i in routed.tolist()] == [ref.get_node(k) for k in batch]
+
+
+@given(ring_configs(), st.lists(keys, min_size=2, max_size=40).filter(lambda b: len(b) % 2 == 0))
+def test_2d_object_array_keeps_shape(cfg, batch):
+    core, ref = build_both(cfg)
+    arr = object_array(batch, shape=(2, -1))
+    routed = check_route(core, ref, arr, arr, arr.shape)
+    check_hash_keys(core, ref, arr, arr, arr.shape)
+    assert np.array_equal(routed.ravel(), ref.route(batch))
+
+
+# -- numpy arrays --------------------------------------------------------------------
+
+
+@given(ring_configs(), int_key_arrays())
+def test_int_arrays_agree(cfg, arr):
+    core, ref = build_both(cfg)
+    routed = check_route(core, ref, arr, arr, arr.shape)
+    hashed = check_hash_keys(core, ref, arr, arr, arr.shape)
+    # Same answer as the equal Python ints, and as the numpy scalars themselves.
+    as_ints = [int(v) for v in arr.ravel()]
+    assert np.array_equal(hashed.ravel(), [reference.hash_key(v) for v in as_ints])
+    assert np.array_equal(routed.ravel(), ref.route(as_ints))
+    assert np.array_equal(routed.ravel(), core.route(list(arr.ravel())))
+
+
+@pytest.mark.parametrize("byteorder", ["<", ">"])
+@pytest.mark.parametrize("t", NP_INT_TYPES, ids=lambda t: t.__name__)
+def test_every_int_dtype_and_byte_order(t, byteorder):
+    """A fixed sweep over each dtype's extremes, in both byte orders."""
+    info = np.iinfo(t)
+    values = [int(info.min), int(info.min) + 1, -1 if info.min < 0 else 0, 0, 1, int(info.max)]
+    values += list(range(max(int(info.min), -300), min(int(info.max), 300) + 1, 7))
+    arr = np.array(values, dtype=np.dtype(t).newbyteorder(byteorder))
+    core, ref = Core({"a": 1, "b": 2, "ü": 0.5}, vnodes=50), Ref({"a": 1, "b": 2, "ü": 0.5}, vnodes=50)
+    expected_hashes = np.array([reference.hash_key(v) for v in values], dtype=np.uint64)
+    assert np.array_equal(core.hash_keys(arr), expected_hashes)
+    assert np.array_equal(core.route(arr), ref.route(values))
+    assert np.array_equal(core.route(arr[::-2]), ref.route(values[::-2]))
+    two_d = np.stack([arr, arr[::-1]])
+    assert np.array_equal(core.route(two_d.T), ref.route(two_d.T))
+    assert core.route(two_d.T).shape == (len(values), 2)
+
+
+@given(ring_configs(), string_key_arrays())
+def test_string_and_object_arrays_agree(cfg, arr):
+    core, ref = build_both(cfg)
+    routed = check_route(core, ref, arr, arr, arr.shape)
+    check_hash_keys(core, ref, arr, arr, arr.shape)
+    # numpy's own element values (e.g. S arrays drop trailing NULs) route the same
+    assert np.array_equal(routed.ravel(), ref.route(arr.ravel().tolist()))
+
+
+# -- hashes --------------------------------------------------------------------------
+
+
+@given(ring_configs(), st.data())
+def test_route_hashes_uint64_arrays_agree(cfg, data):
+    core, ref = build_both(cfg)
+    values = data.draw(st.lists(hash_values(core.positions.tolist()), max_size=80))
+    arr = np.array(values, dtype=np.uint64)
+    got = core.route_hashes(arr)
+    assert got.dtype == np.int32
+    assert np.array_equal(got, ref.route_hashes(arr))
+    # and through other integer dtypes that hold the values
+    small = arr[arr < 2**63]
+    assert np.array_equal(core.route_hashes(small.astype(np.int64)), ref.route_hashes(small))
+    assert np.array_equal(
+        core.route_hashes(small.astype(">i8")[::-1]), ref.route_hashes(small[::-1])
+    )
+    if len(arr) % 2 == 0 and len(arr):
+        two_d = arr.reshape(2, -1)
+        assert core.route_hashes(two_d).shape == two_d.shape
+        assert np.array_equal(core.route_hashes(two_d), ref.route_hashes(two_d))
+
+
+@given(ring_configs(), st.data())
+def test_route_hashes_python_ints_agree(cfg, data):
+    """Hashes given as Python ints (a list, a tuple, a generator), e.g.
+    ``hash_keys(keys).tolist()``: half of all hashes are >= 2**63."""
+    core, ref = build_both(cfg)
+    values = data.draw(st.lists(hash_values(core.positions.tolist()), max_size=80))
+    expected = ref.route_hashes(np.array(values, dtype=np.uint64))
+    assert np.array_equal(ref.route_hashes(values), expected)
+    assert np.array_equal(core.route_hashes(values), expected)
+    assert np.array_equal(core.route_hashes(tuple(values)), expected)
+
+
+@given(ring_configs(), st.lists(hash_values(), max_size=20))
+def test_route_hashes_generator_agrees(cfg, values):
+    """route_hashes takes any iterable of ints, like route() does."""
+    core, ref = build_both(cfg)
+    expected = ref.route_hashes(np.array(values, dtype=np.uint64))
+    assert np.array_equal(ref.route_hashes(v for v in values), expected)
+    assert np.array_equal(core.route_hashes(v for v in values), expected)
+
+
+@given(ring_configs(), key_lists)
+def test_route_is_route_hashes_of_hash_keys(cfg, batch):
+    core, ref = build_both(cfg)
+    hashed = core.hash_keys(batch)
+    assert np.array_equal(core.route_hashes(hashed), core.route(batch))
+    assert np.array_equal(core.route_hashes(hashed), ref.route_hashes(hashed))
+
+
+# -- ties on the ring (SPEC.md 4) ----------------------------------------------------
+
+
+def _coarse_position(name: str, j: int) -> int:
+    """A deliberately colliding stand-in for a point's position: one of four
+    values, so that many points of different nodes share a position."""
+    full = xxhash.xxh3_64_intdigest(name.encode() + b"#" + str(j).encode())
+    return (full % 4) << 62
+
+
+def _coarse_node_points(raw: bytes, count: int) -> np.ndarray:
+    name = raw.decode("utf-8")
+    return np.array([_coarse_position(name, j) for j in range(count)], dtype=np.uint64)
+
+
+@given(
+    ring_configs(min_nodes=1, max_nodes=6, max_vnodes=6, max_points=40),
+    st.lists(node_names, max_size=3),
+    st.lists(hash_values([0, 2**62, 2**63, 3 * 2**62]), min_size=1, max_size=20),
+)
+def test_ties_are_broken_by_name_then_j(cfg, extra, hashes):
+    """With positions forced to collide, both implementations order points by
+    (position, UTF-8 name, j), whether built at once or node by node."""
+    extra = [name for name in dict.fromkeys(extra) if name not in cfg.weights]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ringcore.ring, "node_points", _coarse_node_points)
+        mp.setattr(reference, "vnode_position", _coarse_position)
+        core, ref = build_both(cfg)
+        incremental = Core({}, vnodes=cfg.vnodes)
+        for name, weight in cfg.weights.items():
+            incremental.add_node(name, weight)
+        for name in extra:
+            core.add_node(name)
+            ref.add_node(name)
+            incremental.add_node(name)
+        assert_rings_agree(core, ref)
+        assert_rings_agree(incremental, ref)
+        # the spec's order, computed here from the coarse positions
+        counts = {n: int(np.floor(cfg.vnodes * w + 0.5)) for n, w in ref.weights.items()}
+        expected = sorted(
+            (_coarse_position(n, j), n.encode(), j, n) for n, c in counts.items() for j in range(c)
+        )
+        assert [ref.nodes[i] for i in ref.owners.tolist()] == [p[3] for p in expected]
+        assert [core.nodes[i] for i in core.owners.tolist()] == [p[3] for p in expected]
+        arr = np.array(hashes, dtype=np.uint64)
+        assert np.array_equal(core.route_hashes(arr), ref.route_hashes(arr))
+        assert np.array_equal(incremental.route_hashes(arr), ref.route_hashes(arr))
+        for key in ["k", b"k", 0, 1, 2, "x" * 30]:
+            for n in range(1, len(ref) + 1):
+                assert core.get_nodes(key, n) == ref.get_nodes(key, n)
+                assert incremental.get_nodes(key, n) == ref.get_nodes(key, n)
+
+
+# -- after updates -------------------------------------------------------------------
+
+
+@given(
+    ring_configs(min_nodes=0, max_nodes=5, max_vnodes=300, max_points=2000),
+    st.lists(st.tuples(st.booleans(), node_names, st.sampled_from([0.5, 1.0, 2.0, 3])), max_size=8),
+    key_lists,
+)
+def test_agree_after_adds_and_removes(cfg, ops, batch):
+    core, ref = build_both(cfg)
+    for add, name, weight in ops:
+        if add and name not in ref:
+            core.add_node(name, weight)
+            ref.add_node(name, weight)
+        elif not add and name in ref:
+            core.remove_node(name)
+            ref.remove_node(name)
+        elif not add and ref.nodes:
+            victim = ref.nodes[len(name) % len(ref.nodes)]
+            core.remove_node(victim)
+            ref.remove_node(victim)
+    assert_rings_agree(core, ref)
+    if len(ref):
+        assert np.array_equal(core.route(batch), ref.route(batch))
+        for key in batch[:10]:
+            assert core.get_nodes(key, len(ref)) == ref.get_nodes(key, len(ref))
+
+
+def test_empty_rings_agree():
+    for core, ref in [(Core([]), Ref([])), (Core({}, vnodes=3), Ref({}, vnodes=3))]:
+        assert_rings_agree(core, ref)
+        assert core.ownership() == ref.ownership() == {}
+        for batch in ([], (), iter([]), np.array([], dtype=np.int64), np.array([], dtype="U3")):
+            out = core.route(batch)
+            assert out.dtype == np.int32 and out.shape == (0,)
+        assert core.hash_keys(["a", 1]).tolist() == ref.hash_keys(["a", 1]).tolist()
