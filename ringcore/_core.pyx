@@ -291,11 +291,14 @@ cdef class RingState:
             raise EmptyRingError()
         return 0
 
-    def get_node(self, key) -> str:
+    cdef str _get_node(self, key):
         cdef uint64_t h
         _hash_object(key, &h)
         self._check_not_empty()
-        return self.names[rc_ring_owner(&self.ring, h)]
+        return <str>self.names[rc_ring_owner(&self.ring, h)]
+
+    def get_node(self, key) -> str:
+        return self._get_node(key)
 
     def get_nodes(self, key, Py_ssize_t n) -> list:
         """The first n distinct owners clockwise from the key."""
@@ -355,3 +358,14 @@ cdef class RingState:
             stop = min(start + CHUNK, n)
             _hash_range(keys, start, stop, hashes)
             rc_route_hashes(&self.ring, hashes, <size_t>(stop - start), &out[start])
+
+
+cdef class RingBase:
+    """Base of the HashRing facade: holds the current RingState and answers
+    single-key lookups with one call from Python into compiled code."""
+
+    cdef public RingState _state
+
+    def get_node(self, key) -> str:
+        """The node that owns key (str, bytes-like or int)."""
+        return self._state._get_node(key)

@@ -10,7 +10,7 @@ import numpy as np
 
 from . import _config
 from ._batch import batch_hashes, batch_keys
-from ._core import RingState, hash_list, hash_u64, merge_points, node_points
+from ._core import RingBase, RingState, hash_list, hash_u64, merge_points, node_points
 
 __all__ = ["HashRing"]
 
@@ -36,7 +36,7 @@ def _build_state(nodes: list[tuple[str, float]], vnodes: int) -> RingState:
     return RingState(names, tuple(w for _, w in nodes), positions[order], owners[order])
 
 
-class HashRing:
+class HashRing(RingBase):
     """A consistent-hash ring with virtual nodes.
 
     ``nodes`` is an iterable of node names, or a mapping name -> weight; node N
@@ -44,7 +44,7 @@ class HashRing:
     Lookups are safe from any thread while another thread updates the ring.
     """
 
-    __slots__ = ("_state", "_vnodes", "_write_lock", "__weakref__")
+    __slots__ = ("_vnodes", "_write_lock", "__weakref__")
 
     def __init__(self, nodes: Iterable[str] | Mapping[str, float] = (), *, vnodes: int = 160):
         self._setup(nodes, vnodes)
@@ -121,10 +121,6 @@ class HashRing:
             )
 
     # -- lookups ---------------------------------------------------------------------
-
-    def get_node(self, key: object) -> str:
-        """The node that owns key (str, bytes-like or int)."""
-        return self._state.get_node(key)
 
     def get_nodes(self, key: object, n: int) -> list[str]:
         """The n distinct nodes clockwise from key: the owner first, then replicas."""
@@ -206,9 +202,11 @@ class HashRing:
             nodes = repr(self.weights)
         return f"HashRing({nodes}, vnodes={self._vnodes}, points={len(state.positions)})"
 
-    def __getstate__(self) -> dict:
+    def __reduce__(self) -> tuple:
         state = self._state
-        return {"vnodes": self._vnodes, "nodes": list(zip(state.names, state.weights))}
+        return (_restore, (type(self), list(zip(state.names, state.weights)), self._vnodes))
 
-    def __setstate__(self, saved: dict) -> None:
-        self._setup(dict(saved["nodes"]), saved["vnodes"])
+
+def _restore(cls: type, nodes: list[tuple[str, float]], vnodes: int) -> HashRing:
+    """Unpickle a ring: rebuild it from its configuration, in the same node order."""
+    return cls(dict(nodes), vnodes=vnodes)
