@@ -67,18 +67,6 @@ void rc_route_hashes(const rc_ring *ring, const uint64_t *hashes, size_t n, int3
         out[i] = rc_ring_owner(ring, hashes[i]);
 }
 
-void rc_route_u64(const rc_ring *ring, const uint64_t *keys, size_t n, int32_t *out)
-{
-    for (size_t i = 0; i < n; i++)
-        out[i] = rc_ring_owner(ring, rc_xxh3_64_u64(keys[i]));
-}
-
-void rc_hash_u64(const uint64_t *keys, size_t n, uint64_t *out)
-{
-    for (size_t i = 0; i < n; i++)
-        out[i] = rc_xxh3_64_u64(keys[i]);
-}
-
 rc_status rc_node_points(const char *name, size_t name_len, uint32_t count,
                          char *scratch, size_t scratch_len, uint64_t *out)
 {

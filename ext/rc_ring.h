@@ -76,12 +76,6 @@ static inline int32_t rc_ring_owner(const rc_ring *ring, uint64_t h)
 /* out[i] = owner of hashes[i]. */
 void rc_route_hashes(const rc_ring *ring, const uint64_t *hashes, size_t n, int32_t *out);
 
-/* out[i] = owner of XXH3-64 of the 8 little-endian bytes of keys[i]. */
-void rc_route_u64(const rc_ring *ring, const uint64_t *keys, size_t n, int32_t *out);
-
-/* out[i] = XXH3-64 of the 8 little-endian bytes of keys[i]. */
-void rc_hash_u64(const uint64_t *keys, size_t n, uint64_t *out);
-
 /* Positions of points 0 .. count-1 of a node: XXH3-64(name + "#" + decimal j).
  * scratch must hold name_len + 11 bytes. */
 rc_status rc_node_points(const char *name, size_t name_len, uint32_t count,

@@ -9,8 +9,17 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 
 from . import _config
+from . import _threads
 from ._batch import batch_hashes, batch_keys
-from ._core import RingBase, RingState, hash_list, hash_u64, merge_points, node_points
+from ._core import (
+    KeyBatch,
+    RingBase,
+    RingState,
+    hash_batch,
+    hash_list,
+    merge_points,
+    node_points,
+)
 
 __all__ = ["HashRing"]
 
@@ -126,33 +135,58 @@ class HashRing(RingBase):
         """The n distinct nodes clockwise from key: the owner first, then replicas."""
         return self._state.get_nodes(key, _config.check_replica_type(n))
 
-    def hash_keys(self, keys: object) -> np.ndarray:
-        """uint64 array of the ring hash of each key."""
-        data, shape = batch_keys(keys)
-        out = np.empty(len(data), dtype=np.uint64)
-        if isinstance(data, np.ndarray):
-            hash_u64(data, out)
-        else:
-            hash_list(data, out)
-        return out.reshape(shape)
+    def hash_keys(self, keys: object, *, threads: int | None = None) -> np.ndarray:
+        """uint64 array of the ring hash of each key (nulls are an error)."""
+        batch = batch_keys(keys)
+        out = np.empty(batch.size, dtype=np.uint64)
+        offset = 0
+        for part in batch.parts:
+            end = offset + len(part)
+            if isinstance(part, KeyBatch):
+                _run_batch(part, out[offset:end], threads, hash_batch)
+            else:
+                hash_list(part, out[offset:end])
+            offset = end
+        return out.reshape(batch.shape)
 
-    def route_hashes(self, hashes: object) -> np.ndarray:
+    def route_hashes(self, hashes: object, *, threads: int | None = None) -> np.ndarray:
         """int32 array: index into ``nodes`` of the owner of each uint64 hash."""
         values, shape = batch_hashes(hashes)
         out = np.empty(len(values), dtype=np.int32)
-        self._state.route_hashes(values, out)
+        state = self._state
+        count = _threads.thread_count(len(values), threads)
+        _threads.run_split(
+            len(values), count, lambda lo, hi: state.route_hashes(values[lo:hi], out[lo:hi])
+        )
         return out.reshape(shape)
 
-    def route(self, keys: object) -> np.ndarray:
-        """int32 array: index into ``nodes`` of the owner of each key."""
-        data, shape = batch_keys(keys)
-        out = np.empty(len(data), dtype=np.int32)
+    def route(
+        self, keys: object, *, threads: int | None = None, null: int | None = None
+    ) -> np.ndarray:
+        """int32 array: index into ``nodes`` of the owner of each key.
+
+        keys: a list/tuple/iterable of keys, or a numpy, Arrow, pandas or polars
+        array. threads: None uses the cores for large array batches, 1 forces
+        one. null: the value given to null keys (None, or the nulls of Arrow,
+        pandas and polars); without it a null is a ValueError.
+        """
+        allow_nulls = null is not None
+        null_owner = _check_null(null) if allow_nulls else -1
+        batch = batch_keys(keys, allow_nulls)
+        out = np.empty(batch.size, dtype=np.int32)
         state = self._state
-        if isinstance(data, np.ndarray):
-            state.route_u64(data, out)
-        else:
-            state.route_list(data, out)
-        return out.reshape(shape)
+        offset = 0
+        for part in batch.parts:
+            end = offset + len(part)
+            if isinstance(part, KeyBatch):
+                _run_batch(
+                    part, out[offset:end], threads,
+                    lambda b, o, lo, hi: state.route_batch(b, o, lo, hi, allow_nulls, null_owner),
+                )
+            else:
+                state.route_list(part, out[offset:end], allow_nulls, null_owner)
+            offset = end
+        return out.reshape(batch.shape)
 
     def ownership(self) -> dict[str, float]:
         """Fraction of the 2**64 hash space each node owns (SPEC.md 7)."""
@@ -205,6 +239,20 @@ class HashRing(RingBase):
     def __reduce__(self) -> tuple:
         state = self._state
         return (_restore, (type(self), list(zip(state.names, state.weights)), self._vnodes))
+
+
+def _check_null(null: object) -> int:
+    if isinstance(null, bool) or not isinstance(null, (int, np.integer)):
+        raise TypeError(f"null must be an int, not {type(null).__name__}")
+    if not -(2**31) <= null < 2**31:
+        raise ValueError(f"null must fit in int32, got {null}")
+    return int(null)
+
+
+def _run_batch(batch: KeyBatch, out: np.ndarray, threads: int | None, kernel) -> None:
+    """kernel(batch, out[lo:hi], lo, hi) over the batch, split across threads."""
+    count = _threads.thread_count(len(batch), threads)
+    _threads.run_split(len(batch), count, lambda lo, hi: kernel(batch, out[lo:hi], lo, hi))
 
 
 def _restore(cls: type, nodes: list[tuple[str, float]], vnodes: int) -> HashRing:
