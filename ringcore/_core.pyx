@@ -5,10 +5,11 @@ keys into hashes and hashes into owners. Array kernels run without the GIL.
 """
 
 from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_GET_SIZE
-from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.long cimport PyLong_AsLongLongAndOverflow, PyLong_AsUnsignedLongLong
-from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t, uintptr_t
+from libc.stdint cimport UINT64_MAX, int32_t, int64_t, uint8_t, uint32_t, uint64_t, uintptr_t
 from libc.stdlib cimport calloc, free, malloc
+from libc.string cimport memcpy, memset
 
 import numpy as np
 
@@ -56,6 +57,8 @@ cdef extern from "rc_ring.h":
                         const uint64_t *new_pos, size_t n_new, int32_t new_owner,
                         const uint8_t *new_sorts_first, size_t nnodes,
                         uint64_t *out_pos, int32_t *out_own, size_t out_len) noexcept nogil
+    int rc_sort_points(uint64_t *pos, int32_t *own, size_t n, uint64_t *tmp_pos,
+                       int32_t *tmp_own) noexcept nogil
     int64_t rc_ring_walk(const rc_ring *ring, uint32_t start, size_t want,
                          uint8_t *seen, size_t nnodes, int32_t *out) noexcept nogil
 
@@ -237,6 +240,25 @@ def node_points(bytes name, uint32_t count):
     if status != RC_OK:
         raise ValueError(f"cannot place {count} points for a name of {name_len} bytes")
     return out
+
+
+def sort_points(uint64_t[::1] positions, int32_t[::1] owners) -> None:
+    """Sort points by position in place; equal positions keep their order."""
+    cdef Py_ssize_t n = positions.shape[0]
+    if owners.shape[0] != n:
+        raise ValueError("positions and owners differ in length")
+    if n == 0:
+        return
+    tmp_pos = np.empty(n, dtype=np.uint64)
+    tmp_own = np.empty(n, dtype=np.int32)
+    cdef uint64_t[::1] tmp_pos_view = tmp_pos
+    cdef int32_t[::1] tmp_own_view = tmp_own
+    cdef int status
+    with nogil:
+        status = rc_sort_points(&positions[0], &owners[0], <size_t>n, &tmp_pos_view[0],
+                                &tmp_own_view[0])
+    if status != RC_OK:
+        raise MemoryError() if status == -2 else ValueError("sort_points: too many points")
 
 
 def merge_points(const uint64_t[::1] old_pos, const int32_t[::1] old_own,
@@ -452,8 +474,10 @@ cdef class RingState:
     cdef rc_ring ring
 
     def __cinit__(self, tuple names, tuple weights, positions, owners):
-        cdef Py_ssize_t npoints = len(positions)
-        if len(owners) != npoints or len(weights) != len(names):
+        cdef const uint64_t[::1] pos_in = positions
+        cdef const int32_t[::1] own_in = owners
+        cdef Py_ssize_t npoints = pos_in.shape[0]
+        if own_in.shape[0] != npoints or len(weights) != len(names):
             raise ValueError("RingState: arrays or tuples differ in length")
         if npoints > RC_MAX_POINTS or len(names) > RC_MAX_POINTS:
             raise ValueError("RingState: too many points or nodes")
@@ -462,44 +486,41 @@ cdef class RingState:
         self.names = names
         self.weights = weights
         self.index = {name: i for i, name in enumerate(names)}
-        padded_positions = np.empty(npoints + 1, dtype=np.uint64)
-        padded_owners = np.empty(npoints + 1, dtype=np.int32)
-        padded_positions[:npoints] = positions
-        padded_owners[:npoints] = owners
-        padded_positions[npoints] = np.iinfo(np.uint64).max
-        padded_owners[npoints] = padded_owners[0] if npoints else 0
-        # Backed by bytes: no one can make them writeable again and break the
-        # invariants the kernels rely on.
-        padded_positions = np.frombuffer(padded_positions.tobytes(), dtype=np.uint64)
-        padded_owners = np.frombuffer(padded_owners.tobytes(), dtype=np.int32)
-        cdef const uint64_t[::1] pos_view = padded_positions
-        cdef const int32_t[::1] own_view = padded_owners
         cdef int bits = rc_table_bits(<uint32_t>npoints)
         cdef size_t table_len = (<size_t>1) << bits
-        table = np.zeros(table_len, dtype=np.uint32)
-        cdef uint32_t[::1] table_view = table
-        self.ring.positions = &pos_view[0]
-        self.ring.owners = &own_view[0]
-        self.ring.table = &table_view[0]
-        self.ring.npoints = <uint32_t>npoints
-        self.ring.bits = bits
+        # The arrays live in bytes objects, filled here before anyone sees them:
+        # no one can make them writeable and break what the kernels rely on.
+        padded_positions = PyBytes_FromStringAndSize(NULL, (npoints + 1) * sizeof(uint64_t))
+        padded_owners = PyBytes_FromStringAndSize(NULL, (npoints + 1) * sizeof(int32_t))
+        table = PyBytes_FromStringAndSize(NULL, table_len * sizeof(uint32_t))
+        cdef uint64_t *pos = <uint64_t *>PyBytes_AS_STRING(padded_positions)
+        cdef int32_t *own = <int32_t *>PyBytes_AS_STRING(padded_owners)
+        cdef uint32_t *table_ptr = <uint32_t *>PyBytes_AS_STRING(table)
         cdef int status = RC_OK
         cdef int32_t nnodes = <int32_t>len(names)
-        if npoints:
-            with nogil:
-                status = rc_build_table(&pos_view[0], <size_t>npoints, bits, &table_view[0], table_len)
+        with nogil:
+            if npoints:
+                memcpy(pos, &pos_in[0], npoints * sizeof(uint64_t))
+                memcpy(own, &own_in[0], npoints * sizeof(int32_t))
+            pos[npoints] = UINT64_MAX
+            own[npoints] = own[0] if npoints else 0
+            memset(table_ptr, 0, table_len * sizeof(uint32_t))
+            self.ring.positions = pos
+            self.ring.owners = own
+            self.ring.table = table_ptr
+            self.ring.npoints = <uint32_t>npoints
+            self.ring.bits = bits
+            if npoints:
+                status = rc_build_table(pos, <size_t>npoints, bits, table_ptr, table_len)
                 if status == RC_OK:
                     status = rc_ring_validate(&self.ring, table_len, nnodes)
         if status != RC_OK:
             raise ValueError("RingState: positions are not sorted or owners are out of range")
-        self.table = np.frombuffer(table.tobytes(), dtype=np.uint32)
-        table_view = None
-        cdef const uint32_t[::1] final_table = self.table
-        self.ring.table = &final_table[0]
-        self._padded_positions = padded_positions
-        self._padded_owners = padded_owners
-        self.positions = padded_positions[:npoints]
-        self.owners = padded_owners[:npoints]
+        self._padded_positions = np.frombuffer(padded_positions, dtype=np.uint64)
+        self._padded_owners = np.frombuffer(padded_owners, dtype=np.int32)
+        self.table = np.frombuffer(table, dtype=np.uint32)
+        self.positions = self._padded_positions[:npoints]
+        self.owners = self._padded_owners[:npoints]
 
     cdef inline int _check_not_empty(self) except -1:
         if self.ring.npoints == 0:

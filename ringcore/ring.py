@@ -19,6 +19,7 @@ from ._core import (
     hash_list,
     merge_points,
     node_points,
+    sort_points,
 )
 
 __all__ = ["HashRing"]
@@ -35,14 +36,18 @@ def _build_state(nodes: list[tuple[str, float]], vnodes: int) -> RingState:
     # Lay the nodes out in UTF-8 name order: a stable sort by position then
     # breaks ties by name as SPEC.md 4 requires (ties within a node do not
     # change any owner, so j order needs no care).
-    by_name = sorted(range(len(nodes)), key=lambda i: names[i].encode("utf-8"))
-    positions = np.concatenate(
-        [node_points(names[i].encode("utf-8"), counts[i]) for i in by_name]
-        or [np.empty(0, dtype=np.uint64)]
-    )
-    owners = np.repeat(np.array(by_name, dtype=np.int32), [counts[i] for i in by_name])
-    order = np.argsort(positions, kind="stable")
-    return RingState(names, tuple(w for _, w in nodes), positions[order], owners[order])
+    raw_names = [name.encode("utf-8") for name in names]
+    by_name = sorted(range(len(nodes)), key=raw_names.__getitem__)
+    total = sum(counts)
+    positions = np.empty(total, dtype=np.uint64)
+    owners = np.empty(total, dtype=np.int32)
+    start = 0
+    for i in by_name:
+        positions[start : start + counts[i]] = node_points(raw_names[i], counts[i])
+        owners[start : start + counts[i]] = i
+        start += counts[i]
+    sort_points(positions, owners)
+    return RingState(names, tuple(w for _, w in nodes), positions, owners)
 
 
 class HashRing(RingBase):

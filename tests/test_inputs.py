@@ -187,3 +187,13 @@ def test_threaded_errors_name_the_first_bad_key():
 def test_thread_count_must_be_a_positive_int(bad):
     with pytest.raises((TypeError, ValueError)):
         CORE.route(np.arange(10), threads=bad)
+
+
+@given(st.integers(1, 40), st.integers(1, 300))
+def test_guide_table_points_at_the_first_point_of_each_bucket(nodes, vnodes):
+    ring = ringcore.HashRing([f"n{i}" for i in range(nodes)], vnodes=vnodes)
+    table = ring._state.table
+    bits = int(np.log2(len(table)))
+    assert len(table) == 1 << bits and len(table) >= len(ring.positions)
+    starts = np.arange(len(table), dtype=np.uint64) << np.uint64(64 - bits)
+    assert np.array_equal(table, np.searchsorted(ring.positions, starts, side="left"))
