@@ -18,7 +18,7 @@ else:
 
 core = Extension(
     "ringcore._core",
-    sources=["ringcore/_core.pyx", "ext/rc_ring.c"],
+    sources=["ringcore/_core.pyx", "ext/rc_ring.c", "ext/rc_keys.c"],
     include_dirs=["ext"],
     extra_compile_args=flags,
     define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],

@@ -1,6 +1,7 @@
 /* Ring search kernels; see rc_ring.h. */
 #include "rc_ring.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "rc_xxh3.h"
@@ -21,14 +22,18 @@ rc_status rc_build_table(const uint64_t *positions, size_t npoints, int bits,
     size_t nbuckets = (size_t)1 << bits;
     if (table_len != nbuckets)
         return RC_ERR_ARG;
+    /* table[b] = number of points in buckets before b: count the points per
+     * bucket (shifted by one), then take prefix sums. No data-dependent
+     * branches, unlike a walk that compares bucket starts with positions. */
     int shift = 64 - bits;
-    size_t i = 0;
-    for (size_t b = 0; b < nbuckets; b++) {
-        uint64_t start = (uint64_t)b << shift;
-        while (i < npoints && positions[i] < start)
-            i++;
-        table[b] = (uint32_t)i;
+    memset(table, 0, nbuckets * sizeof(uint32_t));
+    for (size_t i = 0; i < npoints; i++) {
+        size_t b = (size_t)(positions[i] >> shift) + 1;
+        if (b < nbuckets)
+            table[b]++;
     }
+    for (size_t b = 1; b < nbuckets; b++)
+        table[b] += table[b - 1];
     return RC_OK;
 }
 
@@ -42,22 +47,60 @@ rc_status rc_ring_validate(const rc_ring *ring, size_t table_len, int32_t nnodes
         return RC_ERR_ARG;
     if (ring->positions[n] != UINT64_MAX || ring->owners[n] != ring->owners[0])
         return RC_ERR_ARG;
-    for (uint32_t i = 0; i < n; i++) {
-        if (ring->owners[i] < 0 || ring->owners[i] >= nnodes)
-            return RC_ERR_ARG;
-        if (i && ring->positions[i] < ring->positions[i - 1])
-            return RC_ERR_ARG;
+    int bad = 0;
+    for (uint32_t i = 0; i < n; i++)
+        bad |= (ring->owners[i] < 0) | (ring->owners[i] >= nnodes);
+    for (uint32_t i = 1; i < n; i++)
+        bad |= ring->positions[i] < ring->positions[i - 1];
+    /* Lookups stay inside the arrays when the table is monotonic and <= n. */
+    bad |= ring->table[0] != 0;
+    for (size_t b = 1; b < nbuckets; b++)
+        bad |= (ring->table[b] < ring->table[b - 1]) | (ring->table[b] > n);
+    return bad ? RC_ERR_ARG : RC_OK;
+}
+
+rc_status rc_sort_points(uint64_t *pos, int32_t *own, size_t n, uint64_t *tmp_pos,
+                         int32_t *tmp_own)
+{
+    /* LSD radix sort, 11 bits a pass: stable, so points that share a position
+     * keep the order they came in. */
+    enum { DIGIT = 11, BUCKETS = 1 << DIGIT };
+    if (n > RC_MAX_POINTS)
+        return RC_ERR_ARG;
+    size_t *count = (size_t *)malloc(BUCKETS * sizeof(size_t));
+    if (count == NULL)
+        return RC_ERR_NOMEM;
+    uint64_t *src_pos = pos, *dst_pos = tmp_pos;
+    int32_t *src_own = own, *dst_own = tmp_own;
+    for (int shift = 0; shift < 64; shift += DIGIT) {
+        memset(count, 0, BUCKETS * sizeof(size_t));
+        for (size_t i = 0; i < n; i++)
+            count[(src_pos[i] >> shift) & (BUCKETS - 1)]++;
+        if (n && count[(src_pos[0] >> shift) & (BUCKETS - 1)] == n)
+            continue; /* every key has this digit: the pass would not move anything */
+        size_t sum = 0;
+        for (size_t d = 0; d < BUCKETS; d++) {
+            size_t c = count[d];
+            count[d] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++) {
+            size_t at = count[(src_pos[i] >> shift) & (BUCKETS - 1)]++;
+            dst_pos[at] = src_pos[i];
+            dst_own[at] = src_own[i];
+        }
+        uint64_t *swap_pos = src_pos;
+        src_pos = dst_pos;
+        dst_pos = swap_pos;
+        int32_t *swap_own = src_own;
+        src_own = dst_own;
+        dst_own = swap_own;
     }
-    int shift = 64 - ring->bits;
-    for (size_t b = 0; b < nbuckets; b++) {
-        uint32_t t = ring->table[b];
-        uint64_t start = (uint64_t)b << shift;
-        /* table[b] is the first point at or after the bucket's start */
-        if (t > n || (t < n && ring->positions[t] < start))
-            return RC_ERR_ARG;
-        if (t > 0 && ring->positions[t - 1] >= start)
-            return RC_ERR_ARG;
+    if (src_pos != pos) {
+        memcpy(pos, src_pos, n * sizeof(uint64_t));
+        memcpy(own, src_own, n * sizeof(int32_t));
     }
+    free(count);
     return RC_OK;
 }
 
@@ -65,18 +108,6 @@ void rc_route_hashes(const rc_ring *ring, const uint64_t *hashes, size_t n, int3
 {
     for (size_t i = 0; i < n; i++)
         out[i] = rc_ring_owner(ring, hashes[i]);
-}
-
-void rc_route_u64(const rc_ring *ring, const uint64_t *keys, size_t n, int32_t *out)
-{
-    for (size_t i = 0; i < n; i++)
-        out[i] = rc_ring_owner(ring, rc_xxh3_64_u64(keys[i]));
-}
-
-void rc_hash_u64(const uint64_t *keys, size_t n, uint64_t *out)
-{
-    for (size_t i = 0; i < n; i++)
-        out[i] = rc_xxh3_64_u64(keys[i]);
 }
 
 rc_status rc_node_points(const char *name, size_t name_len, uint32_t count,

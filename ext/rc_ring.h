@@ -51,7 +51,7 @@ rc_status rc_build_table(const uint64_t *positions, size_t npoints, int bits,
                          uint32_t *table, size_t table_len);
 
 /* Check that the ring is well formed: sorted positions, owners in [0, nnodes),
- * the sentinels, and a table that matches the positions. */
+ * the sentinels, and a monotonic table of indices <= npoints. */
 rc_status rc_ring_validate(const rc_ring *ring, size_t table_len, int32_t nnodes);
 
 /* Index in ring order of the point that owns hash h (SPEC.md 5), except that
@@ -73,14 +73,13 @@ static inline int32_t rc_ring_owner(const rc_ring *ring, uint64_t h)
     return ring->owners[rc_ring_search(ring, h)];
 }
 
+/* Sort n points by position, in place, keeping the input order of equal
+ * positions (stable); tmp_pos and tmp_own hold n entries each. */
+rc_status rc_sort_points(uint64_t *pos, int32_t *own, size_t n, uint64_t *tmp_pos,
+                         int32_t *tmp_own);
+
 /* out[i] = owner of hashes[i]. */
 void rc_route_hashes(const rc_ring *ring, const uint64_t *hashes, size_t n, int32_t *out);
-
-/* out[i] = owner of XXH3-64 of the 8 little-endian bytes of keys[i]. */
-void rc_route_u64(const rc_ring *ring, const uint64_t *keys, size_t n, int32_t *out);
-
-/* out[i] = XXH3-64 of the 8 little-endian bytes of keys[i]. */
-void rc_hash_u64(const uint64_t *keys, size_t n, uint64_t *out);
 
 /* Positions of points 0 .. count-1 of a node: XXH3-64(name + "#" + decimal j).
  * scratch must hold name_len + 11 bytes. */

@@ -1,39 +1,170 @@
-"""Turning the inputs of batch calls into what the core's kernels take."""
+"""Turning the inputs of batch calls into what the core's kernels read.
+
+Keys arrive as Python sequences, numpy arrays, Arrow arrays, pandas or polars
+Series. Each becomes a list of parts, in order: a KeyBatch (keys in array
+memory, read by the C kernels without the GIL and without copying) or a Python
+list (keys as objects). pyarrow, pandas and polars are imported only when such
+an input arrives.
+"""
 
 from __future__ import annotations
 
+import importlib
+import sys
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from ._core import hashes_from_list
+from ._core import KeyBatch, hashes_from_list
 
 # numpy dtype kinds whose elements are keys: integers, bytes, str, objects, StringDType
 _KEY_KINDS = "iuSUOT"
+_SINGLE_KEY_TYPES = (str, bytes, bytearray, memoryview)
 
 
-def batch_keys(keys: object) -> tuple[np.ndarray | list, tuple[int, ...]]:
-    """A batch of keys as a contiguous uint64 array (integer keys, by value) or
-    as a list of keys, with the shape the result takes."""
-    if isinstance(keys, (str, bytes, bytearray, memoryview)):
+@dataclass
+class Batch:
+    parts: list  # KeyBatch or list of keys, in input order
+    size: int
+    shape: tuple[int, ...]
+
+
+def _module_of(obj: object) -> str:
+    return type(obj).__module__.partition(".")[0]
+
+
+def batch_keys(keys: object, allow_nulls: bool = False) -> Batch:
+    """The parts of a batch of keys and the shape of the result. With
+    allow_nulls, None stands for a null in the list parts."""
+    if isinstance(keys, _SINGLE_KEY_TYPES):
         raise TypeError(f"keys must be a sequence of keys, not a single {type(keys).__name__}")
     if isinstance(keys, np.ndarray):
-        kind = keys.dtype.kind
-        if kind not in _KEY_KINDS:
-            raise TypeError(f"unsupported key array dtype {keys.dtype}")
-        flat = keys.reshape(-1)
-        if kind in "iu":
-            # value modulo 2**64, native byte order, contiguous (SPEC.md 1)
-            return np.ascontiguousarray(flat, dtype=np.uint64), keys.shape
-        return flat.tolist(), keys.shape
+        return _from_numpy(keys)
     if isinstance(keys, list):
-        return keys, (len(keys),)
+        return Batch([keys], len(keys), (len(keys),))
     if isinstance(keys, tuple):
-        return list(keys), (len(keys),)
+        return Batch([list(keys)], len(keys), (len(keys),))
+    module = _module_of(keys)
+    if module == "pyarrow":
+        return _from_arrow(keys)
+    if module == "pandas":
+        return _from_pandas(keys, allow_nulls)
+    if module == "polars":
+        return _from_polars(keys)
     if isinstance(keys, Iterable):
         items = list(keys)
-        return items, (len(items),)
+        return Batch([items], len(items), (len(items),))
     raise TypeError(f"keys must be an iterable of keys, not {type(keys).__name__}")
+
+
+def _from_numpy(keys: np.ndarray) -> Batch:
+    kind = keys.dtype.kind
+    if kind not in _KEY_KINDS:
+        raise TypeError(f"unsupported key array dtype {keys.dtype}")
+    flat = keys.reshape(-1)  # a view when the layout allows, else a copy
+    if kind in "OT":
+        return Batch([flat.tolist()], flat.size, keys.shape)
+    if kind == "U" and not (flat.dtype.isnative and flat.flags.aligned):
+        flat = np.ascontiguousarray(flat, dtype=flat.dtype.newbyteorder("="))
+    return Batch([KeyBatch.from_numpy(flat)], flat.size, keys.shape)
+
+
+# -- Arrow -----------------------------------------------------------------------------
+
+
+def _from_arrow(keys: Any) -> Batch:
+    pa = importlib.import_module("pyarrow")
+
+    if isinstance(keys, pa.ChunkedArray):
+        chunks = keys.chunks
+    elif isinstance(keys, pa.Array):
+        chunks = [keys]
+    else:
+        raise TypeError(f"unsupported pyarrow input {type(keys).__name__}")
+    parts, first = [], 0
+    for chunk in chunks:
+        parts.append(_arrow_part(pa, chunk, first))
+        first += len(chunk)
+    return Batch(parts, first, (first,))
+
+
+def _arrow_part(pa, array, first: int) -> KeyBatch:
+    t = array.type
+    if pa.types.is_dictionary(t):
+        array, t = array.dictionary_decode(), t.value_type
+    buffers = array.buffers()
+    common = dict(n=len(array), offset=array.offset, validity=buffers[0], source=array, first=first)
+    if pa.types.is_integer(t):
+        if sys.byteorder != "little":
+            return KeyBatch.from_numpy(array.to_numpy(zero_copy_only=False), first)
+        return KeyBatch.from_arrow(
+            "int", main=buffers[1], width=t.bit_width // 8, is_signed=pa.types.is_signed_integer(t),
+            **common,
+        )
+    if pa.types.is_string(t) or pa.types.is_binary(t):
+        return KeyBatch.from_arrow("offsets32", main=buffers[1], data=buffers[2], **common)
+    if pa.types.is_large_string(t) or pa.types.is_large_binary(t):
+        return KeyBatch.from_arrow("offsets64", main=buffers[1], data=buffers[2], **common)
+    if pa.types.is_string_view(t) or pa.types.is_binary_view(t):
+        return KeyBatch.from_arrow("views", main=buffers[1], view_buffers=buffers[2:], **common)
+    raise TypeError(f"unsupported key array type {t} (Arrow)")
+
+
+# -- pandas and polars -------------------------------------------------------------------
+
+
+def _from_pandas(keys: Any, allow_nulls: bool) -> Batch:
+    pd = importlib.import_module("pandas")
+
+    if isinstance(keys, pd.DataFrame) or not isinstance(keys, (pd.Series, pd.Index)):
+        raise TypeError(f"unsupported pandas input {type(keys).__name__}; pass a Series")
+    array = keys.array
+    if hasattr(array, "__arrow_array__") and _arrow_backed_or_masked(array):
+        batch = _from_arrow(array.__arrow_array__())
+        return Batch(batch.parts, batch.size, (batch.size,))
+    dtype = keys.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "iuSU":
+        return _from_numpy(keys.to_numpy())
+    if isinstance(dtype, np.dtype) and dtype.kind != "O" and not isinstance(dtype, pd.StringDtype):
+        raise TypeError(f"unsupported key Series dtype {dtype}")
+    values = keys.to_numpy(dtype=object)
+    missing = pd.isna(values)
+    if missing.any():
+        if not allow_nulls:
+            raise ValueError(
+                f"keys[{int(np.argmax(missing))}] is null; pass null=<int> to route nulls to that value"
+            )
+        values = values.copy()
+        values[missing] = None
+    return Batch([values.tolist()], len(values), (len(values),))
+
+
+def _arrow_backed_or_masked(array: object) -> bool:
+    pd = importlib.import_module("pandas")
+
+    arrow_types = tuple(
+        getattr(pd.arrays, name) for name in ("ArrowExtensionArray", "ArrowStringArray")
+        if hasattr(pd.arrays, name)
+    )
+    masked = (pd.arrays.IntegerArray,)
+    return isinstance(array, arrow_types + masked)
+
+
+def _from_polars(keys: Any) -> Batch:
+    pl = importlib.import_module("polars")
+
+    if not isinstance(keys, pl.Series):
+        raise TypeError(f"unsupported polars input {type(keys).__name__}; pass a Series")
+    if not (keys.dtype.is_integer() or keys.dtype in (pl.String, pl.Binary, pl.Categorical)):
+        raise TypeError(f"unsupported key Series dtype {keys.dtype} (polars)")
+    if keys.dtype == pl.Categorical:
+        keys = keys.cast(pl.String)
+    return _from_arrow(keys.to_arrow())
+
+
+# -- hashes ------------------------------------------------------------------------------
 
 
 def batch_hashes(hashes: object) -> tuple[np.ndarray, tuple[int, ...]]:
@@ -41,18 +172,34 @@ def batch_hashes(hashes: object) -> tuple[np.ndarray, tuple[int, ...]]:
     if isinstance(hashes, (str, bytes, bytearray)):
         raise TypeError(f"hashes must be integers, not a {type(hashes).__name__}")
     if not isinstance(hashes, np.ndarray):
-        try:
-            hashes = np.asarray(memoryview(hashes))  # type: ignore[arg-type]  # any buffer
-        except TypeError:
-            if not isinstance(hashes, Iterable):
-                raise TypeError(f"hashes must be an iterable of ints, not {type(hashes).__name__}")
-            items = list(hashes)
-            values = np.empty(len(items), dtype=np.uint64)
-            hashes_from_list(items, values)
-            return values, values.shape
+        module = _module_of(hashes)
+        if module in ("pyarrow", "pandas", "polars"):
+            hashes = _hashes_from_columnar(hashes, module)
+        else:
+            try:
+                hashes = np.asarray(memoryview(hashes))  # type: ignore[arg-type]  # any buffer
+            except TypeError:
+                if not isinstance(hashes, Iterable):
+                    raise TypeError(
+                        f"hashes must be an iterable of ints, not {type(hashes).__name__}"
+                    ) from None
+                items = list(hashes)
+                values = np.empty(len(items), dtype=np.uint64)
+                hashes_from_list(items, values)
+                return values, values.shape
     kind = hashes.dtype.kind
     if kind not in "iu":
         raise TypeError(f"hashes must be integers, not {hashes.dtype}")
     if kind == "i" and hashes.size and hashes.min() < 0:
         raise ValueError("hashes must be in [0, 2**64); found a negative value")
     return np.ascontiguousarray(hashes.reshape(-1), dtype=np.uint64), hashes.shape
+
+
+def _hashes_from_columnar(hashes: Any, module: str) -> np.ndarray:
+    if module == "polars" or module == "pandas":
+        if hashes.isna().any() if module == "pandas" else hashes.null_count():
+            raise ValueError("hashes must not contain nulls")
+        return np.asarray(hashes.to_numpy())
+    if hashes.null_count:
+        raise ValueError("hashes must not contain nulls")
+    return np.asarray(hashes.to_numpy(zero_copy_only=False))

@@ -5,10 +5,11 @@ keys into hashes and hashes into owners. Array kernels run without the GIL.
 """
 
 from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_GET_SIZE
-from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.long cimport PyLong_AsLongLongAndOverflow, PyLong_AsUnsignedLongLong
-from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
-from libc.stdlib cimport calloc, free
+from libc.stdint cimport UINT64_MAX, int32_t, int64_t, uint8_t, uint32_t, uint64_t, uintptr_t
+from libc.stdlib cimport calloc, free, malloc
+from libc.string cimport memcpy, memset
 
 import numpy as np
 
@@ -18,9 +19,14 @@ from ringcore.errors import EmptyRingError
 
 cdef extern from "Python.h":
     bint PyUnicode_IS_ASCII(object)
+    int PyUnicode_KIND(object)
     void *PyUnicode_DATA(object)
     Py_ssize_t PyUnicode_GET_LENGTH(object)
-    const char *PyUnicode_AsUTF8AndSize(object, Py_ssize_t *) except NULL
+
+
+cdef extern from "rc_utf8.h":
+    size_t rc_utf8_capacity(int kind, size_t length) noexcept nogil
+    int64_t rc_utf8_encode(int kind, const void *data, size_t length, uint8_t *out) noexcept nogil
 
 
 cdef extern from "rc_xxh3.h":
@@ -45,17 +51,46 @@ cdef extern from "rc_ring.h":
     int32_t rc_ring_owner(const rc_ring *ring, uint64_t h) noexcept nogil
     void rc_route_hashes(const rc_ring *ring, const uint64_t *hashes, size_t n,
                          int32_t *out) noexcept nogil
-    void rc_route_u64(const rc_ring *ring, const uint64_t *keys, size_t n,
-                      int32_t *out) noexcept nogil
-    void rc_hash_u64(const uint64_t *keys, size_t n, uint64_t *out) noexcept nogil
     int rc_node_points(const char *name, size_t name_len, uint32_t count,
                        char *scratch, size_t scratch_len, uint64_t *out) noexcept nogil
     int rc_merge_points(const uint64_t *old_pos, const int32_t *old_own, size_t n_old,
                         const uint64_t *new_pos, size_t n_new, int32_t new_owner,
                         const uint8_t *new_sorts_first, size_t nnodes,
                         uint64_t *out_pos, int32_t *out_own, size_t out_len) noexcept nogil
+    int rc_sort_points(uint64_t *pos, int32_t *own, size_t n, uint64_t *tmp_pos,
+                       int32_t *tmp_own) noexcept nogil
     int64_t rc_ring_walk(const rc_ring *ring, uint32_t start, size_t want,
                          uint8_t *seen, size_t nnodes, int32_t *out) noexcept nogil
+
+
+cdef extern from "rc_keys.h":
+    int RC_ERR_NULL
+    int RC_ERR_KEY
+    ctypedef enum rc_keys_kind:
+        RC_KEYS_INT, RC_KEYS_FIXED, RC_KEYS_UCS4, RC_KEYS_OFFSETS32, RC_KEYS_OFFSETS64,
+        RC_KEYS_VIEWS
+    ctypedef struct rc_keys:
+        rc_keys_kind kind
+        size_t n
+        const char *base
+        Py_ssize_t stride
+        size_t width
+        int is_signed
+        int swap
+        const void *offsets
+        size_t data_len
+        const char *const *buffers
+        const int64_t *buffer_lens
+        size_t nbuffers
+        const uint8_t *validity
+        size_t validity_offset
+    int rc_keys_check(const rc_keys *keys) noexcept nogil
+    size_t rc_keys_scratch_len(const rc_keys *keys) noexcept nogil
+    int rc_keys_hash(const rc_keys *keys, size_t start, size_t stop, uint64_t *out,
+                     uint8_t *is_null, size_t *bad, uint8_t *scratch) noexcept nogil
+    int rc_keys_route(const rc_ring *ring, const rc_keys *keys, size_t start, size_t stop,
+                      int32_t *out, int allow_nulls, int32_t null_owner, size_t *bad,
+                      uint8_t *scratch) noexcept nogil
 
 
 # Keys hashed per chunk before their lookups, so the hashes stay in L1.
@@ -79,18 +114,37 @@ cdef int _int_value(object key, uint64_t *out) except -1:
     raise OverflowError(f"int key {int(key)} is outside [-2**63, 2**64)")
 
 
+cdef int _hash_str(object key, uint64_t *out) except -1:
+    """XXH3-64 of the UTF-8 of a str, encoded here rather than by
+    PyUnicode_AsUTF8, which would keep a UTF-8 copy inside every key."""
+    cdef size_t length = <size_t>PyUnicode_GET_LENGTH(key)
+    if PyUnicode_IS_ASCII(key):
+        out[0] = rc_xxh3_64(PyUnicode_DATA(key), length)
+        return 0
+    cdef int kind = PyUnicode_KIND(key)
+    cdef uint8_t stack_buffer[1024]
+    cdef uint8_t *buffer = stack_buffer
+    cdef size_t capacity = rc_utf8_capacity(kind, length)
+    if capacity > sizeof(stack_buffer):
+        buffer = <uint8_t *>malloc(capacity)
+        if buffer == NULL:
+            raise MemoryError()
+    cdef int64_t written = rc_utf8_encode(kind, PyUnicode_DATA(key), length, buffer)
+    if written >= 0:
+        out[0] = rc_xxh3_64(buffer, <size_t>written)
+    if buffer != stack_buffer:
+        free(buffer)
+    if written < 0:
+        key.encode("utf-8")  # raises the UnicodeEncodeError for the surrogate
+        raise ValueError("str key has no UTF-8 encoding")
+    return 0
+
+
 cdef int _hash_object(object key, uint64_t *out) except -1:
     """XXH3-64 of the bytes of one key (SPEC.md 1-2)."""
-    cdef Py_ssize_t size
-    cdef const char *data
     cdef uint64_t value
     if isinstance(key, str):
-        if PyUnicode_IS_ASCII(key):
-            out[0] = rc_xxh3_64(PyUnicode_DATA(key), <size_t>PyUnicode_GET_LENGTH(key))
-        else:
-            data = PyUnicode_AsUTF8AndSize(key, &size)
-            out[0] = rc_xxh3_64(data, <size_t>size)
-        return 0
+        return _hash_str(key, out)
     if isinstance(key, bytes):
         out[0] = rc_xxh3_64(PyBytes_AS_STRING(key), <size_t>PyBytes_GET_SIZE(key))
         return 0
@@ -171,15 +225,6 @@ def hashes_from_list(list hashes, uint64_t[::1] out) -> None:
         out[i] = <uint64_t>value
 
 
-def hash_u64(const uint64_t[::1] keys, uint64_t[::1] out) -> None:
-    """out[i] = hash of the int key keys[i]."""
-    if out.shape[0] != keys.shape[0]:
-        raise ValueError("out must have one slot per key")
-    if keys.shape[0]:
-        with nogil:
-            rc_hash_u64(&keys[0], <size_t>keys.shape[0], &out[0])
-
-
 def node_points(bytes name, uint32_t count):
     """Positions of a node's points 0 .. count-1, in j order (SPEC.md 3)."""
     cdef Py_ssize_t name_len = len(name)
@@ -195,6 +240,25 @@ def node_points(bytes name, uint32_t count):
     if status != RC_OK:
         raise ValueError(f"cannot place {count} points for a name of {name_len} bytes")
     return out
+
+
+def sort_points(uint64_t[::1] positions, int32_t[::1] owners) -> None:
+    """Sort points by position in place; equal positions keep their order."""
+    cdef Py_ssize_t n = positions.shape[0]
+    if owners.shape[0] != n:
+        raise ValueError("positions and owners differ in length")
+    if n == 0:
+        return
+    tmp_pos = np.empty(n, dtype=np.uint64)
+    tmp_own = np.empty(n, dtype=np.int32)
+    cdef uint64_t[::1] tmp_pos_view = tmp_pos
+    cdef int32_t[::1] tmp_own_view = tmp_own
+    cdef int status
+    with nogil:
+        status = rc_sort_points(&positions[0], &owners[0], <size_t>n, &tmp_pos_view[0],
+                                &tmp_own_view[0])
+    if status != RC_OK:
+        raise MemoryError() if status == -2 else ValueError("sort_points: too many points")
 
 
 def merge_points(const uint64_t[::1] old_pos, const int32_t[::1] old_own,
@@ -222,6 +286,179 @@ def merge_points(const uint64_t[::1] old_pos, const int32_t[::1] old_own,
     return out_pos, out_own
 
 
+cdef class KeyBatch:
+    """Where the keys of one batch live in array memory (a numpy array or one
+    Arrow array), described for the C kernels, with the objects that own that
+    memory kept alive. Lengths given by the caller are checked here."""
+
+    cdef rc_keys keys
+    cdef readonly object source     # the array, for error messages
+    cdef readonly Py_ssize_t first  # index of key 0 in the whole input
+    cdef list _alive
+    cdef object _buffer_ptrs
+    cdef object _buffer_lens
+
+    def __len__(self):
+        return <Py_ssize_t>self.keys.n
+
+    @staticmethod
+    def from_numpy(values, Py_ssize_t first=0):
+        """A 1-D numpy array of integers, S bytes or U text (native order)."""
+        cdef KeyBatch batch = KeyBatch.__new__(KeyBatch)
+        dtype = values.dtype
+        if values.ndim != 1:
+            raise ValueError("KeyBatch.from_numpy needs a 1-D array")
+        kind = dtype.kind
+        if kind in "iu":
+            batch.keys.kind = RC_KEYS_INT
+            batch.keys.is_signed = kind == "i"
+            batch.keys.swap = not dtype.isnative
+        elif kind == "S":
+            batch.keys.kind = RC_KEYS_FIXED
+        elif kind == "U" and dtype.isnative and values.flags.aligned:
+            batch.keys.kind = RC_KEYS_UCS4
+        else:
+            raise TypeError(f"KeyBatch.from_numpy cannot read dtype {dtype}")
+        batch.keys.n = <size_t>values.shape[0]
+        batch.keys.stride = values.strides[0]
+        batch.keys.width = <size_t>dtype.itemsize
+        batch.keys.base = <const char *><uintptr_t>values.__array_interface__["data"][0]
+        batch._finish(values, first, [values])
+        return batch
+
+    @staticmethod
+    def from_arrow(str layout, Py_ssize_t n, Py_ssize_t offset, validity, main, data=None,
+                   list view_buffers=None, int width=0, bint is_signed=False, source=None,
+                   Py_ssize_t first=0):
+        """One Arrow array from its buffers (pyarrow.Buffer or None).
+
+        layout: "int" (main = values, `width` bytes each), "offsets32" or
+        "offsets64" (main = offsets, data = value bytes), "views" (main = the
+        16-byte views, view_buffers = the data buffers)."""
+        cdef KeyBatch batch = KeyBatch.__new__(KeyBatch)
+        if n < 0 or offset < 0:
+            raise ValueError("KeyBatch.from_arrow: negative length or offset")
+        cdef Py_ssize_t end = offset + n
+        batch.keys.n = <size_t>n
+        cdef Py_ssize_t unit
+        if layout == "int":
+            if width not in (1, 2, 4, 8):
+                raise ValueError("KeyBatch.from_arrow: integer width must be 1, 2, 4 or 8")
+            batch.keys.kind = RC_KEYS_INT
+            batch.keys.is_signed = is_signed
+            batch.keys.width = <size_t>width
+            batch.keys.stride = width
+            unit = width
+        elif layout in ("offsets32", "offsets64"):
+            batch.keys.kind = RC_KEYS_OFFSETS32 if layout == "offsets32" else RC_KEYS_OFFSETS64
+            unit = 4 if layout == "offsets32" else 8
+            end += 1  # n + 1 offsets
+            batch.keys.base = _buffer_address(data)
+            batch.keys.data_len = <size_t>data.size if data is not None else 0
+        elif layout == "views":
+            batch.keys.kind = RC_KEYS_VIEWS
+            unit = 16
+            view_buffers = view_buffers or []
+            batch._buffer_ptrs = np.array([_buffer_address_int(b) for b in view_buffers],
+                                          dtype=np.uintp)
+            batch._buffer_lens = np.array([b.size for b in view_buffers], dtype=np.int64)
+            batch.keys.nbuffers = len(view_buffers)
+            if view_buffers:
+                batch.keys.buffers = <const char *const *><uintptr_t>batch._buffer_ptrs.ctypes.data
+                batch.keys.buffer_lens = <const int64_t *><uintptr_t>batch._buffer_lens.ctypes.data
+        else:
+            raise ValueError(f"KeyBatch.from_arrow: unknown layout {layout!r}")
+        if n and (main is None or main.size < end * unit):
+            raise ValueError("KeyBatch.from_arrow: the values buffer is too short")
+        if n:
+            if batch.keys.kind in (RC_KEYS_OFFSETS32, RC_KEYS_OFFSETS64):
+                batch.keys.offsets = _buffer_address(main) + offset * unit
+            else:
+                batch.keys.base = _buffer_address(main) + offset * unit
+        if validity is not None and n:
+            if validity.size * 8 < offset + n:
+                raise ValueError("KeyBatch.from_arrow: the validity bitmap is too short")
+            batch.keys.validity = <const uint8_t *>_buffer_address(validity)
+            batch.keys.validity_offset = <size_t>offset
+        batch._finish(source, first, [validity, main, data, view_buffers])
+        return batch
+
+    cdef int _finish(self, source, Py_ssize_t first, list alive) except -1:
+        if rc_keys_check(&self.keys) != RC_OK:
+            raise ValueError("KeyBatch: inconsistent description of the keys")
+        self.source = source
+        self.first = first
+        self._alive = alive
+        return 0
+
+    cdef int raise_for(self, int status, size_t bad) except -1:
+        """Raise the error a kernel reported for key `bad` of this batch."""
+        cdef Py_ssize_t index = self.first + <Py_ssize_t>bad
+        if status == RC_ERR_NULL:
+            raise ValueError(f"keys[{index}] is null; pass null=<int> to route nulls to that value")
+        if status == RC_ERR_KEY:
+            if self.keys.kind == RC_KEYS_UCS4:
+                try:
+                    str(self.source[bad]).encode("utf-8")
+                except UnicodeEncodeError as err:
+                    raise _batch_error(err, index) from None
+            raise ValueError(f"keys[{index}]: the array's offsets or views are invalid")
+        raise ValueError(f"keys[{index}]: the kernel rejected the batch (status {status})")
+
+
+cdef char _empty_buffer[1]
+
+
+cdef const char *_buffer_address(buffer) except NULL:
+    return <const char *><uintptr_t>_buffer_address_int(buffer)
+
+
+cdef uintptr_t _buffer_address_int(buffer) except 0:
+    """The address of a pyarrow.Buffer (its size is checked against the array
+    by the caller); an absent or empty buffer gets a valid empty one."""
+    if buffer is None or buffer.size == 0:
+        return <uintptr_t>_empty_buffer
+    address = buffer.address
+    if not address:
+        raise ValueError("an Arrow buffer has no address")
+    return <uintptr_t>address
+
+
+def hash_batch(KeyBatch batch, uint64_t[::1] out, Py_ssize_t start, Py_ssize_t stop) -> None:
+    """out = hashes of keys [start, stop) of the batch (nulls are an error)."""
+    _check_range(batch, out.shape[0], start, stop)
+    if start == stop:
+        return
+    cdef size_t bad = 0
+    cdef int status
+    cdef uint8_t *scratch = _scratch(batch)
+    with nogil:
+        status = rc_keys_hash(&batch.keys, <size_t>start, <size_t>stop, &out[0], NULL, &bad,
+                              scratch)
+    free(scratch)
+    if status != RC_OK:
+        batch.raise_for(status, bad)
+
+
+cdef int _check_range(KeyBatch batch, Py_ssize_t out_len, Py_ssize_t start,
+                      Py_ssize_t stop) except -1:
+    if not 0 <= start <= stop <= <Py_ssize_t>batch.keys.n:
+        raise ValueError(f"range [{start}, {stop}) is outside the batch of {batch.keys.n}")
+    if out_len != stop - start:
+        raise ValueError("out must have one slot per key of the range")
+    return 0
+
+
+cdef uint8_t *_scratch(KeyBatch batch) except? NULL:
+    cdef size_t length = rc_keys_scratch_len(&batch.keys)
+    if length == 0:
+        return NULL
+    cdef uint8_t *scratch = <uint8_t *>malloc(length)
+    if scratch == NULL:
+        raise MemoryError()
+    return scratch
+
+
 cdef class RingState:
     """One immutable version of a ring: the point arrays, the guide table and
     the node names. The facade swaps a whole new state in on every update."""
@@ -237,8 +474,10 @@ cdef class RingState:
     cdef rc_ring ring
 
     def __cinit__(self, tuple names, tuple weights, positions, owners):
-        cdef Py_ssize_t npoints = len(positions)
-        if len(owners) != npoints or len(weights) != len(names):
+        cdef const uint64_t[::1] pos_in = positions
+        cdef const int32_t[::1] own_in = owners
+        cdef Py_ssize_t npoints = pos_in.shape[0]
+        if own_in.shape[0] != npoints or len(weights) != len(names):
             raise ValueError("RingState: arrays or tuples differ in length")
         if npoints > RC_MAX_POINTS or len(names) > RC_MAX_POINTS:
             raise ValueError("RingState: too many points or nodes")
@@ -247,55 +486,55 @@ cdef class RingState:
         self.names = names
         self.weights = weights
         self.index = {name: i for i, name in enumerate(names)}
-        padded_positions = np.empty(npoints + 1, dtype=np.uint64)
-        padded_owners = np.empty(npoints + 1, dtype=np.int32)
-        padded_positions[:npoints] = positions
-        padded_owners[:npoints] = owners
-        padded_positions[npoints] = np.iinfo(np.uint64).max
-        padded_owners[npoints] = padded_owners[0] if npoints else 0
-        # Backed by bytes: no one can make them writeable again and break the
-        # invariants the kernels rely on.
-        padded_positions = np.frombuffer(padded_positions.tobytes(), dtype=np.uint64)
-        padded_owners = np.frombuffer(padded_owners.tobytes(), dtype=np.int32)
-        cdef const uint64_t[::1] pos_view = padded_positions
-        cdef const int32_t[::1] own_view = padded_owners
         cdef int bits = rc_table_bits(<uint32_t>npoints)
         cdef size_t table_len = (<size_t>1) << bits
-        table = np.zeros(table_len, dtype=np.uint32)
-        cdef uint32_t[::1] table_view = table
-        self.ring.positions = &pos_view[0]
-        self.ring.owners = &own_view[0]
-        self.ring.table = &table_view[0]
-        self.ring.npoints = <uint32_t>npoints
-        self.ring.bits = bits
+        # The arrays live in bytes objects, filled here before anyone sees them:
+        # no one can make them writeable and break what the kernels rely on.
+        padded_positions = PyBytes_FromStringAndSize(NULL, (npoints + 1) * sizeof(uint64_t))
+        padded_owners = PyBytes_FromStringAndSize(NULL, (npoints + 1) * sizeof(int32_t))
+        table = PyBytes_FromStringAndSize(NULL, table_len * sizeof(uint32_t))
+        cdef uint64_t *pos = <uint64_t *>PyBytes_AS_STRING(padded_positions)
+        cdef int32_t *own = <int32_t *>PyBytes_AS_STRING(padded_owners)
+        cdef uint32_t *table_ptr = <uint32_t *>PyBytes_AS_STRING(table)
         cdef int status = RC_OK
         cdef int32_t nnodes = <int32_t>len(names)
-        if npoints:
-            with nogil:
-                status = rc_build_table(&pos_view[0], <size_t>npoints, bits, &table_view[0], table_len)
+        with nogil:
+            if npoints:
+                memcpy(pos, &pos_in[0], npoints * sizeof(uint64_t))
+                memcpy(own, &own_in[0], npoints * sizeof(int32_t))
+            pos[npoints] = UINT64_MAX
+            own[npoints] = own[0] if npoints else 0
+            memset(table_ptr, 0, table_len * sizeof(uint32_t))
+            self.ring.positions = pos
+            self.ring.owners = own
+            self.ring.table = table_ptr
+            self.ring.npoints = <uint32_t>npoints
+            self.ring.bits = bits
+            if npoints:
+                status = rc_build_table(pos, <size_t>npoints, bits, table_ptr, table_len)
                 if status == RC_OK:
                     status = rc_ring_validate(&self.ring, table_len, nnodes)
         if status != RC_OK:
             raise ValueError("RingState: positions are not sorted or owners are out of range")
-        self.table = np.frombuffer(table.tobytes(), dtype=np.uint32)
-        table_view = None
-        cdef const uint32_t[::1] final_table = self.table
-        self.ring.table = &final_table[0]
-        self._padded_positions = padded_positions
-        self._padded_owners = padded_owners
-        self.positions = padded_positions[:npoints]
-        self.owners = padded_owners[:npoints]
+        self._padded_positions = np.frombuffer(padded_positions, dtype=np.uint64)
+        self._padded_owners = np.frombuffer(padded_owners, dtype=np.int32)
+        self.table = np.frombuffer(table, dtype=np.uint32)
+        self.positions = self._padded_positions[:npoints]
+        self.owners = self._padded_owners[:npoints]
 
     cdef inline int _check_not_empty(self) except -1:
         if self.ring.npoints == 0:
             raise EmptyRingError()
         return 0
 
-    def get_node(self, key) -> str:
+    cdef str _get_node(self, key):
         cdef uint64_t h
         _hash_object(key, &h)
         self._check_not_empty()
-        return self.names[rc_ring_owner(&self.ring, h)]
+        return <str>self.names[rc_ring_owner(&self.ring, h)]
+
+    def get_node(self, key) -> str:
+        return self._get_node(key)
 
     def get_nodes(self, key, Py_ssize_t n) -> list:
         """The first n distinct owners clockwise from the key."""
@@ -330,28 +569,69 @@ cdef class RingState:
         with nogil:
             rc_route_hashes(&self.ring, &hashes[0], <size_t>hashes.shape[0], &out[0])
 
-    def route_u64(self, const uint64_t[::1] keys, int32_t[::1] out) -> None:
-        """out[i] = owner index of the int key keys[i]."""
-        if out.shape[0] != keys.shape[0]:
-            raise ValueError("out must have one slot per key")
-        if keys.shape[0] == 0:
-            return
-        self._check_not_empty()
-        with nogil:
-            rc_route_u64(&self.ring, &keys[0], <size_t>keys.shape[0], &out[0])
-
-    def route_list(self, list keys, int32_t[::1] out) -> None:
-        """out[i] = owner index of keys[i] for a list of keys."""
-        cdef Py_ssize_t n = len(keys), start, stop
+    def route_list(self, list keys, int32_t[::1] out, bint allow_nulls=False,
+                   int32_t null_owner=-1) -> None:
+        """out[i] = owner index of keys[i] for a list of keys; with allow_nulls,
+        a None key gets null_owner."""
+        cdef Py_ssize_t n = len(keys), start, stop, i
         cdef uint64_t hashes[CHUNK]
+        cdef uint64_t h
         if out.shape[0] != n:
             raise ValueError("out must have one slot per key")
         if n == 0:
             return
         if self.ring.npoints == 0:
-            hash_list(keys, np.empty(n, dtype=np.uint64))  # bad keys fail first
+            if not allow_nulls:
+                hash_list(keys, np.empty(n, dtype=np.uint64))  # bad keys fail first
             self._check_not_empty()
+        if allow_nulls:
+            i = 0
+            try:
+                while i < n:
+                    if i >= len(keys):
+                        raise RuntimeError("the list of keys shrank while it was being hashed")
+                    key = keys[i]
+                    if key is None:
+                        out[i] = null_owner
+                    else:
+                        _hash_object(key, &h)
+                        out[i] = rc_ring_owner(&self.ring, h)
+                    i += 1
+            except (TypeError, ValueError, OverflowError) as err:
+                raise _batch_error(err, i) from None
+            return
         for start in range(0, n, CHUNK):
             stop = min(start + CHUNK, n)
             _hash_range(keys, start, stop, hashes)
             rc_route_hashes(&self.ring, hashes, <size_t>(stop - start), &out[start])
+
+    def route_batch(self, KeyBatch batch, int32_t[::1] out, Py_ssize_t start, Py_ssize_t stop,
+                    bint allow_nulls=False, int32_t null_owner=-1) -> None:
+        """out = owner indices of keys [start, stop) of the batch, without the GIL."""
+        _check_range(batch, out.shape[0], start, stop)
+        if start == stop:
+            return
+        if self.ring.npoints == 0:
+            if not allow_nulls:
+                hash_batch(batch, np.empty(stop - start, dtype=np.uint64), start, stop)
+            self._check_not_empty()
+        cdef size_t bad = 0
+        cdef int status
+        cdef uint8_t *scratch = _scratch(batch)
+        with nogil:
+            status = rc_keys_route(&self.ring, &batch.keys, <size_t>start, <size_t>stop,
+                                   &out[0], allow_nulls, null_owner, &bad, scratch)
+        free(scratch)
+        if status != RC_OK:
+            batch.raise_for(status, bad)
+
+
+cdef class RingBase:
+    """Base of the HashRing facade: holds the current RingState and answers
+    single-key lookups with one call from Python into compiled code."""
+
+    cdef public RingState _state
+
+    def get_node(self, key) -> str:
+        """The node that owns key (str, bytes-like or int)."""
+        return self._state._get_node(key)

@@ -9,8 +9,18 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 
 from . import _config
+from . import _threads
 from ._batch import batch_hashes, batch_keys
-from ._core import RingState, hash_list, hash_u64, merge_points, node_points
+from ._core import (
+    KeyBatch,
+    RingBase,
+    RingState,
+    hash_batch,
+    hash_list,
+    merge_points,
+    node_points,
+    sort_points,
+)
 
 __all__ = ["HashRing"]
 
@@ -26,17 +36,21 @@ def _build_state(nodes: list[tuple[str, float]], vnodes: int) -> RingState:
     # Lay the nodes out in UTF-8 name order: a stable sort by position then
     # breaks ties by name as SPEC.md 4 requires (ties within a node do not
     # change any owner, so j order needs no care).
-    by_name = sorted(range(len(nodes)), key=lambda i: names[i].encode("utf-8"))
-    positions = np.concatenate(
-        [node_points(names[i].encode("utf-8"), counts[i]) for i in by_name]
-        or [np.empty(0, dtype=np.uint64)]
-    )
-    owners = np.repeat(np.array(by_name, dtype=np.int32), [counts[i] for i in by_name])
-    order = np.argsort(positions, kind="stable")
-    return RingState(names, tuple(w for _, w in nodes), positions[order], owners[order])
+    raw_names = [name.encode("utf-8") for name in names]
+    by_name = sorted(range(len(nodes)), key=raw_names.__getitem__)
+    total = sum(counts)
+    positions = np.empty(total, dtype=np.uint64)
+    owners = np.empty(total, dtype=np.int32)
+    start = 0
+    for i in by_name:
+        positions[start : start + counts[i]] = node_points(raw_names[i], counts[i])
+        owners[start : start + counts[i]] = i
+        start += counts[i]
+    sort_points(positions, owners)
+    return RingState(names, tuple(w for _, w in nodes), positions, owners)
 
 
-class HashRing:
+class HashRing(RingBase):
     """A consistent-hash ring with virtual nodes.
 
     ``nodes`` is an iterable of node names, or a mapping name -> weight; node N
@@ -44,7 +58,7 @@ class HashRing:
     Lookups are safe from any thread while another thread updates the ring.
     """
 
-    __slots__ = ("_state", "_vnodes", "_write_lock", "__weakref__")
+    __slots__ = ("_vnodes", "_write_lock", "__weakref__")
 
     def __init__(self, nodes: Iterable[str] | Mapping[str, float] = (), *, vnodes: int = 160):
         self._setup(nodes, vnodes)
@@ -122,41 +136,62 @@ class HashRing:
 
     # -- lookups ---------------------------------------------------------------------
 
-    def get_node(self, key: object) -> str:
-        """The node that owns key (str, bytes-like or int)."""
-        return self._state.get_node(key)
-
     def get_nodes(self, key: object, n: int) -> list[str]:
         """The n distinct nodes clockwise from key: the owner first, then replicas."""
         return self._state.get_nodes(key, _config.check_replica_type(n))
 
-    def hash_keys(self, keys: object) -> np.ndarray:
-        """uint64 array of the ring hash of each key."""
-        data, shape = batch_keys(keys)
-        out = np.empty(len(data), dtype=np.uint64)
-        if isinstance(data, np.ndarray):
-            hash_u64(data, out)
-        else:
-            hash_list(data, out)
-        return out.reshape(shape)
+    def hash_keys(self, keys: object, *, threads: int | None = None) -> np.ndarray:
+        """uint64 array of the ring hash of each key (nulls are an error)."""
+        batch = batch_keys(keys)
+        out = np.empty(batch.size, dtype=np.uint64)
+        offset = 0
+        for part in batch.parts:
+            end = offset + len(part)
+            if isinstance(part, KeyBatch):
+                _run_batch(part, out[offset:end], threads, hash_batch)
+            else:
+                hash_list(part, out[offset:end])
+            offset = end
+        return out.reshape(batch.shape)
 
-    def route_hashes(self, hashes: object) -> np.ndarray:
+    def route_hashes(self, hashes: object, *, threads: int | None = None) -> np.ndarray:
         """int32 array: index into ``nodes`` of the owner of each uint64 hash."""
         values, shape = batch_hashes(hashes)
         out = np.empty(len(values), dtype=np.int32)
-        self._state.route_hashes(values, out)
+        state = self._state
+        count = _threads.thread_count(len(values), threads)
+        _threads.run_split(
+            len(values), count, lambda lo, hi: state.route_hashes(values[lo:hi], out[lo:hi])
+        )
         return out.reshape(shape)
 
-    def route(self, keys: object) -> np.ndarray:
-        """int32 array: index into ``nodes`` of the owner of each key."""
-        data, shape = batch_keys(keys)
-        out = np.empty(len(data), dtype=np.int32)
+    def route(
+        self, keys: object, *, threads: int | None = None, null: int | None = None
+    ) -> np.ndarray:
+        """int32 array: index into ``nodes`` of the owner of each key.
+
+        keys: a list/tuple/iterable of keys, or a numpy, Arrow, pandas or polars
+        array. threads: None uses the cores for large array batches, 1 forces
+        one. null: the value given to null keys (None, or the nulls of Arrow,
+        pandas and polars); without it a null is a ValueError.
+        """
+        allow_nulls = null is not None
+        null_owner = _check_null(null) if allow_nulls else -1
+        batch = batch_keys(keys, allow_nulls)
+        out = np.empty(batch.size, dtype=np.int32)
         state = self._state
-        if isinstance(data, np.ndarray):
-            state.route_u64(data, out)
-        else:
-            state.route_list(data, out)
-        return out.reshape(shape)
+        offset = 0
+        for part in batch.parts:
+            end = offset + len(part)
+            if isinstance(part, KeyBatch):
+                _run_batch(
+                    part, out[offset:end], threads,
+                    lambda b, o, lo, hi: state.route_batch(b, o, lo, hi, allow_nulls, null_owner),
+                )
+            else:
+                state.route_list(part, out[offset:end], allow_nulls, null_owner)
+            offset = end
+        return out.reshape(batch.shape)
 
     def ownership(self) -> dict[str, float]:
         """Fraction of the 2**64 hash space each node owns (SPEC.md 7)."""
@@ -206,9 +241,25 @@ class HashRing:
             nodes = repr(self.weights)
         return f"HashRing({nodes}, vnodes={self._vnodes}, points={len(state.positions)})"
 
-    def __getstate__(self) -> dict:
+    def __reduce__(self) -> tuple:
         state = self._state
-        return {"vnodes": self._vnodes, "nodes": list(zip(state.names, state.weights))}
+        return (_restore, (type(self), list(zip(state.names, state.weights)), self._vnodes))
 
-    def __setstate__(self, saved: dict) -> None:
-        self._setup(dict(saved["nodes"]), saved["vnodes"])
+
+def _check_null(null: object) -> int:
+    if isinstance(null, bool) or not isinstance(null, (int, np.integer)):
+        raise TypeError(f"null must be an int, not {type(null).__name__}")
+    if not -(2**31) <= null < 2**31:
+        raise ValueError(f"null must fit in int32, got {null}")
+    return int(null)
+
+
+def _run_batch(batch: KeyBatch, out: np.ndarray, threads: int | None, kernel) -> None:
+    """kernel(batch, out[lo:hi], lo, hi) over the batch, split across threads."""
+    count = _threads.thread_count(len(batch), threads)
+    _threads.run_split(len(batch), count, lambda lo, hi: kernel(batch, out[lo:hi], lo, hi))
+
+
+def _restore(cls: type, nodes: list[tuple[str, float]], vnodes: int) -> HashRing:
+    """Unpickle a ring: rebuild it from its configuration, in the same node order."""
+    return cls(dict(nodes), vnodes=vnodes)

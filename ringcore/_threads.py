@@ -1,0 +1,65 @@
+"""Splitting batch work across threads; the kernels run without the GIL."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+# Below this many keys per thread, starting threads costs more than it saves
+# (measured with `ringcore bench`: a 64k-key slice takes about 0.2 ms).
+MIN_KEYS_PER_THREAD = 1 << 16
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def thread_count(n: int, threads: int | None) -> int:
+    """How many threads to use for n keys: `threads` if given, else as many
+    as there are cores, with at least MIN_KEYS_PER_THREAD keys each."""
+    if threads is None:
+        return max(1, min(cpu_count(), n // MIN_KEYS_PER_THREAD))
+    if isinstance(threads, bool) or not isinstance(threads, int):
+        raise TypeError(f"threads must be an int or None, not {type(threads).__name__}")
+    if threads < 1:
+        raise ValueError(f"threads must be >= 1, got {threads}")
+    return max(1, min(threads, n))
+
+
+def _executor() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max(2, cpu_count()), thread_name_prefix="ringcore")
+        return _pool
+
+
+def run_split(n: int, threads: int, work: Callable[[int, int], None]) -> None:
+    """Call work(start, stop) over [0, n) cut into `threads` ranges, in parallel.
+    An error in the earliest failing range is the one raised."""
+    if threads <= 1 or n < 2:
+        work(0, n)
+        return
+    bounds = [n * i // threads for i in range(threads + 1)]
+    futures = [
+        _executor().submit(work, bounds[i], bounds[i + 1]) for i in range(1, threads)
+    ]
+    first_error = None
+    try:
+        work(bounds[0], bounds[1])
+    except BaseException as err:  # noqa: BLE001 - re-raised below, after the others finish
+        first_error = err
+    for future in futures:
+        failure = future.exception()
+        if first_error is None and failure is not None:
+            first_error = failure
+    if first_error is not None:
+        raise first_error
