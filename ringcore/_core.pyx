@@ -6,6 +6,8 @@ keys into hashes and hashes into owners. Array kernels run without the GIL.
 
 from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_GET_SIZE
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from cpython.list cimport PyList_New, PyList_SET_ITEM
+from cpython.ref cimport Py_INCREF
 from cpython.long cimport PyLong_AsLongLongAndOverflow, PyLong_AsUnsignedLongLong
 from libc.stdint cimport UINT64_MAX, int32_t, int64_t, uint8_t, uint32_t, uint64_t, uintptr_t
 from libc.stdlib cimport calloc, free, malloc
@@ -13,7 +15,7 @@ from libc.string cimport memcpy, memset
 
 import numpy as np
 
-from ringcore._config import check_replica_range
+from ringcore._config import check_replica_range, check_replica_type
 from ringcore.errors import EmptyRingError
 
 
@@ -536,28 +538,46 @@ cdef class RingState:
     def get_node(self, key) -> str:
         return self._get_node(key)
 
-    def get_nodes(self, key, Py_ssize_t n) -> list:
-        """The first n distinct owners clockwise from the key."""
+    cdef list _get_nodes(self, key, object count):
         cdef uint64_t h
         _hash_object(key, &h)
+        if type(count) is not int:
+            count = check_replica_type(count)
         self._check_not_empty()
         cdef size_t nnodes = len(self.names)
-        if n < 1 or <size_t>n > nnodes:
-            check_replica_range(n, nnodes)
-        cdef uint8_t *seen = <uint8_t *>calloc(nnodes, 1)
-        cdef int32_t *taken = <int32_t *>calloc(<size_t>n, sizeof(int32_t))
-        cdef int64_t count = -1
+        if count < 1 or count > nnodes:
+            check_replica_range(count, nnodes)
+        cdef size_t n = <size_t>count
+        cdef uint8_t stack_seen[512]
+        cdef int32_t stack_taken[512]
+        cdef uint8_t *seen = stack_seen
+        cdef int32_t *taken = stack_taken
+        if nnodes > 512:
+            seen = <uint8_t *>malloc(nnodes)
+            taken = <int32_t *>malloc(nnodes * sizeof(int32_t))
+        cdef int64_t found = -1
+        cdef size_t i
         try:
             if seen == NULL or taken == NULL:
                 raise MemoryError()
-            count = rc_ring_walk(&self.ring, rc_ring_search(&self.ring, h), <size_t>n,
-                                 seen, nnodes, taken)
-            if count != n:
+            memset(seen, 0, nnodes)
+            found = rc_ring_walk(&self.ring, rc_ring_search(&self.ring, h), n, seen, nnodes, taken)
+            if found != <int64_t>n:
                 raise RuntimeError("ring walk found too few owners")
-            return [self.names[taken[i]] for i in range(n)]
+            result = PyList_New(n)
+            for i in range(n):
+                name = self.names[taken[i]]
+                Py_INCREF(name)
+                PyList_SET_ITEM(result, i, name)
+            return result
         finally:
-            free(seen)
-            free(taken)
+            if seen != stack_seen:
+                free(seen)
+                free(taken)
+
+    def get_nodes(self, key, n) -> list:
+        """The first n distinct owners clockwise from the key."""
+        return self._get_nodes(key, n)
 
     def route_hashes(self, const uint64_t[::1] hashes, int32_t[::1] out) -> None:
         """out[i] = owner index of hashes[i]."""
@@ -635,3 +655,7 @@ cdef class RingBase:
     def get_node(self, key) -> str:
         """The node that owns key (str, bytes-like or int)."""
         return self._state._get_node(key)
+
+    def get_nodes(self, key, n) -> list:
+        """The n distinct nodes clockwise from key: the owner first, then replicas."""
+        return self._state._get_nodes(key, n)

@@ -1,40 +1,51 @@
-"""`ringcore bench`: route synthetic keys through every path and compare.
+"""`ringcore bench`: route synthetic keys through every path, side by side.
 
-Each case is timed several times in this process; the table shows the median.
-Baselines that are far slower run on a sample of the keys and are reported
-per key, so every row is comparable.
+Every case is timed `repeat` times in this process and reported as the median.
+Each row's ratio is its time over the single-thread ringcore time of the same
+case, measured in the same run: a baseline at 10.0x is ten times slower than
+ringcore; a threaded row at 0.5x is twice as fast as one thread. Pure-Python
+baselines time a sample of the keys and are reported per key.
 """
 
 from __future__ import annotations
 
-import bisect
+import importlib
 import platform
 import statistics
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 
-from . import __version__, reference
+from . import __version__, _threads, reference
 from .ring import HashRing
 
-# Slow baselines (pure Python) time this many keys, not the whole batch.
-SLOW_SAMPLE = 100_000
+SLOW_SAMPLE = 100_000  # keys timed for pure-Python baselines
+SINGLE_SAMPLE = 20_000  # keys looked up one call at a time
 
 
 @dataclass
 class Row:
     case: str
     impl: str
-    keys: int
+    keys: int  # keys (or operations) per timing
     ns_per_key: float
-    ratio: float = 1.0  # this row's time / the core's time for the same case
+    ratio: float = 1.0  # this row's time / ringcore's single-thread time, same case
+    unit: str = "ns/key"
 
     @property
     def keys_per_s(self) -> float:
         return 1e9 / self.ns_per_key
+
+
+def optional(module: str) -> Any:
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        return None
 
 
 def median_seconds(fn: Callable[[], object], repeat: int) -> float:
@@ -47,7 +58,7 @@ def median_seconds(fn: Callable[[], object], repeat: int) -> float:
 
 
 def synthetic_keys(count: int, seed: int = 42) -> list[str]:
-    """Keys shaped like real cache keys: 'user:' and a random 64-bit number."""
+    """Keys shaped like real cache keys: 'user:' and a random 63-bit number."""
     rng = np.random.default_rng(seed)
     return [f"user:{v}" for v in rng.integers(0, 2**63, size=count).tolist()]
 
@@ -69,116 +80,236 @@ def naive_numpy_router(ring: HashRing) -> Callable[[list], np.ndarray]:
     return route
 
 
-def uhashring_ring(names: list[str], vnodes: int):
-    try:
-        from uhashring import HashRing as UHashRing  # type: ignore[import-untyped]
-    except ImportError:
+def uhashring_ring(names: list[str], vnodes: int) -> Any:
+    uhashring = optional("uhashring")
+    if uhashring is None:
         return None
-    return UHashRing(nodes={name: {"vnodes": vnodes} for name in names})
+    return uhashring.HashRing(nodes={name: {"vnodes": vnodes} for name in names})
 
 
-def run(nodes: int = 100, vnodes: int = 160, keys: int = 1_000_000, repeat: int = 5) -> dict:
+def fastring_ring(names: list[str], vnodes: int) -> Any:
+    fastring = optional("fastring")
+    if fastring is None:
+        return None
+    ring = fastring.HashRing(virtual_nodes=vnodes)
+    for name in names:
+        ring.add_node(name)
+    return ring
+
+
+def run(
+    nodes: int = 100,
+    vnodes: int = 160,
+    keys: int = 1_000_000,
+    int_keys: int = 10_000_000,
+    repeat: int = 5,
+    threads: int | None = None,
+) -> dict:
     names = [f"node-{i:03d}" for i in range(nodes)]
-    str_keys = synthetic_keys(keys)
-    int_keys = np.random.default_rng(7).integers(0, 2**64, size=keys, dtype=np.uint64)
-    sample = str_keys[: min(keys, SLOW_SAMPLE)]
     ring = HashRing(names, vnodes=vnodes)
     ref = reference.HashRing(names, vnodes=vnodes)
-    uhr = uhashring_ring(names, vnodes)
-    hashes = ring.hash_keys(int_keys)
+    uhr, fr = uhashring_ring(names, vnodes), fastring_ring(names, vnodes)
+    str_keys = synthetic_keys(keys)
+    sample = str_keys[:SLOW_SAMPLE]
+    single = str_keys[:SINGLE_SAMPLE]
+    ints = np.random.default_rng(7).integers(0, 2**64, size=int_keys, dtype=np.uint64)
+    hashes = ring.hash_keys(ints)
+    workers = _threads.thread_count(int_keys, threads)
     rows: list[Row] = []
+    notes: list[str] = []
 
-    def add(case: str, impl: str, count: int, fn: Callable[[], object], reps: int = repeat):
-        rows.append(Row(case, impl, count, median_seconds(fn, reps) * 1e9 / count))
+    def add(case: str, impl: str, count: int, fn: Callable[[], object], reps: int = repeat,
+            unit: str = "ns/key") -> None:
+        per = 1e9 if unit == "ns/key" else 1e3
+        rows.append(Row(case, impl, count, median_seconds(fn, reps) * per / count, unit=unit))
 
-    add("build", "ringcore", 1, lambda: HashRing(names, vnodes=vnodes))
-    add("build", "reference", 1, lambda: reference.HashRing(names, vnodes=vnodes), 1)
+    def threaded(case: str, count: int, fn: Callable[[int], object]) -> None:
+        add(case, "ringcore", count, lambda: fn(1))
+        if workers > 1:
+            add(case, f"ringcore, {workers} threads", count, lambda: fn(workers))
+
+    # -- building and updating ------------------------------------------------------------
+    case = f"build {nodes}x{vnodes}"
+    add(case, "ringcore", 1, lambda: HashRing(names, vnodes=vnodes), unit="ms")
+    add(case, "reference", 1, lambda: reference.HashRing(names, vnodes=vnodes), 1, unit="ms")
     if uhr is not None:
-        add("build", "uhashring", 1, lambda: uhashring_ring(names, vnodes), 1)
+        add(case, "uhashring", 1, lambda: uhashring_ring(names, vnodes), 1, unit="ms")
+    if fr is not None:
+        add(case, "fastring", 1, lambda: fastring_ring(names, vnodes), 1, unit="ms")
+    big_names = [f"node-{i:04d}" for i in range(1000)]
+    add("build 1000x160", "ringcore", 1, lambda: HashRing(big_names, vnodes=160), unit="ms")
+    big = HashRing(big_names, vnodes=160)
 
-    one = sample[: min(len(sample), 20_000)]
-    get_node = ring.get_node
-    add("get_node(str)", "ringcore", len(one), lambda: [get_node(k) for k in one])
-    add("get_node(str)", "reference", len(one), lambda: [ref.get_node(k) for k in one])
+    def add_remove() -> None:
+        big.add_node("extra")
+        big.remove_node("extra")
+
+    add("add_node + remove_node, 1000x160", "ringcore", 2, add_remove, unit="ms")
+
+    # -- one key per call ----------------------------------------------------------------
+    case = "get_node(str), one call"
+    lookups: list[tuple[str, Callable[[str], object]]] = [
+        ("ringcore", ring.get_node), ("reference", ref.get_node)
+    ]
+    lookups += [(name, peer.get_node) for name, peer in (("uhashring", uhr), ("fastring", fr)) if peer]
+    for impl, get in lookups:
+
+        def one_by_one(get: Callable[[str], object] = get) -> object:
+            return [get(k) for k in single]
+
+        add(case, impl, len(single), one_by_one)
+    case = "get_nodes(str, 3), one call"
+    add(case, "ringcore", len(single), lambda: [ring.get_nodes(k, 3) for k in single])
+    add(case, "reference", len(single) // 10, lambda: [ref.get_nodes(k, 3) for k in single[::10]])
+    if fr is not None:
+        add(case, "fastring", len(single), lambda: [fr.get_replicas(k, 3) for k in single])
+
+    # -- batches of str keys -------------------------------------------------------------
+    case = f"route(list[str]), {keys:,} keys"
+    add(case, "ringcore", keys, lambda: ring.route(str_keys))
+    add(case, "naive numpy (xxhash + searchsorted)", keys,
+        lambda: naive_numpy_router(ring)(str_keys), max(1, repeat // 2))
+    if fr is not None:
+        add(case, "fastring get_node_batch", keys, lambda: fr.get_node_batch(str_keys))
+    else:
+        notes.append("fastring: not installed (its wheels need Python >= 3.13)")
+    add(case, "reference", len(sample), lambda: ref.route(sample), 1)
     if uhr is not None:
-        add("get_node(str)", "uhashring", len(one), lambda: [uhr.get_node(k) for k in one])
+        add(case, "uhashring get_node loop", len(sample), lambda: [uhr.get_node(k) for k in sample], 1)
 
-    add("route(list[str])", "ringcore", keys, lambda: ring.route(str_keys))
-    naive = naive_numpy_router(ring)
-    add("route(list[str])", "naive numpy", keys, lambda: naive(str_keys))
-    add("route(list[str])", "reference", len(sample), lambda: ref.route(sample), 1)
-    if uhr is not None:
-        add("route(list[str])", "uhashring", len(sample), lambda: [uhr.get_node(k) for k in sample], 1)
+    fixed = np.array([k.encode() for k in str_keys])
+    threaded(f"route(numpy S{fixed.dtype.itemsize})", keys, lambda t: ring.route(fixed, threads=t))
+    text = np.array(str_keys)
+    threaded(f"route(numpy U{text.dtype.itemsize // 4})", keys, lambda t: ring.route(text, threads=t))
+    pa = optional("pyarrow")
+    if pa is not None:
+        for type_name in ("string", "large_string", "string_view"):
+            arrow = pa.array(str_keys, type=getattr(pa, type_name)())
 
-    add("route(uint64 array)", "ringcore", keys, lambda: ring.route(int_keys))
-    add("route_hashes(uint64)", "ringcore", keys, lambda: ring.route_hashes(hashes))
+            def route_arrow(t: int, arrow: Any = arrow) -> object:
+                return ring.route(arrow, threads=t)
+
+            threaded(f"route(Arrow {type_name})", keys, route_arrow)
+    else:
+        notes.append("pyarrow: not installed, Arrow rows skipped")
+
+    # -- integer keys and hashes ---------------------------------------------------------
     positions = ring.positions
-    add("route_hashes(uint64)", "numpy searchsorted", keys,
-        lambda: np.searchsorted(positions, hashes, side="left"))
+    case = f"route(uint64 array), {int_keys:,} keys"
+    threaded(case, int_keys, lambda t: ring.route(ints, threads=t))
+    add(case, "numpy searchsorted alone (pre-hashed)", int_keys,
+        lambda: np.searchsorted(positions, hashes, side="left"), max(1, repeat // 2))
+    case = f"route_hashes(uint64), {int_keys:,} hashes"
+    threaded(case, int_keys, lambda t: ring.route_hashes(hashes, threads=t))
+    add(case, "numpy searchsorted", int_keys,
+        lambda: np.searchsorted(positions, hashes, side="left"), max(1, repeat // 2))
 
-    core_ns = {r.case: r.ns_per_key for r in rows if r.impl == "ringcore"}
+    base = {r.case: r.ns_per_key for r in rows if r.impl == "ringcore"}
     for r in rows:
-        r.ratio = r.ns_per_key / core_ns[r.case]
+        r.ratio = r.ns_per_key / base[r.case]
 
     counts = np.bincount(ring.route(str_keys), minlength=nodes)
-    mean = counts.mean()
+    shares = np.array(list(ring.ownership().values())) * nodes
+    state = ring._state
     return {
-        "config": {"nodes": nodes, "vnodes": vnodes, "keys": keys, "repeat": repeat},
-        "versions": {
-            "ringcore": __version__,
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-            "machine": platform.machine(),
-        },
+        "config": {"nodes": nodes, "vnodes": vnodes, "keys": keys, "int_keys": int_keys,
+                   "repeat": repeat, "threads": workers},
+        "versions": _versions(),
         "rows": [asdict(r) | {"keys_per_s": r.keys_per_s} for r in rows],
         "load": {
-            "min": int(counts.min()),
-            "max": int(counts.max()),
-            "mean": float(mean),
-            "max_over_mean": float(counts.max() / mean),
-            "stdev_over_mean": float(counts.std() / mean),
+            "min": int(counts.min()), "max": int(counts.max()), "mean": float(counts.mean()),
+            "max_over_mean": float(counts.max() / counts.mean()),
+            "stdev_over_mean": float(counts.std() / counts.mean()),
+            "ownership_min_over_ideal": float(shares.min()),
+            "ownership_max_over_ideal": float(shares.max()),
         },
-        "ownership_spread": _ownership_spread(ring),
+        "memory": {
+            "points": len(state.positions),
+            "bytes_per_point": (state.positions.itemsize + state.owners.itemsize),
+            "table_bytes_per_point": state.table.nbytes / max(1, len(state.positions)),
+        },
+        "notes": notes,
     }
 
 
-def _ownership_spread(ring: HashRing) -> dict:
-    shares = np.array(list(ring.ownership().values()))
-    ideal = 1 / len(shares)
-    return {"min_over_ideal": float(shares.min() / ideal), "max_over_ideal": float(shares.max() / ideal)}
+def _versions() -> dict:
+    versions = {"ringcore": __version__, "python": platform.python_version(),
+                "numpy": np.__version__, "machine": platform.machine()}
+    for name in ("uhashring", "fastring", "pyarrow", "xxhash"):
+        module = optional(name)
+        if module is not None:
+            versions[name] = getattr(module, "__version__", None) or _dist_version(name)
+    return versions
+
+
+def _dist_version(name: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "?"
 
 
 def format_table(result: dict) -> str:
     v, c = result["versions"], result["config"]
+    others = "  ".join(f"{k} {val}" for k, val in v.items() if k not in ("ringcore", "python", "machine"))
     lines = [
-        f"ringcore {v['ringcore']}  Python {v['python']}  numpy {v['numpy']}  {v['machine']}",
-        f"ring: {c['nodes']} nodes x {c['vnodes']} vnodes; {c['keys']:,} keys; "
-        f"median of {c['repeat']} runs (slow baselines: one run on a sample)",
+        f"ringcore {v['ringcore']}  Python {v['python']}  {v['machine']}  {others}",
+        f"ring: {c['nodes']} nodes x {c['vnodes']} vnodes; median of {c['repeat']} runs; "
+        f"ratio = time / ringcore's single-thread time in the same case",
         "",
-        f"{'case':<22} {'implementation':<20} {'keys timed':>10} {'ns/key':>12} {'keys/s':>14} {'x ringcore time':>16}",
+        f"{'case':<40} {'implementation':<38} {'time':>12} {'keys/s':>14} {'ratio':>9}",
     ]
-    last_case = None
+    last = None
     for r in result["rows"]:
-        if r["case"] != last_case and last_case is not None:
+        if last is not None and r["case"] != last:
             lines.append("")
-        last_case = r["case"]
-        unit = "ms/build" if r["case"] == "build" else "ns/key"
-        value = r["ns_per_key"] / 1e6 if r["case"] == "build" else r["ns_per_key"]
-        rate = "" if r["case"] == "build" else f"{r['keys_per_s']:,.0f}"
-        lines.append(
-            f"{r['case']:<22} {r['impl']:<20} {r['keys']:>10,} {value:>9.1f} {unit[:2]:<2} {rate:>14} {r['ratio']:>15.2f}x"
-        )
-    load = result["load"]
+        case = r["case"] if r["case"] != last else ""
+        last = r["case"]
+        if r["unit"] == "ms":
+            timing, rate = f"{r['ns_per_key']:9.2f} ms", ""
+        else:
+            timing, rate = f"{r['ns_per_key']:9.1f} ns", f"{r['keys_per_s']:,.0f}"
+        lines.append(f"{case:<40} {r['impl']:<38} {timing:>12} {rate:>14} {r['ratio']:>8.2f}x")
+    load, mem = result["load"], result["memory"]
     lines += [
         "",
         f"per-node load of route(list[str]): min {load['min']:,}  max {load['max']:,}  "
         f"mean {load['mean']:,.0f}  max/mean {load['max_over_mean']:.3f}  "
         f"stdev/mean {load['stdev_over_mean']:.3f}",
-        "ownership of the hash space vs ideal: min {min_over_ideal:.3f}x  max {max_over_ideal:.3f}x".format(
-            **result["ownership_spread"]
-        ),
+        f"ownership of the hash space vs ideal: min {load['ownership_min_over_ideal']:.3f}x  "
+        f"max {load['ownership_max_over_ideal']:.3f}x",
+        f"memory: {mem['points']:,} points x {mem['bytes_per_point']} bytes + guide table "
+        f"{mem['table_bytes_per_point']:.2f} bytes per point",
     ]
+    lines += [f"note: {n}" for n in result["notes"]]
     return "\n".join(lines)
+
+
+def plot(result: dict, path: str) -> None:
+    """A horizontal bar chart of ns/key for every per-key row (log scale)."""
+    matplotlib = optional("matplotlib")
+    if matplotlib is None:
+        raise SystemExit("--plot needs matplotlib: pip install 'ringcore[plot]'")
+    matplotlib.use("Agg")
+    plt = importlib.import_module("matplotlib.pyplot")
+    rows = [r for r in result["rows"] if r["unit"] == "ns/key"]
+    labels = [f"{r['case']} | {r['impl']}" for r in rows]
+    values = [r["ns_per_key"] for r in rows]
+    colors = ["tab:blue" if r["impl"].startswith("ringcore") else "tab:gray" for r in rows]
+    fig, ax = plt.subplots(figsize=(11, 0.32 * len(rows) + 1.5))
+    ax.barh(range(len(rows)), values, color=colors)
+    ax.set_yticks(range(len(rows)), labels, fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    ax.set_xlabel("ns per key (log scale, lower is better)")
+    v = result["versions"]
+    ax.set_title(f"ringcore {v['ringcore']} - Python {v['python']}, numpy {v['numpy']}", fontsize=9)
+    for i, value in enumerate(values):
+        ax.text(value, i, f" {value:.1f}", va="center", fontsize=6)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -188,12 +319,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ringcore bench", description=__doc__.splitlines()[0])
     parser.add_argument("--nodes", type=int, default=100)
     parser.add_argument("--vnodes", type=int, default=160)
-    parser.add_argument("--keys", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--keys", type=int, default=1_000_000, help="str keys per batch")
+    parser.add_argument("--int-keys", type=int, default=10_000_000, help="uint64 keys per batch")
+    parser.add_argument("--repeat", type=int, default=5, help="timings per case (median)")
+    parser.add_argument("--threads", type=int, default=None, help="threads for threaded rows")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("--plot", metavar="FILE.png", help="also draw the ns/key rows")
     args = parser.parse_args(argv)
-    if min(args.nodes, args.vnodes, args.keys, args.repeat) < 1:
-        parser.error("--nodes, --vnodes, --keys and --repeat must be >= 1")
-    result = run(args.nodes, args.vnodes, args.keys, args.repeat)
+    if min(args.nodes, args.vnodes, args.keys, args.int_keys, args.repeat) < 1:
+        parser.error("--nodes, --vnodes, --keys, --int-keys and --repeat must be >= 1")
+    result = run(args.nodes, args.vnodes, args.keys, args.int_keys, args.repeat, args.threads)
     print(json.dumps(result, indent=2) if args.json else format_table(result))
+    if args.plot:
+        plot(result, args.plot)
+        print(f"plot written to {args.plot}", file=sys.stderr)
     return 0

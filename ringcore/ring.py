@@ -136,10 +136,6 @@ class HashRing(RingBase):
 
     # -- lookups ---------------------------------------------------------------------
 
-    def get_nodes(self, key: object, n: int) -> list[str]:
-        """The n distinct nodes clockwise from key: the owner first, then replicas."""
-        return self._state.get_nodes(key, _config.check_replica_type(n))
-
     def hash_keys(self, keys: object, *, threads: int | None = None) -> np.ndarray:
         """uint64 array of the ring hash of each key (nulls are an error)."""
         batch = batch_keys(keys)
