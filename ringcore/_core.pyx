@@ -8,6 +8,7 @@ from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_GET_SIZE
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.list cimport PyList_New, PyList_SET_ITEM
 from cpython.ref cimport Py_INCREF
+from cpython.object cimport PyObject
 from cpython.long cimport PyLong_AsLongLongAndOverflow, PyLong_AsUnsignedLongLong
 from libc.stdint cimport UINT64_MAX, int32_t, int64_t, uint8_t, uint32_t, uint64_t, uintptr_t
 from libc.stdlib cimport calloc, free, malloc
@@ -24,6 +25,20 @@ cdef extern from "Python.h":
     int PyUnicode_KIND(object)
     void *PyUnicode_DATA(object)
     Py_ssize_t PyUnicode_GET_LENGTH(object)
+
+
+cdef extern from "Python.h":
+    # Borrowed references, for the list loop's fast path: no Python code runs
+    # between taking an item and hashing it, so the list cannot change.
+    PyObject *_list_item "PyList_GET_ITEM" (object, Py_ssize_t)
+    bint _is_exact_str "PyUnicode_CheckExact" (PyObject *)
+    bint _is_ascii "PyUnicode_IS_ASCII" (PyObject *)
+    void *_str_data "PyUnicode_DATA" (PyObject *)
+    Py_ssize_t _str_length "PyUnicode_GET_LENGTH" (PyObject *)
+
+
+cdef extern from "rc_prefetch.h":
+    void rc_prefetch_object(const void *p) noexcept nogil
 
 
 cdef extern from "rc_utf8.h":
@@ -95,9 +110,11 @@ cdef extern from "rc_keys.h":
                       uint8_t *scratch) noexcept nogil
 
 
-# Keys hashed per chunk before their lookups, so the hashes stay in L1.
 cdef enum:
+    # Keys hashed per chunk before their lookups, so the hashes stay in L1.
     CHUNK = 1024
+    # How many list items ahead to prefetch the key objects.
+    PREFETCH_AHEAD = 16
 
 cdef object _np_integer = np.integer
 cdef object _TWO_64 = 2**64
@@ -175,12 +192,20 @@ cdef object _batch_error(Exception err, Py_ssize_t index):
 
 
 cdef int _hash_range(list keys, Py_ssize_t start, Py_ssize_t stop, uint64_t *out) except -1:
-    cdef Py_ssize_t i = start
+    cdef Py_ssize_t i = start, size
+    cdef PyObject *item
     try:
         while i < stop:
-            if i >= len(keys):
+            size = len(keys)
+            if i >= size:
                 raise RuntimeError("the list of keys shrank while it was being hashed")
-            _hash_object(keys[i], &out[i - start])
+            if i + PREFETCH_AHEAD < size:
+                rc_prefetch_object(_list_item(keys, i + PREFETCH_AHEAD))
+            item = _list_item(keys, i)
+            if _is_exact_str(item) and _is_ascii(item):
+                out[i - start] = rc_xxh3_64(_str_data(item), <size_t>_str_length(item))
+            else:
+                _hash_object(<object>item, &out[i - start])
             i += 1
     except (TypeError, ValueError, OverflowError) as err:
         raise _batch_error(err, i) from None
