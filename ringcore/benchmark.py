@@ -269,7 +269,7 @@ def format_table(result: dict) -> str:
         f"ring: {c['nodes']} nodes x {c['vnodes']} vnodes; median of {c['repeat']} runs; "
         f"ratio = time / ringcore's single-thread time in the same case",
         "",
-        f"{"case":<46} {"implementation":<38} {'time':>12} {'keys/s':>14} {'ratio':>9}",
+        f"{'case':<46} {'implementation':<38} {'time':>12} {'keys/s':>14} {'ratio':>9}",
     ]
     last = None
     for r in result["rows"]:
@@ -281,7 +281,7 @@ def format_table(result: dict) -> str:
             timing, rate = f"{r['ns_per_key']:9.2f} ms", ""
         else:
             timing, rate = f"{r['ns_per_key']:9.1f} ns", f"{r['keys_per_s']:,.0f}"
-        lines.append(f"{case:<46} {r["impl"]:<38} {timing:>12} {rate:>14} {r['ratio']:>8.2f}x")
+        lines.append(f"{case:<46} {r['impl']:<38} {timing:>12} {rate:>14} {r['ratio']:>8.2f}x")
     load, mem = result["load"], result["memory"]
     lines += [
         "",

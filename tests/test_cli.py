@@ -1,0 +1,56 @@
+"""The `ringcore` command runs end to end (its speed is not asserted)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import ringcore
+from ringcore import benchmark, cli
+
+
+def test_bench_json_has_every_case_with_ringcore_first(capsys):
+    assert cli.main(["bench", "--keys", "3000", "--int-keys", "3000", "--repeat", "1", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    cases = {}
+    for row in result["rows"]:
+        cases.setdefault(row["case"], []).append(row)
+        assert row["ns_per_key"] > 0
+    for case, rows in cases.items():
+        assert rows[0]["impl"] == "ringcore", case
+        assert rows[0]["ratio"] == 1.0
+    names = " ".join(cases)
+    for expected in ("build", "get_node", "route(list[str])", "route(numpy S", "route(uint64",
+                     "route_hashes"):
+        assert expected in names
+    assert result["load"]["mean"] == pytest.approx(3000 / 100)
+    assert result["memory"]["bytes_per_point"] == 12
+    assert result["versions"]["numpy"]
+
+
+def test_bench_table_and_bad_arguments(capsys):
+    assert cli.main(["bench", "--keys", "2000", "--int-keys", "2000", "--repeat", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "ringcore" in out and "ns" in out and "per-node load" in out
+    with pytest.raises(SystemExit):
+        benchmark.main(["--keys", "0"])
+
+
+def test_plot_writes_a_png(tmp_path):
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "bench.png"
+    assert cli.main(["bench", "--keys", "2000", "--int-keys", "2000", "--repeat", "1",
+                     "--plot", str(path)]) == 0
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_unknown_command_and_help(tmp_path):
+    assert cli.main(["nope"]) == 2
+    assert cli.main(["--help"]) == 0
+    env = dict(os.environ, PYTHONPATH=str(Path(ringcore.__file__).resolve().parent.parent))
+    done = subprocess.run([sys.executable, "-m", "ringcore", "--help"], capture_output=True,
+                          text=True, cwd=tmp_path, env=env)
+    assert done.returncode == 0 and "bench" in done.stdout
