@@ -209,11 +209,14 @@ rc_status rc_keys_hash(const rc_keys *k, size_t start, size_t stop, uint64_t *ou
 static void rc_route_int64(const rc_ring *ring, const rc_keys *k, size_t start, size_t stop,
                            int32_t *out)
 {
-    const char *p = k->base + (ptrdiff_t)start * k->stride;
-    for (size_t i = start; i < stop; i++, p += k->stride) {
+    /* Local copies: stores to out cannot alias them, so they stay in registers. */
+    const rc_ring r = *ring;
+    const ptrdiff_t stride = k->stride;
+    const char *p = k->base + (ptrdiff_t)start * stride;
+    for (size_t i = start; i < stop; i++, p += stride) {
         uint64_t v;
         memcpy(&v, p, 8);
-        out[i - start] = rc_ring_owner(ring, rc_xxh3_64_u64(v));
+        out[i - start] = rc_ring_owner(&r, rc_xxh3_64_u64(v));
     }
 }
 
@@ -235,9 +238,10 @@ rc_status rc_keys_route(const rc_ring *ring, const rc_keys *k, size_t start, siz
                                         scratch);
         if (status != RC_OK)
             return status;
+        const rc_ring r = *ring;
         for (size_t i = lo; i < hi; i++)
             out[i - start] = allow_nulls && is_null[i - lo] ? null_owner
-                                                            : rc_ring_owner(ring, hashes[i - lo]);
+                                                            : rc_ring_owner(&r, hashes[i - lo]);
     }
     return RC_OK;
 }

@@ -106,8 +106,9 @@ rc_status rc_sort_points(uint64_t *pos, int32_t *own, size_t n, uint64_t *tmp_po
 
 void rc_route_hashes(const rc_ring *ring, const uint64_t *hashes, size_t n, int32_t *out)
 {
+    const rc_ring r = *ring; /* a local copy: stores to out cannot alias it */
     for (size_t i = 0; i < n; i++)
-        out[i] = rc_ring_owner(ring, hashes[i]);
+        out[i] = rc_ring_owner(&r, hashes[i]);
 }
 
 rc_status rc_node_points(const char *name, size_t name_len, uint32_t count,
