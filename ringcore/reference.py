@@ -9,7 +9,9 @@ core; every rule of the spec is plain Python here.
 from __future__ import annotations
 
 import bisect
+import importlib
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import xxhash
@@ -48,19 +50,48 @@ def vnode_position(name: str, j: int) -> int:
     return xxhash.xxh3_64_intdigest(name.encode("utf-8") + b"#" + str(j).encode("ascii"))
 
 
+class _Null:
+    """A null of a columnar input (Arrow, pandas, polars): not a key (SPEC.md 8)."""
+
+    def __repr__(self) -> str:
+        return "<null>"
+
+
+NULL = _Null()
+
+
 def _batch(keys: object) -> tuple[Sequence, tuple[int, ...]]:
-    """The keys of a batch as a list, and the shape of the result."""
+    """The keys of a batch as a list (NULL for columnar nulls), and the shape
+    of the result."""
     if isinstance(keys, (str, bytes, bytearray, memoryview)):
         raise TypeError(f"keys must be a sequence of keys, not a single {type(keys).__name__}")
     if isinstance(keys, np.ndarray):
         if keys.dtype.kind not in "iuSUOT":
             raise TypeError(f"unsupported key array dtype {keys.dtype}")
         return keys.ravel().tolist(), keys.shape
+    module = type(keys).__module__.partition(".")[0]
+    if module in ("pyarrow", "pandas", "polars"):
+        items = _columnar_values(keys, module)
+        return items, (len(items),)
     if not isinstance(keys, (list, tuple)):
         if not isinstance(keys, Iterable):
             raise TypeError(f"keys must be an iterable of keys, not {type(keys).__name__}")
         keys = list(keys)
     return keys, (len(keys),)
+
+
+def _columnar_values(keys: Any, module: str) -> list:
+    """The values of an Arrow array or a pandas/polars Series as Python keys."""
+    if module == "pandas":
+        pd = importlib.import_module("pandas")
+
+        if not isinstance(keys, (pd.Series, pd.Index)):
+            raise TypeError(f"unsupported pandas input {type(keys).__name__}; pass a Series")
+        values = keys.to_numpy(dtype=object)
+        missing = pd.isna(values)
+        return [NULL if m else v for v, m in zip(values.tolist(), missing.tolist())]
+    values = keys.to_pylist() if module == "pyarrow" else keys.to_list()
+    return [NULL if v is None else v for v in values]
 
 
 def _batch_item_error(err: Exception, index: int) -> Exception:
@@ -69,6 +100,22 @@ def _batch_item_error(err: Exception, index: int) -> Exception:
             err.encoding, err.object, err.start, err.end, f"{err.reason} (keys[{index}])"
         )
     return type(err)(f"keys[{index}]: {err}")
+
+
+def _hashes(items: Sequence, null: int | None) -> list:
+    """The hash of every key; None for a null when a null value is given."""
+    hashes: list = []
+    for i, key in enumerate(items):
+        if key is NULL or (key is None and null is not None):
+            if null is None:
+                raise ValueError(f"keys[{i}] is null; pass null=<int> to route nulls to that value")
+            hashes.append(None)
+            continue
+        try:
+            hashes.append(hash_key(key))
+        except (TypeError, ValueError, OverflowError) as err:
+            raise _batch_item_error(err, i) from None
+    return hashes
 
 
 class HashRing:
@@ -158,17 +205,11 @@ class HashRing:
                     break
         return taken
 
-    def hash_keys(self, keys: object) -> np.ndarray:
+    def hash_keys(self, keys: object, *, threads: int | None = None) -> np.ndarray:
         items, shape = _batch(keys)
-        hashes = []
-        for i, key in enumerate(items):
-            try:
-                hashes.append(hash_key(key))
-            except (TypeError, ValueError, OverflowError) as err:
-                raise _batch_item_error(err, i) from None
-        return np.array(hashes, dtype=np.uint64).reshape(shape)
+        return np.array(_hashes(items, None), dtype=np.uint64).reshape(shape)
 
-    def route_hashes(self, hashes: object) -> np.ndarray:
+    def route_hashes(self, hashes: object, *, threads: int | None = None) -> np.ndarray:
         if isinstance(hashes, np.ndarray) and hashes.dtype.kind not in "iu":
             raise TypeError(f"hashes must be an integer array, not {hashes.dtype}")
         values, shape = _batch(hashes)
@@ -182,8 +223,21 @@ class HashRing:
             out.append(index[self._points[self._first_point(int(h))][3]])
         return np.array(out, dtype=np.int32).reshape(shape)
 
-    def route(self, keys: object) -> np.ndarray:
-        return self.route_hashes(self.hash_keys(keys))
+    def route(
+        self, keys: object, *, threads: int | None = None, null: int | None = None
+    ) -> np.ndarray:
+        """Owner indices; `null` is written for nulls (and None) when given.
+        `threads` is accepted for the same signature as the core and ignored."""
+        if null is not None:
+            if isinstance(null, bool) or not isinstance(null, (int, np.integer)):
+                raise TypeError(f"null must be an int, not {type(null).__name__}")
+            if not -(2**31) <= null < 2**31:
+                raise ValueError(f"null must fit in int32, got {null}")
+        items, shape = _batch(keys)
+        hashes = _hashes(items, null)
+        routed = self.route_hashes([0 if h is None else h for h in hashes])
+        out = [null if h is None else int(r) for h, r in zip(hashes, routed.tolist())]
+        return np.array(out, dtype=np.int32).reshape(shape)
 
     def ownership(self) -> dict[str, float]:
         """Fraction of the 2**64 hash space each node owns (SPEC.md 7)."""

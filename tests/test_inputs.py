@@ -197,3 +197,29 @@ def test_guide_table_points_at_the_first_point_of_each_bucket(nodes, vnodes):
     assert len(table) == 1 << bits and len(table) >= len(ring.positions)
     starts = np.arange(len(table), dtype=np.uint64) << np.uint64(64 - bits)
     assert np.array_equal(table, np.searchsorted(ring.positions, starts, side="left"))
+
+
+maybe_text = st.lists(st.one_of(st.none(), str_keys.map(lambda s: s.replace("\x00", ""))),
+                      min_size=1, max_size=40)
+
+
+def columnar_forms(values):
+    yield "arrow", pa.array(values, type=pa.string())
+    yield "arrow view", pa.array(values, type=pa.string_view())
+    yield "pandas arrow", pd.Series(values, dtype="string[pyarrow]")
+    yield "pandas object", pd.Series(values, dtype=object)
+    yield "polars", pl.Series(values, dtype=pl.String)
+
+
+@given(maybe_text, st.integers(-(2**31), 2**31 - 1))
+def test_columnar_inputs_with_nulls_agree_with_the_reference(values, null):
+    for form, column in columnar_forms(values):
+        assert np.array_equal(CORE.route(column, null=null), REF.route(column, null=null)), form
+        if None in values:
+            first = values.index(None)
+            for ring in (CORE, REF):
+                with pytest.raises(ValueError, match=rf"keys\[{first}\] is null"):
+                    ring.route(column)
+        else:
+            assert np.array_equal(CORE.route(column), REF.route(column)), form
+            assert np.array_equal(CORE.hash_keys(column), REF.hash_keys(column)), form
