@@ -123,10 +123,14 @@ def run(
         per = 1e9 if unit == "ns/key" else 1e3
         rows.append(Row(case, impl, count, median_seconds(fn, reps) * per / count, unit=unit))
 
-    def threaded(case: str, count: int, fn: Callable[[int], object]) -> None:
+    def threaded(case: str, count: int, fn: Callable[[int], object],
+                 reference_sample: object = None) -> None:
         add(case, "ringcore", count, lambda: fn(1))
         if workers > 1:
             add(case, f"ringcore, {workers} threads", count, lambda: fn(workers))
+        if reference_sample is not None:
+            n = len(reference_sample)  # type: ignore[arg-type]
+            add(case, "reference", n, lambda: ref.route(reference_sample), 1)
 
     # -- building and updating ------------------------------------------------------------
     case = f"build {nodes}x{vnodes}"
@@ -188,9 +192,11 @@ def run(
         add(case, "fastring get_node_batch", keys, lambda: fr.get_node_batch(scattered))
 
     fixed = np.array([k.encode() for k in str_keys])
-    threaded(f"route(numpy S{fixed.dtype.itemsize})", keys, lambda t: ring.route(fixed, threads=t))
+    threaded(f"route(numpy S{fixed.dtype.itemsize})", keys, lambda t: ring.route(fixed, threads=t),
+             fixed[:SLOW_SAMPLE])
     text = np.array(str_keys)
-    threaded(f"route(numpy U{text.dtype.itemsize // 4})", keys, lambda t: ring.route(text, threads=t))
+    threaded(f"route(numpy U{text.dtype.itemsize // 4})", keys,
+             lambda t: ring.route(text, threads=t), text[:SLOW_SAMPLE])
     pa = optional("pyarrow")
     if pa is not None:
         for type_name in ("string", "large_string", "string_view"):
@@ -199,14 +205,26 @@ def run(
             def route_arrow(t: int, arrow: Any = arrow) -> object:
                 return ring.route(arrow, threads=t)
 
-            threaded(f"route(Arrow {type_name})", keys, route_arrow)
+            threaded(f"route(Arrow {type_name})", keys, route_arrow, arrow.slice(0, SLOW_SAMPLE))
     else:
         notes.append("pyarrow: not installed, Arrow rows skipped")
 
     # -- integer keys and hashes ---------------------------------------------------------
     positions = ring.positions
     case = f"route(uint64 array), {int_keys:,} keys"
-    threaded(case, int_keys, lambda t: ring.route(ints, threads=t))
+    int_sample = ints[:SLOW_SAMPLE]
+    threaded(case, int_keys, lambda t: ring.route(ints, threads=t), int_sample)
+
+    def naive_ints() -> np.ndarray:
+        import xxhash
+
+        hashed = np.fromiter((xxhash.xxh3_64_intdigest(v.to_bytes(8, "little"))
+                              for v in int_sample.tolist()), dtype=np.uint64, count=len(int_sample))
+        idx = np.searchsorted(positions, hashed, side="left")
+        idx[idx == len(positions)] = 0
+        return ring.owners[idx]
+
+    add(case, "naive numpy (xxhash + searchsorted)", len(int_sample), naive_ints, 1)
     add(case, "numpy searchsorted alone (pre-hashed)", int_keys,
         lambda: np.searchsorted(positions, hashes, side="left"), max(1, repeat // 2))
     case = f"route_hashes(uint64), {int_keys:,} hashes"
