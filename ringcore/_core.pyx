@@ -560,9 +560,6 @@ cdef class RingState:
         self._check_not_empty()
         return <str>self.names[rc_ring_owner(&self.ring, h)]
 
-    def get_node(self, key) -> str:
-        return self._get_node(key)
-
     cdef list _get_nodes(self, key, object count):
         cdef uint64_t h
         _hash_object(key, &h)
@@ -599,10 +596,6 @@ cdef class RingState:
             if seen != stack_seen:
                 free(seen)
                 free(taken)
-
-    def get_nodes(self, key, n) -> list:
-        """The first n distinct owners clockwise from the key."""
-        return self._get_nodes(key, n)
 
     def route_hashes(self, const uint64_t[::1] hashes, int32_t[::1] out) -> None:
         """out[i] = owner index of hashes[i]."""
