@@ -121,8 +121,9 @@ static inline rc_status rc_key_bytes(const rc_keys *k, size_t i, const char **pt
         return RC_OK;
     }
     case RC_KEYS_OFFSETS32: {
-        const int32_t *o = (const int32_t *)k->offsets;
-        int32_t a = o[i], b = o[i + 1];
+        int32_t a, b; /* memcpy: an Arrow buffer may sit at any address */
+        memcpy(&a, (const char *)k->offsets + 4 * i, 4);
+        memcpy(&b, (const char *)k->offsets + 4 * (i + 1), 4);
         if (a < 0 || b < a || (uint64_t)b > k->data_len)
             return RC_ERR_KEY;
         *ptr = k->base + a;
@@ -130,8 +131,9 @@ static inline rc_status rc_key_bytes(const rc_keys *k, size_t i, const char **pt
         return RC_OK;
     }
     case RC_KEYS_OFFSETS64: {
-        const int64_t *o = (const int64_t *)k->offsets;
-        int64_t a = o[i], b = o[i + 1];
+        int64_t a, b;
+        memcpy(&a, (const char *)k->offsets + 8 * i, 8);
+        memcpy(&b, (const char *)k->offsets + 8 * (i + 1), 8);
         if (a < 0 || b < a || (uint64_t)b > k->data_len)
             return RC_ERR_KEY;
         *ptr = k->base + a;

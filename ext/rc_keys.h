@@ -18,9 +18,6 @@
 extern "C" {
 #endif
 
-#define RC_ERR_NULL (-3)  /* a null key where nulls are not allowed */
-#define RC_ERR_KEY (-4)   /* a key with no bytes: bad code point, offset or view */
-
 typedef enum {
     RC_KEYS_INT = 1,    /* integers of width 1, 2, 4 or 8 bytes */
     RC_KEYS_FIXED,      /* numpy S: `width` bytes each, trailing NULs stripped */

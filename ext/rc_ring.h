@@ -30,6 +30,8 @@ typedef enum {
     RC_OK = 0,
     RC_ERR_ARG = -1,    /* a length, index or order the caller passed is wrong */
     RC_ERR_NOMEM = -2,
+    RC_ERR_NULL = -3,   /* a null key where nulls are not allowed */
+    RC_ERR_KEY = -4,    /* a key with no bytes: bad code point, offset or view */
 } rc_status;
 
 #define RC_MAX_POINTS 0x7fffffffu

@@ -6,9 +6,9 @@ True
 """
 
 from ._core import hash_key, xxh3_64
-from .errors import EmptyRingError
+from .errors import EmptyRingError, NullKeyError
 from .ring import HashRing
 
-__all__ = ["HashRing", "EmptyRingError", "hash_key", "xxh3_64", "__version__"]
+__all__ = ["HashRing", "EmptyRingError", "NullKeyError", "hash_key", "xxh3_64", "__version__"]
 
 __version__ = "0.1.0"

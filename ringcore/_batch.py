@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ._core import KeyBatch, hashes_from_list
+from ._null import NULL, string_dtype_values
 
 # numpy dtype kinds whose elements are keys: integers, bytes, str, objects, StringDType
 _KEY_KINDS = "iuSUOT"
@@ -35,22 +36,22 @@ def _module_of(obj: object) -> str:
     return type(obj).__module__.partition(".")[0]
 
 
-def batch_keys(keys: object, allow_nulls: bool = False) -> Batch:
-    """The parts of a batch of keys and the shape of the result. With
-    allow_nulls, None stands for a null in the list parts."""
+def batch_keys(keys: object) -> Batch:
+    """The parts of a batch of keys and the shape of the result; nulls of
+    columnar inputs become NULL in the list parts."""
     if isinstance(keys, _SINGLE_KEY_TYPES):
         raise TypeError(f"keys must be a sequence of keys, not a single {type(keys).__name__}")
     if isinstance(keys, np.ndarray):
         return _from_numpy(keys)
-    if isinstance(keys, list):
+    if type(keys) is list:
         return Batch([keys], len(keys), (len(keys),))
-    if isinstance(keys, tuple):
+    if isinstance(keys, (list, tuple)):
         return Batch([list(keys)], len(keys), (len(keys),))
     module = _module_of(keys)
     if module == "pyarrow":
         return _from_arrow(keys)
     if module == "pandas":
-        return _from_pandas(keys, allow_nulls)
+        return _from_pandas(keys)
     if module == "polars":
         return _from_polars(keys)
     if isinstance(keys, Iterable):
@@ -60,11 +61,16 @@ def batch_keys(keys: object, allow_nulls: bool = False) -> Batch:
 
 
 def _from_numpy(keys: np.ndarray) -> Batch:
+    if isinstance(keys, np.ma.MaskedArray):
+        raise TypeError("masked arrays are not supported: pass .filled(...) or an Arrow/pandas array")
+    keys = keys.view(np.ndarray)  # the kernels read plain ndarray metadata, not a subclass's
     kind = keys.dtype.kind
     if kind not in _KEY_KINDS:
         raise TypeError(f"unsupported key array dtype {keys.dtype}")
     flat = keys.reshape(-1)  # a view when the layout allows, else a copy
-    if kind in "OT":
+    if kind == "T":
+        return Batch([string_dtype_values(flat)], flat.size, keys.shape)
+    if kind == "O":
         return Batch([flat.tolist()], flat.size, keys.shape)
     if kind == "U" and not (flat.dtype.isnative and flat.flags.aligned):
         flat = np.ascontiguousarray(flat, dtype=flat.dtype.newbyteorder("="))
@@ -115,7 +121,7 @@ def _arrow_part(pa, array, first: int) -> KeyBatch:
 # -- pandas and polars -------------------------------------------------------------------
 
 
-def _from_pandas(keys: Any, allow_nulls: bool) -> Batch:
+def _from_pandas(keys: Any) -> Batch:
     pd = importlib.import_module("pandas")
 
     if isinstance(keys, pd.DataFrame) or not isinstance(keys, (pd.Series, pd.Index)):
@@ -131,14 +137,10 @@ def _from_pandas(keys: Any, allow_nulls: bool) -> Batch:
         raise TypeError(f"unsupported key Series dtype {dtype}")
     values = keys.to_numpy(dtype=object)
     missing = pd.isna(values)
-    if missing.any():
-        if not allow_nulls:
-            raise ValueError(
-                f"keys[{int(np.argmax(missing))}] is null; pass null=<int> to route nulls to that value"
-            )
-        values = values.copy()
-        values[missing] = None
-    return Batch([values.tolist()], len(values), (len(values),))
+    items = values.tolist()
+    for i in np.flatnonzero(missing).tolist():
+        items[i] = NULL
+    return Batch([items], len(items), (len(items),))
 
 
 def _arrow_backed_or_masked(array: object) -> bool:
@@ -169,9 +171,13 @@ def _from_polars(keys: Any) -> Batch:
 
 def batch_hashes(hashes: object) -> tuple[np.ndarray, tuple[int, ...]]:
     """A contiguous native uint64 array of the hashes, and the result's shape."""
-    if isinstance(hashes, (str, bytes, bytearray)):
-        raise TypeError(f"hashes must be integers, not a {type(hashes).__name__}")
-    if not isinstance(hashes, np.ndarray):
+    if isinstance(hashes, (str, bytes, bytearray)) or (
+        isinstance(hashes, memoryview) and hashes.format in ("B", "b", "c")
+    ):
+        raise TypeError(f"hashes must be integers, not bytes ({type(hashes).__name__})")
+    if isinstance(hashes, np.ndarray):
+        hashes = hashes.view(np.ndarray)
+    else:
         module = _module_of(hashes)
         if module in ("pyarrow", "pandas", "polars"):
             hashes = _hashes_from_columnar(hashes, module)
@@ -192,14 +198,30 @@ def batch_hashes(hashes: object) -> tuple[np.ndarray, tuple[int, ...]]:
         raise TypeError(f"hashes must be integers, not {hashes.dtype}")
     if kind == "i" and hashes.size and hashes.min() < 0:
         raise ValueError("hashes must be in [0, 2**64); found a negative value")
-    return np.ascontiguousarray(hashes.reshape(-1), dtype=np.uint64), hashes.shape
+    flat = np.require(hashes.reshape(-1), dtype=np.uint64, requirements=["C", "A"])
+    return flat, hashes.shape
 
 
 def _hashes_from_columnar(hashes: Any, module: str) -> np.ndarray:
-    if module == "polars" or module == "pandas":
-        if hashes.isna().any() if module == "pandas" else hashes.null_count():
+    if module == "pandas":
+        pd = importlib.import_module("pandas")
+        if not isinstance(hashes, (pd.Series, pd.Index)):
+            raise TypeError(f"unsupported pandas input {type(hashes).__name__}; pass a Series")
+        if hashes.isna().any():
             raise ValueError("hashes must not contain nulls")
         return np.asarray(hashes.to_numpy())
+    if module == "polars":
+        pl = importlib.import_module("polars")
+        if not isinstance(hashes, pl.Series):
+            raise TypeError(f"unsupported polars input {type(hashes).__name__}; pass a Series")
+        if hashes.null_count():
+            raise ValueError("hashes must not contain nulls")
+        return np.asarray(hashes.to_numpy())
+    pa = importlib.import_module("pyarrow")
+    if isinstance(hashes, pa.ChunkedArray):
+        hashes = hashes.combine_chunks()
+    if not isinstance(hashes, pa.Array):
+        raise TypeError(f"unsupported pyarrow input {type(hashes).__name__}; pass an Array")
     if hashes.null_count:
         raise ValueError("hashes must not contain nulls")
     return np.asarray(hashes.to_numpy(zero_copy_only=False))

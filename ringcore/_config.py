@@ -43,7 +43,10 @@ def check_weight(weight: object, name: str) -> float:
 
 def point_count(vnodes: int, weight: float, name: str) -> int:
     """floor(vnodes * weight + 0.5) in IEEE-754 double arithmetic (SPEC.md 3)."""
-    scaled = float(vnodes) * weight + 0.5
+    try:
+        scaled = float(vnodes) * weight + 0.5
+    except OverflowError:  # vnodes beyond any float
+        scaled = math.inf
     if not math.isfinite(scaled) or scaled > MAX_POINTS:
         raise ValueError(f"node {name!r} would get more than {MAX_POINTS} points")
     count = math.floor(scaled)

@@ -17,22 +17,18 @@ from libc.string cimport memcpy, memset
 import numpy as np
 
 from ringcore._config import check_replica_range, check_replica_type
-from ringcore.errors import EmptyRingError
+from ringcore._null import NULL as NULL_KEY
+from ringcore.errors import EmptyRingError, NullKeyError
 
 
 cdef extern from "Python.h":
-    bint PyUnicode_IS_ASCII(object)
-    int PyUnicode_KIND(object)
-    void *PyUnicode_DATA(object)
-    Py_ssize_t PyUnicode_GET_LENGTH(object)
-
-
-cdef extern from "Python.h":
-    # Borrowed references, for the list loop's fast path: no Python code runs
-    # between taking an item and hashing it, so the list cannot change.
+    # These take PyObject *, so the list loop can look at an item through its
+    # borrowed reference: an exact, ASCII str is hashed without running any
+    # Python code, so nothing can free it in between.
     PyObject *_list_item "PyList_GET_ITEM" (object, Py_ssize_t)
     bint _is_exact_str "PyUnicode_CheckExact" (PyObject *)
     bint _is_ascii "PyUnicode_IS_ASCII" (PyObject *)
+    int _str_kind "PyUnicode_KIND" (PyObject *)
     void *_str_data "PyUnicode_DATA" (PyObject *)
     Py_ssize_t _str_length "PyUnicode_GET_LENGTH" (PyObject *)
 
@@ -59,6 +55,9 @@ cdef extern from "rc_ring.h":
         uint32_t npoints
         int bits
     int RC_OK
+    int RC_ERR_NOMEM
+    int RC_ERR_NULL
+    int RC_ERR_KEY
     int RC_MAX_POINTS
     int rc_table_bits(uint32_t npoints) noexcept nogil
     int rc_build_table(const uint64_t *positions, size_t npoints, int bits,
@@ -81,8 +80,6 @@ cdef extern from "rc_ring.h":
 
 
 cdef extern from "rc_keys.h":
-    int RC_ERR_NULL
-    int RC_ERR_KEY
     ctypedef enum rc_keys_kind:
         RC_KEYS_INT, RC_KEYS_FIXED, RC_KEYS_UCS4, RC_KEYS_OFFSETS32, RC_KEYS_OFFSETS64,
         RC_KEYS_VIEWS
@@ -136,11 +133,12 @@ cdef int _int_value(object key, uint64_t *out) except -1:
 cdef int _hash_str(object key, uint64_t *out) except -1:
     """XXH3-64 of the UTF-8 of a str, encoded here rather than by
     PyUnicode_AsUTF8, which would keep a UTF-8 copy inside every key."""
-    cdef size_t length = <size_t>PyUnicode_GET_LENGTH(key)
-    if PyUnicode_IS_ASCII(key):
-        out[0] = rc_xxh3_64(PyUnicode_DATA(key), length)
+    cdef PyObject *text = <PyObject *>key
+    cdef size_t length = <size_t>_str_length(text)
+    if _is_ascii(text):
+        out[0] = rc_xxh3_64(_str_data(text), length)
         return 0
-    cdef int kind = PyUnicode_KIND(key)
+    cdef int kind = _str_kind(text)
     cdef uint8_t stack_buffer[1024]
     cdef uint8_t *buffer = stack_buffer
     cdef size_t capacity = rc_utf8_capacity(kind, length)
@@ -148,7 +146,7 @@ cdef int _hash_str(object key, uint64_t *out) except -1:
         buffer = <uint8_t *>malloc(capacity)
         if buffer == NULL:
             raise MemoryError()
-    cdef int64_t written = rc_utf8_encode(kind, PyUnicode_DATA(key), length, buffer)
+    cdef int64_t written = rc_utf8_encode(kind, _str_data(text), length, buffer)
     if written >= 0:
         out[0] = rc_xxh3_64(buffer, <size_t>written)
     if buffer != stack_buffer:
@@ -191,9 +189,13 @@ cdef object _batch_error(Exception err, Py_ssize_t index):
     return type(err)(f"keys[{index}]: {err}")
 
 
-cdef int _hash_range(list keys, Py_ssize_t start, Py_ssize_t stop, uint64_t *out) except -1:
+cdef int _hash_range(list keys, Py_ssize_t start, Py_ssize_t stop, uint64_t *out,
+                     uint8_t *is_null) except -1:
+    """out[i - start] = hash of keys[i]. A null marker (NULL_KEY) is a
+    NullKeyError, unless is_null is given: then it and None are marked there."""
     cdef Py_ssize_t i = start, size
     cdef PyObject *item
+    cdef bint null
     try:
         while i < stop:
             size = len(keys)
@@ -202,11 +204,23 @@ cdef int _hash_range(list keys, Py_ssize_t start, Py_ssize_t stop, uint64_t *out
             if i + PREFETCH_AHEAD < size:
                 rc_prefetch_object(_list_item(keys, i + PREFETCH_AHEAD))
             item = _list_item(keys, i)
+            null = False
             if _is_exact_str(item) and _is_ascii(item):
                 out[i - start] = rc_xxh3_64(_str_data(item), <size_t>_str_length(item))
             else:
-                _hash_object(<object>item, &out[i - start])
+                key = <object>item  # a new reference: the code below may run Python
+                if key is NULL_KEY or (is_null != NULL and key is None):
+                    if is_null == NULL:
+                        raise NullKeyError(i)
+                    null = True
+                    out[i - start] = 0
+                else:
+                    _hash_object(key, &out[i - start])
+            if is_null != NULL:
+                is_null[i - start] = null
             i += 1
+    except NullKeyError:
+        raise
     except (TypeError, ValueError, OverflowError) as err:
         raise _batch_error(err, i) from None
     return 0
@@ -232,7 +246,7 @@ def hash_list(list keys, uint64_t[::1] out) -> None:
     if out.shape[0] != len(keys):
         raise ValueError("out must have one slot per key")
     if out.shape[0]:
-        _hash_range(keys, 0, len(keys), &out[0])
+        _hash_range(keys, 0, len(keys), &out[0], NULL)
 
 
 def hashes_from_list(list hashes, uint64_t[::1] out) -> None:
@@ -285,7 +299,7 @@ def sort_points(uint64_t[::1] positions, int32_t[::1] owners) -> None:
         status = rc_sort_points(&positions[0], &owners[0], <size_t>n, &tmp_pos_view[0],
                                 &tmp_own_view[0])
     if status != RC_OK:
-        raise MemoryError() if status == -2 else ValueError("sort_points: too many points")
+        raise MemoryError() if status == RC_ERR_NOMEM else ValueError("sort_points: too many points")
 
 
 def merge_points(const uint64_t[::1] old_pos, const int32_t[::1] old_own,
@@ -365,7 +379,7 @@ cdef class KeyBatch:
         cdef KeyBatch batch = KeyBatch.__new__(KeyBatch)
         if n < 0 or offset < 0:
             raise ValueError("KeyBatch.from_arrow: negative length or offset")
-        cdef Py_ssize_t end = offset + n
+        end = offset + n  # a Python int: no overflow in the checks below
         batch.keys.n = <size_t>n
         cdef Py_ssize_t unit
         if layout == "int":
@@ -422,13 +436,14 @@ cdef class KeyBatch:
         """Raise the error a kernel reported for key `bad` of this batch."""
         cdef Py_ssize_t index = self.first + <Py_ssize_t>bad
         if status == RC_ERR_NULL:
-            raise ValueError(f"keys[{index}] is null; pass null=<int> to route nulls to that value")
+            raise NullKeyError(index)
         if status == RC_ERR_KEY:
             if self.keys.kind == RC_KEYS_UCS4:
                 try:
                     str(self.source[bad]).encode("utf-8")
                 except UnicodeEncodeError as err:
                     raise _batch_error(err, index) from None
+                raise ValueError(f"keys[{index}]: a code point above U+10FFFF has no UTF-8")
             raise ValueError(f"keys[{index}]: the array's offsets or views are invalid")
         raise ValueError(f"keys[{index}]: the kernel rejected the batch (status {status})")
 
@@ -465,6 +480,27 @@ def hash_batch(KeyBatch batch, uint64_t[::1] out, Py_ssize_t start, Py_ssize_t s
     free(scratch)
     if status != RC_OK:
         batch.raise_for(status, bad)
+
+
+cdef int _check_batch(KeyBatch batch, Py_ssize_t start, Py_ssize_t stop,
+                      bint allow_nulls) except -1:
+    """Raise the error of the first bad key in [start, stop), if any."""
+    cdef uint64_t hashes[CHUNK]
+    cdef uint8_t nulls[CHUNK]
+    cdef size_t bad = 0, lo, hi
+    cdef int status = RC_OK
+    cdef uint8_t *scratch = _scratch(batch)
+    with nogil:
+        lo = <size_t>start
+        while lo < <size_t>stop and status == RC_OK:
+            hi = min(lo + CHUNK, <size_t>stop)
+            status = rc_keys_hash(&batch.keys, lo, hi, hashes, nulls if allow_nulls else NULL,
+                                  &bad, scratch)
+            lo = hi
+    free(scratch)
+    if status != RC_OK:
+        batch.raise_for(status, bad)
+    return 0
 
 
 cdef int _check_range(KeyBatch batch, Py_ssize_t out_len, Py_ssize_t start,
@@ -610,38 +646,27 @@ cdef class RingState:
     def route_list(self, list keys, int32_t[::1] out, bint allow_nulls=False,
                    int32_t null_owner=-1) -> None:
         """out[i] = owner index of keys[i] for a list of keys; with allow_nulls,
-        a None key gets null_owner."""
+        a null or None key gets null_owner."""
         cdef Py_ssize_t n = len(keys), start, stop, i
         cdef uint64_t hashes[CHUNK]
-        cdef uint64_t h
+        cdef uint8_t nulls[CHUNK]
+        cdef uint8_t *is_null = nulls if allow_nulls else NULL
         if out.shape[0] != n:
             raise ValueError("out must have one slot per key")
         if n == 0:
             return
         if self.ring.npoints == 0:
-            if not allow_nulls:
-                hash_list(keys, np.empty(n, dtype=np.uint64))  # bad keys fail first
+            for start in range(0, n, CHUNK):  # bad keys fail before the empty ring
+                _hash_range(keys, start, min(start + CHUNK, n), hashes, is_null)
             self._check_not_empty()
-        if allow_nulls:
-            i = 0
-            try:
-                while i < n:
-                    if i >= len(keys):
-                        raise RuntimeError("the list of keys shrank while it was being hashed")
-                    key = keys[i]
-                    if key is None:
-                        out[i] = null_owner
-                    else:
-                        _hash_object(key, &h)
-                        out[i] = rc_ring_owner(&self.ring, h)
-                    i += 1
-            except (TypeError, ValueError, OverflowError) as err:
-                raise _batch_error(err, i) from None
-            return
         for start in range(0, n, CHUNK):
             stop = min(start + CHUNK, n)
-            _hash_range(keys, start, stop, hashes)
+            _hash_range(keys, start, stop, hashes, is_null)
             rc_route_hashes(&self.ring, hashes, <size_t>(stop - start), &out[start])
+            if allow_nulls:
+                for i in range(stop - start):
+                    if nulls[i]:
+                        out[start + i] = null_owner
 
     def route_batch(self, KeyBatch batch, int32_t[::1] out, Py_ssize_t start, Py_ssize_t stop,
                     bint allow_nulls=False, int32_t null_owner=-1) -> None:
@@ -650,8 +675,7 @@ cdef class RingState:
         if start == stop:
             return
         if self.ring.npoints == 0:
-            if not allow_nulls:
-                hash_batch(batch, np.empty(stop - start, dtype=np.uint64), start, stop)
+            _check_batch(batch, start, stop, allow_nulls)  # bad keys fail first
             self._check_not_empty()
         cdef size_t bad = 0
         cdef int status
@@ -668,12 +692,30 @@ cdef class RingBase:
     """Base of the HashRing facade: holds the current RingState and answers
     single-key lookups with one call from Python into compiled code."""
 
-    cdef public RingState _state
+    cdef RingState _current
+
+    def __cinit__(self, *args, **kwargs):
+        self._current = _EMPTY_STATE
+
+    @property
+    def _state(self) -> RingState:
+        return self._current
+
+    @_state.setter
+    def _state(self, RingState state not None) -> None:
+        self._current = state
 
     def get_node(self, key) -> str:
         """The node that owns key (str, bytes-like or int)."""
-        return self._state._get_node(key)
+        # A local reference: another thread may swap in a new state meanwhile.
+        cdef RingState state = self._current
+        return state._get_node(key)
 
     def get_nodes(self, key, n) -> list:
         """The n distinct nodes clockwise from key: the owner first, then replicas."""
-        return self._state._get_nodes(key, n)
+        cdef RingState state = self._current
+        return state._get_nodes(key, n)
+
+
+cdef RingState _EMPTY_STATE = RingState((), (), np.empty(0, dtype=np.uint64),
+                                        np.empty(0, dtype=np.int32))

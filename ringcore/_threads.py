@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import os
 import threading
 from collections.abc import Callable
@@ -22,16 +23,24 @@ def cpu_count() -> int:
         return os.cpu_count() or 1
 
 
-def thread_count(n: int, threads: int | None) -> int:
-    """How many threads to use for n keys: `threads` if given, else as many
-    as there are cores, with at least MIN_KEYS_PER_THREAD keys each."""
+def check_threads(threads: object) -> int | None:
+    """The `threads` argument, checked: None or an int >= 1."""
     if threads is None:
-        return max(1, min(cpu_count(), n // MIN_KEYS_PER_THREAD))
-    if isinstance(threads, bool) or not isinstance(threads, int):
+        return None
+    if isinstance(threads, bool) or not isinstance(threads, numbers.Integral):
         raise TypeError(f"threads must be an int or None, not {type(threads).__name__}")
     if threads < 1:
         raise ValueError(f"threads must be >= 1, got {threads}")
-    return max(1, min(threads, n))
+    return int(threads)
+
+
+def thread_count(n: int, threads: int | None) -> int:
+    """How many threads to use for n keys: `threads` if given (at most one per
+    core: the kernels are CPU-bound), else as many as there are cores, with at
+    least MIN_KEYS_PER_THREAD keys each."""
+    if threads is None:
+        return max(1, min(cpu_count(), n // MIN_KEYS_PER_THREAD))
+    return max(1, min(threads, cpu_count(), n))
 
 
 def _executor() -> ThreadPoolExecutor:
@@ -42,6 +51,17 @@ def _executor() -> ThreadPoolExecutor:
         return _pool
 
 
+def _forget_pool_after_fork() -> None:
+    # A forked child inherits the pool object but none of its threads.
+    global _pool, _pool_lock
+    _pool = None
+    _pool_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool_after_fork)
+
+
 def run_split(n: int, threads: int, work: Callable[[int, int], None]) -> None:
     """Call work(start, stop) over [0, n) cut into `threads` ranges, in parallel.
     An error in the earliest failing range is the one raised."""
@@ -49,9 +69,11 @@ def run_split(n: int, threads: int, work: Callable[[int, int], None]) -> None:
         work(0, n)
         return
     bounds = [n * i // threads for i in range(threads + 1)]
-    futures = [
-        _executor().submit(work, bounds[i], bounds[i + 1]) for i in range(1, threads)
-    ]
+    try:
+        futures = [_executor().submit(work, bounds[i], bounds[i + 1]) for i in range(1, threads)]
+    except RuntimeError:  # the interpreter is shutting down: no new threads
+        work(0, n)
+        return
     first_error = None
     try:
         work(bounds[0], bounds[1])

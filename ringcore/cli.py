@@ -8,7 +8,10 @@ import sys
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] in ("-h", "--help"):
-        print("usage: ringcore bench [--nodes N] [--vnodes V] [--keys K] [--repeat R] [--json]")
+        print(
+            "usage: ringcore bench [--nodes N] [--vnodes V] [--keys K] [--int-keys K]\n"
+            "                      [--repeat R] [--threads T] [--json] [--plot FILE.png]"
+        )
         print("\n  bench   route synthetic keys through every path and print keys/s side by side")
         return 0 if argv else 2
     if argv[0] == "bench":

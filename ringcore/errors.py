@@ -1,6 +1,6 @@
 """Exceptions raised by ringcore (shared by the core and the reference)."""
 
-__all__ = ["EmptyRingError"]
+__all__ = ["EmptyRingError", "NullKeyError"]
 
 
 class EmptyRingError(LookupError):
@@ -8,3 +8,11 @@ class EmptyRingError(LookupError):
 
     def __init__(self, message: str = "the ring has no nodes") -> None:
         super().__init__(message)
+
+
+class NullKeyError(ValueError):
+    """A batch held a null (Arrow, pandas or polars) and no null value was given."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__(f"keys[{index}] is null; pass null=<int> to route nulls to that value")
+        self.index = index

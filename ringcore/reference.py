@@ -17,7 +17,8 @@ import numpy as np
 import xxhash
 
 from . import _config
-from .errors import EmptyRingError
+from ._null import NULL, string_dtype_values
+from .errors import EmptyRingError, NullKeyError
 
 __all__ = ["HashRing", "key_bytes", "hash_key", "vnode_position"]
 
@@ -50,24 +51,18 @@ def vnode_position(name: str, j: int) -> int:
     return xxhash.xxh3_64_intdigest(name.encode("utf-8") + b"#" + str(j).encode("ascii"))
 
 
-class _Null:
-    """A null of a columnar input (Arrow, pandas, polars): not a key (SPEC.md 8)."""
-
-    def __repr__(self) -> str:
-        return "<null>"
-
-
-NULL = _Null()
-
-
 def _batch(keys: object) -> tuple[Sequence, tuple[int, ...]]:
     """The keys of a batch as a list (NULL for columnar nulls), and the shape
     of the result."""
     if isinstance(keys, (str, bytes, bytearray, memoryview)):
         raise TypeError(f"keys must be a sequence of keys, not a single {type(keys).__name__}")
     if isinstance(keys, np.ndarray):
+        if isinstance(keys, np.ma.MaskedArray):
+            raise TypeError("masked arrays are not supported")
         if keys.dtype.kind not in "iuSUOT":
             raise TypeError(f"unsupported key array dtype {keys.dtype}")
+        if keys.dtype.kind == "T":
+            return string_dtype_values(keys.ravel()), keys.shape
         return keys.ravel().tolist(), keys.shape
     module = type(keys).__module__.partition(".")[0]
     if module in ("pyarrow", "pandas", "polars"):
@@ -108,7 +103,7 @@ def _hashes(items: Sequence, null: int | None) -> list:
     for i, key in enumerate(items):
         if key is NULL or (key is None and null is not None):
             if null is None:
-                raise ValueError(f"keys[{i}] is null; pass null=<int> to route nulls to that value")
+                raise NullKeyError(i)
             hashes.append(None)
             continue
         try:

@@ -10,7 +10,7 @@ import numpy as np
 
 from . import _config
 from . import _threads
-from ._batch import batch_hashes, batch_keys
+from ._batch import Batch, batch_hashes, batch_keys
 from ._core import (
     KeyBatch,
     RingBase,
@@ -138,20 +138,12 @@ class HashRing(RingBase):
 
     def hash_keys(self, keys: object, *, threads: int | None = None) -> np.ndarray:
         """uint64 array of the ring hash of each key (nulls are an error)."""
-        batch = batch_keys(keys)
-        out = np.empty(batch.size, dtype=np.uint64)
-        offset = 0
-        for part in batch.parts:
-            end = offset + len(part)
-            if isinstance(part, KeyBatch):
-                _run_batch(part, out[offset:end], threads, hash_batch)
-            else:
-                hash_list(part, out[offset:end])
-            offset = end
-        return out.reshape(batch.shape)
+        threads = _threads.check_threads(threads)
+        return _over_parts(batch_keys(keys), np.uint64, threads, hash_batch, hash_list)
 
     def route_hashes(self, hashes: object, *, threads: int | None = None) -> np.ndarray:
         """int32 array: index into ``nodes`` of the owner of each uint64 hash."""
+        threads = _threads.check_threads(threads)
         values, shape = batch_hashes(hashes)
         out = np.empty(len(values), dtype=np.int32)
         state = self._state
@@ -168,26 +160,18 @@ class HashRing(RingBase):
 
         keys: a list/tuple/iterable of keys, or a numpy, Arrow, pandas or polars
         array. threads: None uses the cores for large array batches, 1 forces
-        one. null: the value given to null keys (None, or the nulls of Arrow,
-        pandas and polars); without it a null is a ValueError.
+        one. null: the value written for null keys (the nulls of Arrow, pandas
+        and polars, and None); without it a null is a NullKeyError (ValueError).
         """
+        threads = _threads.check_threads(threads)
         allow_nulls = null is not None
         null_owner = _check_null(null) if allow_nulls else -1
-        batch = batch_keys(keys, allow_nulls)
-        out = np.empty(batch.size, dtype=np.int32)
         state = self._state
-        offset = 0
-        for part in batch.parts:
-            end = offset + len(part)
-            if isinstance(part, KeyBatch):
-                _run_batch(
-                    part, out[offset:end], threads,
-                    lambda b, o, lo, hi: state.route_batch(b, o, lo, hi, allow_nulls, null_owner),
-                )
-            else:
-                state.route_list(part, out[offset:end], allow_nulls, null_owner)
-            offset = end
-        return out.reshape(batch.shape)
+        return _over_parts(
+            batch_keys(keys), np.int32, threads,
+            lambda b, o, lo, hi: state.route_batch(b, o, lo, hi, allow_nulls, null_owner),
+            lambda keys, o: state.route_list(keys, o, allow_nulls, null_owner),
+        )
 
     def ownership(self) -> dict[str, float]:
         """Fraction of the 2**64 hash space each node owns (SPEC.md 7)."""
@@ -250,10 +234,25 @@ def _check_null(null: object) -> int:
     return int(null)
 
 
-def _run_batch(batch: KeyBatch, out: np.ndarray, threads: int | None, kernel) -> None:
-    """kernel(batch, out[lo:hi], lo, hi) over the batch, split across threads."""
-    count = _threads.thread_count(len(batch), threads)
-    _threads.run_split(len(batch), count, lambda lo, hi: kernel(batch, out[lo:hi], lo, hi))
+def _over_parts(batch: Batch, dtype: type, threads: int | None, array_kernel, list_kernel):
+    """Run the kernels over the parts of a batch into one output array:
+    array_kernel(part, out, lo, hi) on array memory, split across threads,
+    list_kernel(keys, out) on lists of keys."""
+    out: np.ndarray = np.empty(batch.size, dtype=dtype)
+    offset = 0
+    for part in batch.parts:
+        end = offset + len(part)
+        target = out[offset:end]
+        if isinstance(part, KeyBatch):
+
+            def work(lo: int, hi: int, part: KeyBatch = part, target: np.ndarray = target) -> None:
+                array_kernel(part, target[lo:hi], lo, hi)
+
+            _threads.run_split(len(part), _threads.thread_count(len(part), threads), work)
+        else:
+            list_kernel(part, target)
+        offset = end
+    return out.reshape(batch.shape)
 
 
 def _restore(cls: type, nodes: list[tuple[str, float]], vnodes: int) -> HashRing:
