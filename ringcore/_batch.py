@@ -67,7 +67,7 @@ def _from_numpy(keys: np.ndarray) -> Batch:
     kind = keys.dtype.kind
     if kind not in _KEY_KINDS:
         raise TypeError(f"unsupported key array dtype {keys.dtype}")
-    flat = keys.reshape(-1)  # a view when the layout allows, else a copy
+    flat: np.ndarray = keys.reshape(-1)  # a view when the layout allows, else a copy
     if kind == "T":
         return Batch([string_dtype_values(flat)], flat.size, keys.shape)
     if kind == "O":

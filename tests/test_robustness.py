@@ -223,6 +223,8 @@ def test_the_first_problem_in_a_pandas_object_series_is_reported(cls):
         cls(["a", "b"]).route(pd.Series(["a", None, 1.5], dtype=object))
 
 
+@pytest.mark.skipif(not hasattr(np, "dtypes") or not hasattr(np.dtypes, "StringDType"),
+                    reason="StringDType needs numpy >= 2")
 @pytest.mark.parametrize("cls", BOTH)
 def test_string_dtype_missing_values_are_nulls(cls):
     dtype = np.dtypes.StringDType(na_object=np.nan)
