@@ -8,8 +8,7 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-from . import _config
-from . import _threads
+from . import _config, _threads
 from ._batch import Batch, batch_hashes, batch_keys
 from ._core import (
     KeyBatch,
@@ -61,9 +60,6 @@ class HashRing(RingBase):
     __slots__ = ("_vnodes", "_write_lock", "__weakref__")
 
     def __init__(self, nodes: Iterable[str] | Mapping[str, float] = (), *, vnodes: int = 160):
-        self._setup(nodes, vnodes)
-
-    def _setup(self, nodes: object, vnodes: object) -> None:
         self._vnodes = _config.check_vnodes(vnodes)
         self._state = _build_state(_config.normalize_nodes(nodes), self._vnodes)
         self._write_lock = threading.Lock()

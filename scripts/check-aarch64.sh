@@ -21,6 +21,8 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
+# shellcheck source=scripts/common.sh
+. "$repo/scripts/common.sh"
 
 suite=bookworm
 root=${RINGCORE_ARM_ROOT:-$HOME/.cache/ringcore-arm64-root}
@@ -28,7 +30,6 @@ root=${root%/}
 ready_marker=.ringcore-root-ready
 packages=python3,python3-dev,python3-venv,python3-pip,python3-numpy,python3-pytest,python3-setuptools,cython3,gcc,libc6-dev,ca-certificates
 
-log() { printf '\n=== %s\n' "$*"; }
 die() { printf 'check-aarch64: %s\n' "$*" >&2; exit 1; }
 
 [ "$(id -u)" -eq 0 ] || die "needs root (apt-get, mount, debootstrap, chroot)"
@@ -145,16 +146,7 @@ mountpoint -q "$root/dev/shm" || { mount -t tmpfs shm "$root/dev/shm"; mounted+=
 
 # --- 4. a copy of the checkout (tracked files and new, not-ignored ones) -----
 work=/tmp/ringcore-check-$$
-mkdir -p "$root$work/src"
-if git -C "$repo" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-    git -C "$repo" ls-files -z --cached --others --exclude-standard \
-        | (cd "$repo" && xargs -0 -r sh -c 'for f; do [ -f "$f" ] && printf "%s\0" "$f"; done' sh) \
-        | tar -C "$repo" --null -T - -cf - | tar -C "$root$work/src" -xf -
-else
-    tar -C "$repo" --exclude=.git --exclude=build --exclude=dist --exclude='*.so' \
-        --exclude=.venv --exclude='*.egg-info' --exclude=ringcore/_core.c -cf - . \
-        | tar -C "$root$work/src" -xf -
-fi
+copy_tree "$root$work/src"
 
 # --- 5. build and test inside the root, emulated -----------------------------
 log "building and testing in the arm64 root (emulated; a few minutes)"

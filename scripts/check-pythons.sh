@@ -18,26 +18,14 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
+# shellcheck source=scripts/common.sh
+. "$repo/scripts/common.sh"
 
 oldest_numpy=${RINGCORE_OLDEST_NUMPY:-1.22.0}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ringcore-check-pythons.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
-log() { printf '\n=== %s\n' "$*"; }
 
-copy_tree() {
-    local dest=$1
-    mkdir -p "$dest"
-    if git -C "$repo" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-        git -C "$repo" ls-files -z --cached --others --exclude-standard \
-            | (cd "$repo" && xargs -0 -r sh -c 'for f; do [ -f "$f" ] && printf "%s\0" "$f"; done' sh) \
-            | tar -C "$repo" --null -T - -cf - | tar -C "$dest" -xf -
-    else
-        tar -C "$repo" --exclude=.git --exclude=build --exclude=dist --exclude='*.so' \
-            --exclude=.venv --exclude='*.egg-info' --exclude=ringcore/_core.c -cf - . \
-            | tar -C "$dest" -xf -
-    fi
-}
 
 # Print "VERSION" for a usable CPython 3.10-3.13 with the GIL, else nothing.
 probe() {

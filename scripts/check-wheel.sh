@@ -25,30 +25,15 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
+# shellcheck source=scripts/common.sh
+. "$repo/scripts/common.sh"
 
 python=${PYTHON:-python3}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ringcore-check-wheel.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
-log() { printf '\n=== %s\n' "$*"; }
 die() { printf 'check-wheel: %s\n' "$*" >&2; exit 1; }
 
-# A copy of the checkout as a fresh clone would have it (tracked files plus
-# new files that are not ignored), so nothing is built inside the checkout
-# and no build leftovers leak into the sdist.
-copy_tree() {
-    local dest=$1
-    mkdir -p "$dest"
-    if git -C "$repo" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-        git -C "$repo" ls-files -z --cached --others --exclude-standard \
-            | (cd "$repo" && xargs -0 -r sh -c 'for f; do [ -f "$f" ] && printf "%s\0" "$f"; done' sh) \
-            | tar -C "$repo" --null -T - -cf - | tar -C "$dest" -xf -
-    else
-        tar -C "$repo" --exclude=.git --exclude=build --exclude=dist --exclude='*.so' \
-            --exclude=.venv --exclude='*.egg-info' --exclude=ringcore/_core.c -cf - . \
-            | tar -C "$dest" -xf -
-    fi
-}
 
 # run_tests VENV SRC: run SRC/tests against the ringcore installed in VENV,
 # from a scratch directory that holds only the tests and the spec vectors.
