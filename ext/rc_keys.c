@@ -81,6 +81,19 @@ static inline uint64_t rc_int_value(const char *p, size_t width, int is_signed, 
     }
 }
 
+/* Arrow offset i, 32- or 64-bit; memcpy because a buffer may sit at any address. */
+static inline int64_t rc_offset(const rc_keys *k, size_t i)
+{
+    if (k->kind == RC_KEYS_OFFSETS32) {
+        int32_t o;
+        memcpy(&o, (const char *)k->offsets + 4 * i, 4);
+        return o;
+    }
+    int64_t o;
+    memcpy(&o, (const char *)k->offsets + 8 * i, 8);
+    return o;
+}
+
 /* The bytes of key i: *ptr and *len, or RC_ERR_KEY. The caller has checked
  * for nulls. UCS4 keys are encoded into scratch. */
 static inline rc_status rc_key_bytes(const rc_keys *k, size_t i, const char **ptr, size_t *len,
@@ -120,20 +133,9 @@ static inline rc_status rc_key_bytes(const rc_keys *k, size_t i, const char **pt
         *len = (size_t)got;
         return RC_OK;
     }
-    case RC_KEYS_OFFSETS32: {
-        int32_t a, b; /* memcpy: an Arrow buffer may sit at any address */
-        memcpy(&a, (const char *)k->offsets + 4 * i, 4);
-        memcpy(&b, (const char *)k->offsets + 4 * (i + 1), 4);
-        if (a < 0 || b < a || (uint64_t)b > k->data_len)
-            return RC_ERR_KEY;
-        *ptr = k->base + a;
-        *len = (size_t)(b - a);
-        return RC_OK;
-    }
+    case RC_KEYS_OFFSETS32:
     case RC_KEYS_OFFSETS64: {
-        int64_t a, b;
-        memcpy(&a, (const char *)k->offsets + 8 * i, 8);
-        memcpy(&b, (const char *)k->offsets + 8 * (i + 1), 8);
+        int64_t a = rc_offset(k, i), b = rc_offset(k, i + 1);
         if (a < 0 || b < a || (uint64_t)b > k->data_len)
             return RC_ERR_KEY;
         *ptr = k->base + a;

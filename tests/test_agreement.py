@@ -31,20 +31,20 @@ def build_both(cfg: RingConfig):
     return cfg.build(Core), cfg.build(Ref)
 
 
-def check_route(core, ref, batch_core, batch_ref, shape):
-    got, expected = core.route(batch_core), ref.route(batch_ref)
-    assert got.dtype == np.int32 and expected.dtype == np.int32
+def check_same(method, dtype, core, ref, batch_core, batch_ref, shape):
+    got, expected = getattr(core, method)(batch_core), getattr(ref, method)(batch_ref)
+    assert got.dtype == dtype and expected.dtype == dtype
     assert got.shape == shape == expected.shape
     assert np.array_equal(got, expected)
     return got
+
+
+def check_route(core, ref, batch_core, batch_ref, shape):
+    return check_same("route", np.int32, core, ref, batch_core, batch_ref, shape)
 
 
 def check_hash_keys(core, ref, batch_core, batch_ref, shape):
-    got, expected = core.hash_keys(batch_core), ref.hash_keys(batch_ref)
-    assert got.dtype == np.uint64 and expected.dtype == np.uint64
-    assert got.shape == shape == expected.shape
-    assert np.array_equal(got, expected)
-    return got
+    return check_same("hash_keys", np.uint64, core, ref, batch_core, batch_ref, shape)
 
 
 # -- ring construction --------------------------------------------------------------
