@@ -127,9 +127,8 @@ def _from_pandas(keys: Any) -> Batch:
     if isinstance(keys, pd.DataFrame) or not isinstance(keys, (pd.Series, pd.Index)):
         raise TypeError(f"unsupported pandas input {type(keys).__name__}; pass a Series")
     array = keys.array
-    if hasattr(array, "__arrow_array__") and _arrow_backed_or_masked(array):
-        batch = _from_arrow(array.__arrow_array__())
-        return Batch(batch.parts, batch.size, (batch.size,))
+    if _arrow_backed_or_masked(array):
+        return _from_arrow(array.__arrow_array__())
     dtype = keys.dtype
     if isinstance(dtype, np.dtype) and dtype.kind in "iuSU":
         return _from_numpy(keys.to_numpy())
