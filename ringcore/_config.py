@@ -21,13 +21,20 @@ def check_vnodes(vnodes: object) -> int:
     return vnodes
 
 
-def check_name(name: object) -> bytes:
-    """Return the UTF-8 bytes of a node name, or raise."""
-    if not isinstance(name, str):
-        raise TypeError(f"node name must be a str, not {type(name).__name__}")
+def check_name(name: object) -> str:
+    """A node name as a plain str (a subclass's hooks never run again), or raise."""
+    name = exact_name(name)
     if not name:
         raise ValueError("node name must be a non-empty str")
-    return name.encode("utf-8")  # a lone surrogate raises UnicodeEncodeError
+    name.encode("utf-8")  # a lone surrogate raises UnicodeEncodeError
+    return name
+
+
+def exact_name(name: object) -> str:
+    """The value of a str (subclass) as a plain str; TypeError for anything else."""
+    if not isinstance(name, str):
+        raise TypeError(f"node name must be a str, not {type(name).__name__}")
+    return str.__str__(name)
 
 
 def check_weight(weight: object, name: str) -> float:
@@ -78,7 +85,7 @@ def normalize_nodes(nodes: object) -> list[tuple[str, float]]:
     seen: set[str] = set()
     checked = []
     for name, weight in items:
-        check_name(name)
+        name = check_name(name)
         if name in seen:
             raise ValueError(f"duplicate node name {name!r}")
         seen.add(name)

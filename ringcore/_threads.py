@@ -5,6 +5,7 @@ from __future__ import annotations
 import numbers
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -51,15 +52,44 @@ def _executor() -> ThreadPoolExecutor:
         return _pool
 
 
+def _stop_pool_before_fork() -> None:
+    """Let the pool's threads finish before a fork: a child then starts with
+    no lock held by a thread it does not have, and Python 3.12+ has no
+    reason to warn that the process forks with threads running."""
+    global _pool
+    with _pool_lock:
+        pool, _pool = _pool, None
+    if pool is None:
+        return
+    workers = len(getattr(pool, "_threads", ()))
+    before = _os_thread_count()
+    pool.shutdown(wait=True)
+    # join() returns when a thread's Python state is gone, a moment before the
+    # OS thread is: wait (briefly) for the OS to see them gone too.
+    deadline = time.monotonic() + 0.1
+    while before and _os_thread_count() > before - workers and time.monotonic() < deadline:
+        time.sleep(0.0005)
+
+
+def _os_thread_count() -> int:
+    """Threads of this process as the OS counts them (Linux), else 0."""
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return 0
+
+
 def _forget_pool_after_fork() -> None:
-    # A forked child inherits the pool object but none of its threads.
+    # The child has no pool threads; a lock taken in the parent is free here.
     global _pool, _pool_lock
     _pool = None
     _pool_lock = threading.Lock()
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_pool_after_fork)
+    # Registered after concurrent.futures' own hook (imported above), so it
+    # runs before it: shutting the pool down takes a lock that hook holds.
+    os.register_at_fork(before=_stop_pool_before_fork, after_in_child=_forget_pool_after_fork)
 
 
 def run_split(n: int, threads: int, work: Callable[[int, int], None]) -> None:
