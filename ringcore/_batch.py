@@ -46,7 +46,8 @@ def batch_keys(keys: object) -> Batch:
     if type(keys) is list:
         return Batch([keys], len(keys), (len(keys),))
     if isinstance(keys, (list, tuple)):
-        return Batch([list(keys)], len(keys), (len(keys),))
+        items = list(keys)  # a subclass's __len__ may not match what it yields
+        return Batch([items], len(items), (len(items),))
     module = _module_of(keys)
     if module == "pyarrow":
         return _from_arrow(keys)
@@ -102,7 +103,7 @@ def _from_arrow(keys: Any) -> Batch:
 
 def _arrow_part(pa, array, first: int) -> KeyBatch | list:
     t = array.type
-    if isinstance(t, pa.ExtensionType):
+    if isinstance(t, pa.BaseExtensionType):
         array, t = array.storage, t.storage_type
     if pa.types.is_run_end_encoded(t):
         array = importlib.import_module("pyarrow.compute").run_end_decode(array)
