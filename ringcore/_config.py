@@ -4,6 +4,8 @@ These rules are SPEC.md sections 3 and 6; both implementations must reject
 the same inputs with the same exception types, so they live in one place.
 """
 
+from __future__ import annotations
+
 import math
 import numbers
 from collections.abc import Iterable, Mapping
@@ -96,9 +98,37 @@ def normalize_nodes(nodes: object) -> list[tuple[str, float]]:
 def check_replica_type(n: object) -> int:
     if isinstance(n, bool) or not isinstance(n, numbers.Integral):
         raise TypeError(f"n must be an int, not {type(n).__name__}")
-    return int(n)
+    return _int_value(n)
 
 
 def check_replica_range(n: int, node_count: int) -> None:
     if not 1 <= n <= node_count:
         raise ValueError(f"n must be between 1 and the number of nodes ({node_count}), got {n}")
+
+
+def check_threads(threads: object) -> int | None:
+    """The `threads` argument of batch calls: None or an int >= 1."""
+    if threads is None:
+        return None
+    if isinstance(threads, bool) or not isinstance(threads, numbers.Integral):
+        raise TypeError(f"threads must be an int or None, not {type(threads).__name__}")
+    threads = _int_value(threads)
+    if threads < 1:
+        raise ValueError(f"threads must be >= 1, got {threads}")
+    return threads
+
+
+def check_null(null: object) -> int:
+    """The `null` argument of route(): an int that fits in int32."""
+    if isinstance(null, bool) or not isinstance(null, numbers.Integral):
+        raise TypeError(f"null must be an int, not {type(null).__name__}")
+    value = _int_value(null)
+    if not -(2**31) <= value < 2**31:
+        raise ValueError(f"null must fit in int32, got {value}")
+    return value
+
+
+def _int_value(value: numbers.Integral) -> int:
+    """The value of an int (its own, whatever a subclass overrides) or of
+    another integral number (numpy integers: int(value))."""
+    return int.__index__(value) if isinstance(value, int) else int(value)

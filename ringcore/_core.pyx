@@ -116,6 +116,11 @@ cdef enum:
     PREFETCH_AHEAD = 16
 
 cdef object _np_integer = np.integer
+
+
+cdef inline bint _is_np_integer(object value):
+    # By type: an object's __class__ attribute cannot make it a numpy integer.
+    return issubclass(type(value), _np_integer)
 cdef object _TWO_64 = 2**64
 
 
@@ -182,7 +187,7 @@ cdef int _hash_object(object key, uint64_t *out) except -1:
         return 0
     if isinstance(key, memoryview):
         return _hash_object(key.tobytes(), out)
-    if isinstance(key, _np_integer):
+    if _is_np_integer(key):
         return _hash_object(int(key), out)
     raise TypeError(f"unsupported key type {type(key).__name__}")
 
@@ -301,7 +306,7 @@ def hashes_from_list(list hashes, uint64_t[::1] out) -> None:
         if i >= len(hashes):
             raise RuntimeError("the list of hashes shrank while it was being read")
         value = hashes[i]
-        if isinstance(value, bool) or not isinstance(value, (int, _np_integer)):
+        if isinstance(value, bool) or not (isinstance(value, int) or _is_np_integer(value)):
             raise TypeError(f"hashes[{i}]: a hash must be an int, not {type(value).__name__}")
         value = int.__index__(value) if isinstance(value, int) else int(value)
         if not 0 <= value < _TWO_64:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import bisect
 import importlib
-import numbers
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -256,16 +255,6 @@ def _hash_values(hashes: Any) -> tuple[list, tuple[int, ...]]:
     return values, shape
 
 
-def _check_threads(threads: object) -> None:
-    """`threads` is checked as the core checks it, then ignored."""
-    if threads is None:
-        return
-    if isinstance(threads, bool) or not isinstance(threads, numbers.Integral):
-        raise TypeError(f"threads must be an int or None, not {type(threads).__name__}")
-    if threads < 1:
-        raise ValueError(f"threads must be >= 1, got {threads}")
-
-
 def _batch_item_error(err: Exception, index: int) -> Exception:
     if isinstance(err, UnicodeEncodeError):
         return UnicodeEncodeError(
@@ -388,14 +377,14 @@ class HashRing:
         return taken
 
     def hash_keys(self, keys: object, *, threads: int | None = None) -> np.ndarray:
-        _check_threads(threads)
+        _config.check_threads(threads)
         items, shape = _batch(keys)
         return np.array(_hashes(items, None, routing=False), dtype=np.uint64).reshape(shape)
 
     def route_hashes(
         self, hashes: object, *, threads: int | None = None, return_nodes: bool = False
     ) -> Any:
-        _check_threads(threads)
+        _config.check_threads(threads)
         values, shape = _hash_values(hashes)
         checked = []
         for i, h in enumerate(values):
@@ -423,13 +412,9 @@ class HashRing:
     ) -> Any:
         """Owner indices; `null` is written for nulls (and None) when given.
         `threads` is checked as the core checks it, then ignored."""
-        _check_threads(threads)
+        _config.check_threads(threads)
         if null is not None:
-            if isinstance(null, bool) or not isinstance(null, (int, np.integer)):
-                raise TypeError(f"null must be an int, not {type(null).__name__}")
-            if not -(2**31) <= null < 2**31:
-                raise ValueError(f"null must fit in int32, got {null}")
-            null = int(null)
+            null = _config.check_null(null)
         items, shape = _batch(keys)
         hashes = _hashes(items, null, routing=True)
         owners = self._owner_indices([h for h in hashes if h is not None])

@@ -164,7 +164,7 @@ class HashRing(RingBase):
 
     def hash_keys(self, keys: object, *, threads: int | None = None) -> np.ndarray:
         """uint64 array of the ring hash of each key (nulls are an error)."""
-        threads = _threads.check_threads(threads)
+        threads = _config.check_threads(threads)
         return _over_parts(batch_keys(keys), np.uint64, threads, hash_batch, hash_list)
 
     @overload
@@ -180,7 +180,7 @@ class HashRing(RingBase):
     ) -> np.ndarray | tuple[np.ndarray, tuple[str, ...]]:
         """int32 array: index into ``nodes`` of the owner of each uint64 hash.
         With return_nodes=True, (indices, nodes) of one version of the ring."""
-        threads = _threads.check_threads(threads)
+        threads = _config.check_threads(threads)
         values, shape = batch_hashes(hashes)
         out = np.empty(len(values), dtype=np.int32)
         state = self._state
@@ -227,9 +227,9 @@ class HashRing(RingBase):
         version of the ring that answered; reading ``ring.nodes`` after the
         call is racy when another thread adds or removes nodes.
         """
-        threads = _threads.check_threads(threads)
+        threads = _config.check_threads(threads)
         allow_nulls = null is not None
-        null_owner = _check_null(null) if allow_nulls else -1
+        null_owner = _config.check_null(null) if allow_nulls else -1
         state = self._state
         out = _over_parts(
             batch_keys(keys), np.int32, threads,
@@ -296,14 +296,6 @@ class HashRing(RingBase):
     def __reduce__(self) -> tuple:
         state = self._state
         return (_restore, (type(self), list(zip(state.names, state.weights)), self._vnodes))
-
-
-def _check_null(null: object) -> int:
-    if isinstance(null, bool) or not isinstance(null, (int, np.integer)):
-        raise TypeError(f"null must be an int, not {type(null).__name__}")
-    if not -(2**31) <= null < 2**31:
-        raise ValueError(f"null must fit in int32, got {null}")
-    return int(null)
 
 
 def _over_parts(batch: Batch, dtype: type, threads: int | None, array_kernel, list_kernel):
