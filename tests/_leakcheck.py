@@ -457,6 +457,26 @@ def _():
     return call, [RING, count, *keys]
 
 
+@case("get_nodes on a ring of 600 nodes")
+def _():
+    # More than 512 nodes: the walk's bookkeeping is on the heap, not the stack.
+    ring = ringcore.HashRing([f"w{i}" for i in range(600)], vnodes=1)
+    keys = [STRS[1], 2**40, b"b"]
+
+    def call():
+        for key in keys:
+            ring.get_nodes(key, 3)
+            ring.get_nodes(key, 600)
+            raises(ValueError, ring.get_nodes, key, 601)()
+    return call, [ring, *keys]
+
+
+@case("list[str] of 3,000 keys (several chunks)")
+def _():
+    keys = fresh_strs(3000, "many")
+    return route_and_hash(keys, keys[:2] + keys[-2:])
+
+
 # updates and protocol
 @case("add_node / remove_node")
 def _():
@@ -607,14 +627,16 @@ def _():
 @case("error: empty ring")
 def _():
     array = np.arange(N, dtype=np.uint64)
+    text = np.array(TEXT)  # U: the empty-ring check reads it with a scratch buffer
 
     def call():
         raises(ringcore.EmptyRingError, EMPTY.route, STRS)()
         raises(ringcore.EmptyRingError, EMPTY.route, array)()
+        raises(ringcore.EmptyRingError, EMPTY.route, text)()
         raises(ringcore.EmptyRingError, EMPTY.route_hashes, array)()
         raises(ringcore.EmptyRingError, EMPTY.get_node, STRS[0])()
         raises(ringcore.EmptyRingError, EMPTY.get_nodes, STRS[0], 1)()
-    return call, [EMPTY, array, STRS, STRS[0]]
+    return call, [EMPTY, array, text, STRS, STRS[0]]
 
 
 @case("error: bad n")

@@ -95,7 +95,7 @@ def test_flat_memory_and_refcounts(measured, name):
         assert got["rss"] <= RSS_SLACK, f"resident memory grows: {where}"
 
 
-def test_the_measurements_ran(measured, record_property):
+def test_the_measurements_ran(measured, record_testsuite_property):
     summaries = measured["_summary"]
     calls = sum(s["calls"] for s in summaries)
     seconds = max(s["seconds"] for s in summaries)
@@ -104,7 +104,7 @@ def test_the_measurements_ran(measured, record_property):
             f"({LOOPS} x 3 windows each) in {seconds:.1f} s per process, "
             f"RSS growth over a whole process {rss_growth / 1024:.0f} KiB")
     print("\n" + line)
-    record_property("leak_summary", line)
+    record_testsuite_property("leak_summary", line)
     if not all(s["malloc_probe"] for s in summaries):
         print("  (no glibc mallinfo2 here: the C heap was not measured)")
     measured_cases = [k for k, v in measured.items() if k != "_summary" and "skipped" not in v]

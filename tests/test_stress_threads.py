@@ -19,7 +19,7 @@ batches large enough (>= 2 x 65,536 keys) that the thread pool splits them.
 
 How long each stress test runs: ``RINGCORE_STRESS_SECONDS`` (default 2).
 ``pytest -s`` shows the counts (lookups, batches, keys, writes, seconds); they
-are also recorded as junit properties.
+are also recorded as junit test-suite properties (``--junitxml``).
 """
 
 from __future__ import annotations
@@ -173,8 +173,8 @@ def make_formats(u: dict[str, list]) -> list[Format]:
         Format("list[mixed]", "mixed", u["mixed"]),
         Format("tuple[mixed]", "mixed", tuple(u["mixed"])),
         Format("numpy object mixed", "mixed", np.array(u["mixed"], dtype=object)),
-        Format("list with None, null=", "nulls", u["nulls"], null=NULL),
-        Format("arrow string with nulls, null=", "nulls", pa.array(u["nulls"]), null=NULL),
+        Format("list with None (null=-7)", "nulls", u["nulls"], null=NULL),
+        Format("arrow string with nulls (null=-7)", "nulls", pa.array(u["nulls"]), null=NULL),
         Format("route_hashes uint64", "hashes", np.array(u["hashes"], dtype=np.uint64),
                hashes=True),
         Format("route_hashes uint64 strided", "hashes",
@@ -190,7 +190,7 @@ def make_formats(u: dict[str, list]) -> list[Format]:
             Format("pandas object", "str", pd.Series(strs, dtype=object)),
             Format("pandas int64[pyarrow]", "i64", pd.Series(i64, dtype="int64[pyarrow]")),
             Format("pandas int64", "i64", pd.Series(i64)),
-            Format("pandas string[pyarrow] with nulls, null=", "nulls",
+            Format("pandas string[pyarrow] with nulls (null=-7)", "nulls",
                    pd.Series(u["nulls"], dtype="string[pyarrow]"), null=NULL),
         ]
     if pl is not None:
@@ -441,7 +441,7 @@ def single_reader(ring, world: World, tally: Tally):
     return body
 
 
-def report(record_property, label: str, tally: Tally, seconds: float) -> None:
+def report(record, label: str, tally: Tally, seconds: float) -> None:
     batches = sum(tally.batches.values())
     lookups = tally.keys + tally.single_lookups
     line = (f"[{label}] {seconds:.1f} s: {lookups:,} lookups; {batches} batches "
@@ -451,17 +451,15 @@ def report(record_property, label: str, tally: Tally, seconds: float) -> None:
             f"{len(tally.versions_seen)} of 12 versions seen in batch answers")
     print("\n" + line)
     print("  per format: " + ", ".join(f"{k}={v}" for k, v in sorted(tally.batches.items())))
-    record_property("stress_summary", line)
-    record_property("stress_lookups", lookups)
-    record_property("stress_batches", batches)
-    record_property("stress_keys", tally.keys)
-    record_property("stress_single_lookups", tally.single_lookups)
-    record_property("stress_writes", tally.writes)
-    record_property("stress_seconds", round(seconds, 2))
+    for key, value in (("summary", line), ("lookups", lookups), ("batches", batches),
+                       ("keys", tally.keys), ("single_lookups", tally.single_lookups),
+                       ("writes", tally.writes), ("seconds", round(seconds, 2))):
+        record(f"stress_{label}_{key}", value)
 
 
 @pytest.mark.parametrize("threads", [1, 2], ids=["threads=1", "threads=2"])
-def test_every_batch_is_one_whole_version_while_writers_run(world, threads, record_property):
+def test_every_batch_is_one_whole_version_while_writers_run(world, threads,
+                                                           record_testsuite_property):
     if threads == 2 and _threads.thread_count(N, None) < 2:
         pytest.skip("one CPU available: the pool would not split the batches")
     ring = ringcore.HashRing(BASE, vnodes=VNODES)
@@ -477,7 +475,7 @@ def test_every_batch_is_one_whole_version_while_writers_run(world, threads, reco
         single_reader(ring, world, tally),
     ], rounds)
     elapsed = time.monotonic() - started
-    report(record_property, f"threads={threads}", tally, elapsed)
+    report(record_testsuite_property, f"threads={threads}", tally, elapsed)
     # Everything ran, and the writers really moved the ring between versions.
     assert tally.writes >= 4 and tally.single_lookups > 0
     assert set(tally.batches) == {f.name for f in world.formats}, "a format was never routed"
