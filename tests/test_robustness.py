@@ -117,25 +117,6 @@ def test_a_list_that_changes_size_while_routed(change):
         keys[:] = ["a"] * 3 + [Resizer(5)] + ["a"] * 7
 
 
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
-def test_routing_in_a_forked_child_after_threaded_routing(tmp_path):
-    script = textwrap.dedent("""
-        import os, sys, numpy as np, ringcore
-        ring = ringcore.HashRing([f"n{i}" for i in range(10)])
-        keys = np.arange(1_000_000, dtype=np.uint64)
-        expected = ring.route(keys, threads=2)
-        pid = os.fork()
-        if pid == 0:
-            ok = np.array_equal(ring.route(keys, threads=2), expected)
-            os._exit(0 if ok else 3)
-        _, status = os.waitpid(pid, 0)
-        sys.exit(os.waitstatus_to_exitcode(status))
-    """)
-    env = dict(os.environ, PYTHONPATH=str(Path(ringcore.__file__).resolve().parent.parent))
-    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, timeout=60)
-    assert done.returncode == 0
-
-
 def test_routing_at_interpreter_exit(tmp_path):
     script = textwrap.dedent("""
         import atexit, numpy as np, ringcore
