@@ -43,32 +43,33 @@ def _executor() -> ThreadPoolExecutor:
 def _stop_pool_before_fork() -> None:
     """Let the pool's threads finish before a fork: a child then starts with
     no lock held by a thread it does not have, and Python 3.12+ has no
-    reason to warn that the process forks with threads running."""
+    reason to warn that the process forks with threads running. No new pool
+    starts until the fork is done (_pool_lock is held until then)."""
     global _pool
-    with _pool_lock:
-        pool, _pool = _pool, None
+    _pool_lock.acquire()
+    pool, _pool = _pool, None
     if pool is None:
         return
-    workers = len(getattr(pool, "_threads", ()))
-    before = _os_thread_count()
+    workers = [t.native_id for t in getattr(pool, "_threads", ())]
     pool.shutdown(wait=True)
     # join() returns when a thread's Python state is gone, a moment before the
-    # OS thread is: wait (briefly) for the OS to see them gone too.
+    # OS thread is: wait (briefly) until the OS has no such thread either.
     deadline = time.monotonic() + 0.1
-    while before and _os_thread_count() > before - workers and time.monotonic() < deadline:
-        time.sleep(0.0005)
+    for native_id in workers:
+        while (
+            native_id is not None
+            and os.path.exists(f"/proc/self/task/{native_id}")
+            and time.monotonic() < deadline
+        ):
+            time.sleep(0.0002)
 
 
-def _os_thread_count() -> int:
-    """Threads of this process as the OS counts them (Linux), else 0."""
-    try:
-        return len(os.listdir("/proc/self/task"))
-    except OSError:
-        return 0
+def _release_pool_after_fork() -> None:
+    _pool_lock.release()
 
 
 def _forget_pool_after_fork() -> None:
-    # The child has no pool threads; a lock taken in the parent is free here.
+    # The child has no pool threads, and no thread that could release the lock.
     global _pool, _pool_lock
     _pool = None
     _pool_lock = threading.Lock()
@@ -77,7 +78,11 @@ def _forget_pool_after_fork() -> None:
 if hasattr(os, "register_at_fork"):
     # Registered after concurrent.futures' own hook (imported above), so it
     # runs before it: shutting the pool down takes a lock that hook holds.
-    os.register_at_fork(before=_stop_pool_before_fork, after_in_child=_forget_pool_after_fork)
+    os.register_at_fork(
+        before=_stop_pool_before_fork,
+        after_in_parent=_release_pool_after_fork,
+        after_in_child=_forget_pool_after_fork,
+    )
 
 
 def run_split(n: int, threads: int, work: Callable[[int, int], None]) -> None:
