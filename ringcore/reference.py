@@ -417,6 +417,8 @@ class HashRing:
             null = _config.check_null(null)
         items, shape = _batch(keys)
         hashes = _hashes(items, null, routing=True)
+        if hashes and not self._points:
+            raise EmptyRingError()  # even when every key is a null (SPEC.md 8)
         owners = self._owner_indices([h for h in hashes if h is not None])
         it = iter(owners)
         out = [null if h is None else next(it) for h in hashes]

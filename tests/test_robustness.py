@@ -185,6 +185,8 @@ def test_bad_keys_fail_before_the_empty_ring_even_with_a_null_value(cls):
         cls().route([1.5], null=-1)
     with pytest.raises(ringcore.EmptyRingError):
         cls().route([None, "a"], null=-1)
+    with pytest.raises(ringcore.EmptyRingError):
+        cls().route([None, None], null=-1)
 
 
 @pytest.mark.parametrize("bad", ["x", 0, -5, 1.5, True])
