@@ -12,6 +12,7 @@ from typing import Literal, overload
 import numpy as np
 
 from . import _config, _threads
+from .errors import EmptyRingError
 from ._batch import Batch, batch_hashes, batch_keys
 from ._core import (
     KeyBatch,
@@ -231,8 +232,11 @@ class HashRing(RingBase):
         allow_nulls = null is not None
         null_owner = _config.check_null(null) if allow_nulls else -1
         state = self._state
+        batch = batch_keys(keys)
+        if batch.size and not len(state.positions):
+            _check_before_empty(batch, state, allow_nulls)
         out = _over_parts(
-            batch_keys(keys), np.int32, threads,
+            batch, np.int32, threads,
             lambda b, o, lo, hi: state.route_batch(b, o, lo, hi, allow_nulls, null_owner),
             lambda keys, o: state.route_list(keys, o, allow_nulls, null_owner),
         )
@@ -296,6 +300,24 @@ class HashRing(RingBase):
     def __reduce__(self) -> tuple:
         state = self._state
         return (_restore, (type(self), list(zip(state.names, state.weights)), self._vnodes))
+
+
+def _check_before_empty(batch: Batch, state: RingState, allow_nulls: bool) -> None:
+    """On an empty ring: the error of the first bad key of the whole batch
+    (every part, in order, one thread), else EmptyRingError (SPEC.md 8)."""
+
+    def check(kernel, *args) -> None:
+        try:
+            kernel(*args)
+        except EmptyRingError:  # this part's keys are good: check the next part
+            pass
+
+    _over_parts(
+        batch, np.int32, 1,
+        lambda b, o, lo, hi: check(state.route_batch, b, o, lo, hi, allow_nulls),
+        lambda keys, o: check(state.route_list, keys, o, allow_nulls),
+    )
+    raise EmptyRingError()
 
 
 def _over_parts(batch: Batch, dtype: type, threads: int | None, array_kernel, list_kernel):

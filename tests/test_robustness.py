@@ -236,3 +236,20 @@ def test_string_dtype_missing_values_are_nulls(cls):
     assert routed[0] == cls(["x", "y", "z"]).route(["a"])[0]
     with pytest.raises(ringcore.NullKeyError, match=r"keys\[1\]"):
         cls(["x", "y", "z"]).route(keys)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+@pytest.mark.parametrize("cls", BOTH)
+def test_every_key_is_checked_before_the_empty_ring(cls, threads):
+    bad_u = np.frombuffer(np.array([0x61, 0, 0x62, 0x110000], dtype=np.uint32).tobytes(), "U2")
+    with pytest.raises(ValueError, match=r"keys\[1\]"):
+        cls().route(bad_u, threads=threads, null=-1)
+    keys = np.concatenate([np.arange(300_000, dtype=np.int64)]).astype(object)
+    keys[-1] = 1.5
+    with pytest.raises(TypeError, match=r"keys\[299999\]"):
+        cls().route(np.array(keys), threads=threads)
+    chunked = pa.chunked_array([["a", "b"], ["c", None]])
+    with pytest.raises(ringcore.NullKeyError, match=r"keys\[3\]"):
+        cls().route(chunked, threads=threads)
+    with pytest.raises(ringcore.EmptyRingError):
+        cls().route(chunked, threads=threads, null=0)
