@@ -189,8 +189,8 @@ class HashRing(RingBase):
         _threads.run_split(
             len(values), count, lambda lo, hi: state.route_hashes(values[lo:hi], out[lo:hi])
         )
-        out = out.reshape(shape)
-        return (out, state.names) if return_nodes else out
+        routed = out.reshape(shape)
+        return (routed, state.names) if return_nodes else routed
 
     @overload
     def route(
