@@ -8,6 +8,8 @@ subclasses with lying hooks), sometimes repeated past the core's 1024-key
 chunks, then the null value, the thread count and the n of get_nodes.
 route (with and without null=, with threads=), hash_keys, get_node and
 get_nodes must give the core's and the reference's answer or exception type.
+One input in 32 instead routes a list that empties itself from a key's hook:
+the core must answer or raise cleanly.
 """
 
 import numpy as np
@@ -19,7 +21,8 @@ with _driver.instrumented():
     import ringcore
     from ringcore import reference
 
-from _compare import agree, clip, run
+from _compare import agree, check_clean, clip, run
+from _driver import CLEAN
 
 RINGS = (
     ((), 160),
@@ -67,10 +70,44 @@ def container(kind: str, keys: list):
     return iter(list(keys))
 
 
+class ClearsInt(np.int64):
+    """Empties the list being routed when the core asks for its value."""
+
+    victim: list = []
+
+    def __int__(self):
+        ClearsInt.victim.clear()
+        return 1
+
+    __index__ = __int__
+
+
+class ClearsStr(str):
+    """A str with no UTF-8 whose encode() empties the list being routed."""
+
+    def encode(self, *args, **kwargs):
+        ClearsInt.victim.clear()
+        return b"x"
+
+
+def shrinking(r, core) -> None:
+    """A list that empties itself while the core walks it: any clean error
+    (or RuntimeError, which the core raises for it) or an answer, no crash."""
+    keys = _keys.keys(r) * r.int(1, 200)
+    keys.insert(r.int(0, len(keys)), ClearsInt(3) if r.bool() else ClearsStr("\ud800"))
+    ClearsInt.victim = keys
+    what = lambda: f"route(a list that empties itself: {clip(repr(keys))})"  # noqa: E731
+    _driver.note(what)
+    check_clean(what, run(core.route, keys, null=r.pick((None, 0))), CLEAN + (RuntimeError,))
+    ClearsInt.victim = []
+
+
 def test_one_input(data: bytes) -> None:
     r = _driver.Reader(data)
     ring_index = r.int(0, len(RINGS) - 1)
     core, ref = rings(ring_index)
+    if r.chance(32):
+        return shrinking(r, core)
     kind = r.pick(CONTAINERS)
     keys = _keys.keys(r)
     if keys and r.chance(32):
