@@ -192,8 +192,8 @@ def _plain(test_one_input, args: list[str]) -> int:
     max_len = max(1, int(flags.get("max_len", 1024)))
     timeout = float(flags.get("timeout", 60))
     prefix = flags.get("artifact_prefix", "")
-    if runs < 0 and total_time <= 0:
-        total_time = float("inf")  # as libFuzzer: run until a finding or ^C
+    if total_time <= 0:
+        total_time = float("inf")  # as libFuzzer: until -runs, a finding or ^C
     print(f"plain driver (atheris not in use): max_total_time={total_time} runs={runs} "
           f"max_len={max_len}", file=sys.stderr, flush=True)
     # Shared with the child: [runs done: u64][input length: u32][reported: u32][input].
