@@ -59,7 +59,8 @@ def values(r, dt: np.dtype, n: int) -> np.ndarray | None:
 
 PLACEMENTS = ("plain", "plain", "unaligned", "guard end", "guard start", "guard unaligned")
 VIEWS = ("none", "none", "reverse", "step", "reverse step", "2-D", "2-D transposed",
-         "3-D", "0-D", "zero-size", "zero-size 2-D", "newaxis", "fortran")
+         "3-D", "0-D", "zero-size", "zero-size 2-D", "newaxis", "fortran", "broadcast",
+         "overlapping")
 
 
 def place(r, base: np.ndarray) -> tuple[np.ndarray, str]:
@@ -102,6 +103,12 @@ def view(r, a: np.ndarray) -> tuple[np.ndarray, str]:
         return a[:, None], how
     if how == "fortran" and n and n % 3 == 0:
         return np.asfortranarray(a.reshape(3, n // 3)), how
+    if how == "broadcast" and n:
+        return np.broadcast_to(a[r.int(0, n - 1) :][:1], (r.int(1, 9),)), how  # stride 0
+    if how == "overlapping" and n >= 2 and a.dtype.kind not in "OT":
+        # elements that share bytes: each starts one byte after the previous
+        return np.lib.stride_tricks.as_strided(a, shape=(n - a.itemsize + 1,) if a.itemsize <= n
+                                               else (1,), strides=(1,), writeable=False), how
     return a, "none"
 
 
@@ -175,7 +182,11 @@ class Odd(np.ndarray):
         return real
 
     def __repr__(self):
-        return f"Odd(lies={sorted(self.lies)}, {np.asarray(self)!r})"
+        try:
+            inner = repr(np.ndarray.view(self, np.ndarray))
+        except Exception:  # noqa: BLE001 - e.g. code points numpy cannot print
+            inner = "<unprintable>"
+        return f"Odd(lies={sorted(self.lies)}, {inner})"
 
 
 class FakeArray:

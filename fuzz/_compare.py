@@ -31,6 +31,19 @@ def same(a, b) -> bool:
     return type(a) is type(b) and a == b
 
 
+def safe_repr(obj) -> str:
+    """repr, or a description when repr itself fails (numpy cannot print a U
+    array holding a code point above U+10FFFF)."""
+    try:
+        return repr(obj)
+    except Exception as err:  # noqa: BLE001
+        if isinstance(obj, np.ndarray):
+            raw = np.ascontiguousarray(obj).tobytes()
+            return (f"<{type(obj).__name__} {obj.dtype} shape {obj.shape}, repr failed "
+                    f"({type(err).__name__}); bytes {raw[:2000].hex()}>")
+        return f"<{type(obj).__name__}: repr failed ({type(err).__name__})>"
+
+
 def clip(text: str, limit: int = 3000) -> str:
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} chars)"
 
@@ -39,8 +52,7 @@ def show(outcome: tuple) -> str:
     value, err = outcome
     if err is not None:
         return f"{type(err).__name__}: {err}"
-    text = repr(value)
-    return text if len(text) < 400 else text[:400] + "..."
+    return clip(safe_repr(value), 400)
 
 
 def check_clean(what, outcome: tuple, allowed: tuple = CLEAN) -> None:

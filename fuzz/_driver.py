@@ -115,7 +115,7 @@ def main(test_one_input) -> None:
     """Run a harness: replay files, fuzz with atheris, or fuzz with random inputs."""
     args = sys.argv[1:]
     files = [a for a in args if not a.startswith("-") and os.path.isfile(a)]
-    if _replaying():
+    if files:
         sys.exit(_replay(test_one_input, files))
     if atheris is not None:
         _instrument_harness(test_one_input)

@@ -34,7 +34,7 @@ with _driver.instrumented():
     from ringcore import reference
     from ringcore._core import KeyBatch, hash_batch
 
-from _compare import agree, check_clean, clip, run, same
+from _compare import agree, check_clean, clip, run, safe_repr, same
 from _driver import Finding
 from guarded import Guarded
 
@@ -464,7 +464,8 @@ def from_numpy(r) -> None:
     else:
         values = arr.reshape(-1) if r.int(0, 3) else arr
     first = r.pick((0, 3, 2**63 - 1, -(2**63)))
-    describe = lambda: clip(f"KeyBatch.from_numpy({values!r}, first={first}), {how}")  # noqa: E731
+    describe = lambda: clip(  # noqa: E731
+        f"KeyBatch.from_numpy({safe_repr(values)}, first={first}), {how}")
     _driver.note(describe)
     made = run(KeyBatch.from_numpy, values, first)
     check_clean(describe, made, Exception)

@@ -23,7 +23,7 @@ with _driver.instrumented():
     import ringcore
     from ringcore import reference
 
-from _compare import agree, agree_or_refuse, clip, run
+from _compare import agree, agree_or_refuse, clip, run, safe_repr
 from _driver import Finding
 
 RINGS = (
@@ -90,7 +90,7 @@ def test_one_input(data: bytes) -> None:
     bad = first_bad_text(keys)
     case = lambda: clip(  # noqa: E731
         f"ring=HashRing{RINGS[ring_index]!r}\narray: {how}, wrapper {wrapper}, "
-        f"null={null!r} threads={threads!r}\nkeys={keys!r}")
+        f"null={null!r} threads={threads!r}\nkeys={safe_repr(keys)}")
     _driver.note(case)
 
     calls = (("route(keys)", "route", {}),
