@@ -1,6 +1,9 @@
 """Declares the compiled extension; everything else is in pyproject.toml.
 
 RINGCORE_DEBUG=1 builds with bounds checks on and without optimisation.
+RINGCORE_EXTRA_CFLAGS and RINGCORE_EXTRA_LDFLAGS (space-separated) are added
+after the flags chosen here, e.g. for a sanitizer build
+(scripts/check-sanitizers.sh).
 """
 
 import os
@@ -15,12 +18,14 @@ if msvc:
     flags = ["/Od", "/Zi"] if debug else ["/O2"]
 else:
     flags = ["-O0", "-g", "-UNDEBUG"] if debug else ["-O3"]
+flags += os.environ.get("RINGCORE_EXTRA_CFLAGS", "").split()
 
 core = Extension(
     "ringcore._core",
     sources=["ringcore/_core.pyx", "ext/rc_ring.c", "ext/rc_keys.c"],
     include_dirs=["ext"],
     extra_compile_args=flags,
+    extra_link_args=os.environ.get("RINGCORE_EXTRA_LDFLAGS", "").split(),
     define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
 )
 

@@ -41,7 +41,9 @@ rc_status rc_keys_check(const rc_keys *k)
 
 size_t rc_keys_scratch_len(const rc_keys *k)
 {
-    return k->kind == RC_KEYS_UCS4 ? k->width : 0;
+    /* UCS4: an aligned, native-order copy of one element, then its UTF-8
+     * (at most 4 bytes per code point, so width bytes). */
+    return k->kind == RC_KEYS_UCS4 ? 2 * k->width : 0;
 }
 
 static inline int rc_is_null(const rc_keys *k, size_t i)
@@ -103,15 +105,27 @@ static inline rc_status rc_key_bytes(const rc_keys *k, size_t i, const char **pt
     case RC_KEYS_FIXED: {
         const char *p = k->base + (ptrdiff_t)i * k->stride;
         size_t n = k->width;
-        while (n && p[n - 1] == 0)
-            n--;
+        if (k->strip_nuls)
+            while (n && p[n - 1] == 0)
+                n--;
         *ptr = p;
         *len = n;
         return RC_OK;
     }
     case RC_KEYS_UCS4: {
-        const uint32_t *p = (const uint32_t *)(const void *)(k->base + (ptrdiff_t)i * k->stride);
+        const char *raw = k->base + (ptrdiff_t)i * k->stride;
+        const uint32_t *p = (const uint32_t *)(const void *)raw;
         size_t n = k->width / 4;
+        if (n && (k->swap || ((uintptr_t)raw & 3) != 0)) {
+            /* unaligned (a memory-mapped record, an offset view) or foreign order */
+            uint32_t *copy = (uint32_t *)(void *)scratch;
+            memcpy(copy, raw, k->width);
+            if (k->swap)
+                for (size_t c = 0; c < n; c++)
+                    copy[c] = (uint32_t)(rc_bswap64(copy[c]) >> 32);
+            p = copy;
+            scratch += k->width;
+        }
         while (n && p[n - 1] == 0)
             n--;
         /* ASCII is the common case: one pass to check, one to narrow, both

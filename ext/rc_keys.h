@@ -20,8 +20,8 @@ extern "C" {
 
 typedef enum {
     RC_KEYS_INT = 1,    /* integers of width 1, 2, 4 or 8 bytes */
-    RC_KEYS_FIXED,      /* numpy S: `width` bytes each, trailing NULs stripped */
-    RC_KEYS_UCS4,       /* numpy U, native order: width / 4 code points, trailing NULs stripped */
+    RC_KEYS_FIXED,      /* numpy S (trailing NULs stripped), Arrow fixed_size_binary: `width` bytes */
+    RC_KEYS_UCS4,       /* numpy U: width / 4 code points, trailing NULs stripped */
     RC_KEYS_OFFSETS32,  /* Arrow string/binary: int32 offsets into `base` */
     RC_KEYS_OFFSETS64,  /* Arrow large_string/large_binary: int64 offsets */
     RC_KEYS_VIEWS,      /* Arrow string_view/binary_view: 16-byte views */
@@ -34,7 +34,8 @@ typedef struct {
     ptrdiff_t stride;               /* INT, FIXED, UCS4: bytes from one element to the next */
     size_t width;                   /* INT: 1, 2, 4 or 8; FIXED, UCS4: itemsize in bytes */
     int is_signed;                  /* INT: sign-extend to 64 bits */
-    int swap;                       /* INT: stored in the other byte order */
+    int swap;                       /* INT, UCS4: stored in the other byte order */
+    int strip_nuls;                 /* FIXED: the key ends before its trailing NUL bytes */
     const void *offsets;            /* OFFSETS: n + 1 offsets, the slice start applied */
     size_t data_len;                /* OFFSETS: bytes at base */
     const char *const *buffers;     /* VIEWS: the data buffers of out-of-line values */

@@ -5,7 +5,18 @@
 True
 """
 
-from ._core import hash_key, xxh3_64
+try:
+    from ._core import hash_key, xxh3_64
+except ModuleNotFoundError as _missing:  # pragma: no cover - depends on how Python was started
+    if _missing.name != f"{__name__}._core":
+        raise
+    raise ImportError(
+        f"ringcore's compiled core is not built in {__path__[0]}: this is the source tree "
+        "of a checkout, imported because Python runs from its root. Run from another "
+        "directory to use the installed ringcore ('pip install .' first), or build the "
+        "core in place with 'pip install -e .'.",
+        name=_missing.name,
+    ) from None
 from .errors import EmptyRingError, NullKeyError
 from .ring import HashRing
 

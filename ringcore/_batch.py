@@ -46,7 +46,8 @@ def batch_keys(keys: object) -> Batch:
     if type(keys) is list:
         return Batch([keys], len(keys), (len(keys),))
     if isinstance(keys, (list, tuple)):
-        return Batch([list(keys)], len(keys), (len(keys),))
+        items = list(keys)  # a subclass's __len__ may not match what it yields
+        return Batch([items], len(items), (len(items),))
     module = _module_of(keys)
     if module == "pyarrow":
         return _from_arrow(keys)
@@ -60,10 +61,16 @@ def batch_keys(keys: object) -> Batch:
     raise TypeError(f"keys must be an iterable of keys, not {type(keys).__name__}")
 
 
+def plain_ndarray(array: np.ndarray) -> np.ndarray:
+    """The array as a plain ndarray: numpy's own method, so that a subclass's
+    hooks (view, reshape, dtype, ...) play no part in what the kernels read."""
+    return np.ndarray.view(array, np.ndarray)
+
+
 def _from_numpy(keys: np.ndarray) -> Batch:
     if isinstance(keys, np.ma.MaskedArray):
         raise TypeError("masked arrays are not supported: pass .filled(...) or an Arrow/pandas array")
-    keys = keys.view(np.ndarray)  # the kernels read plain ndarray metadata, not a subclass's
+    keys = plain_ndarray(keys)
     kind = keys.dtype.kind
     if kind not in _KEY_KINDS:
         raise TypeError(f"unsupported key array dtype {keys.dtype}")
@@ -72,8 +79,6 @@ def _from_numpy(keys: np.ndarray) -> Batch:
         return Batch([string_dtype_values(flat)], flat.size, keys.shape)
     if kind == "O":
         return Batch([flat.tolist()], flat.size, keys.shape)
-    if kind == "U" and not (flat.dtype.isnative and flat.flags.aligned):
-        flat = np.ascontiguousarray(flat, dtype=flat.dtype.newbyteorder("="))
     return Batch([KeyBatch.from_numpy(flat)], flat.size, keys.shape)
 
 
@@ -96,10 +101,18 @@ def _from_arrow(keys: Any) -> Batch:
     return Batch(parts, first, (first,))
 
 
-def _arrow_part(pa, array, first: int) -> KeyBatch:
+def _arrow_part(pa, array, first: int) -> KeyBatch | list:
     t = array.type
+    if isinstance(t, pa.BaseExtensionType):
+        array, t = array.storage, t.storage_type
+    if pa.types.is_run_end_encoded(t):
+        array = importlib.import_module("pyarrow.compute").run_end_decode(array)
+        return _arrow_part(pa, array, first)
     if pa.types.is_dictionary(t):
-        array, t = array.dictionary_decode(), t.value_type
+        array = _dictionary_decode(pa, array)
+        t = array.type
+    if pa.types.is_null(t):
+        return [NULL] * len(array)
     buffers = array.buffers()
     common = dict(n=len(array), offset=array.offset, validity=buffers[0], source=array, first=first)
     if pa.types.is_integer(t):
@@ -109,6 +122,8 @@ def _arrow_part(pa, array, first: int) -> KeyBatch:
             "int", main=buffers[1], width=t.bit_width // 8, is_signed=pa.types.is_signed_integer(t),
             **common,
         )
+    if pa.types.is_fixed_size_binary(t):
+        return KeyBatch.from_arrow("fixed", main=buffers[1], width=t.byte_width, **common)
     if pa.types.is_string(t) or pa.types.is_binary(t):
         return KeyBatch.from_arrow("offsets32", main=buffers[1], data=buffers[2], **common)
     if pa.types.is_large_string(t) or pa.types.is_large_binary(t):
@@ -116,6 +131,18 @@ def _arrow_part(pa, array, first: int) -> KeyBatch:
     if pa.types.is_string_view(t) or pa.types.is_binary_view(t):
         return KeyBatch.from_arrow("views", main=buffers[1], view_buffers=buffers[2:], **common)
     raise TypeError(f"unsupported key array type {t} (Arrow)")
+
+
+def _dictionary_decode(pa, array):
+    """The values of a dictionary array in place of its indices. Arrow's take
+    has no kernel for view types: their dictionaries are cast to the large
+    layout first (polars exports categoricals that way)."""
+    dictionary = array.dictionary
+    if pa.types.is_string_view(dictionary.type):
+        dictionary = dictionary.cast(pa.large_string())
+    elif pa.types.is_binary_view(dictionary.type):
+        dictionary = dictionary.cast(pa.large_binary())
+    return dictionary.take(array.indices)
 
 
 # -- pandas and polars -------------------------------------------------------------------
@@ -158,11 +185,13 @@ def _from_polars(keys: Any) -> Batch:
 
     if not isinstance(keys, pl.Series):
         raise TypeError(f"unsupported polars input {type(keys).__name__}; pass a Series")
-    if not (keys.dtype.is_integer() or keys.dtype in (pl.String, pl.Binary, pl.Categorical)):
-        raise TypeError(f"unsupported key Series dtype {keys.dtype} (polars)")
-    if keys.dtype == pl.Categorical:
-        keys = keys.cast(pl.String)
-    return _from_arrow(keys.to_arrow())
+    dtype = keys.dtype
+    if not (dtype.is_integer() or isinstance(dtype, (pl.Categorical, pl.Enum))
+            or dtype in (pl.String, pl.Binary, pl.Null)):
+        raise TypeError(f"unsupported key Series dtype {dtype} (polars)")
+    # The newest Arrow layout is polars' own memory (string views): no copy.
+    compat = getattr(pl, "CompatLevel", None)
+    return _from_arrow(keys.to_arrow(compat_level=compat.newest()) if compat else keys.to_arrow())
 
 
 # -- hashes ------------------------------------------------------------------------------
@@ -175,7 +204,7 @@ def batch_hashes(hashes: object) -> tuple[np.ndarray, tuple[int, ...]]:
     ):
         raise TypeError(f"hashes must be integers, not bytes ({type(hashes).__name__})")
     if isinstance(hashes, np.ndarray):
-        hashes = hashes.view(np.ndarray)
+        hashes = plain_ndarray(hashes)
     else:
         module = _module_of(hashes)
         if module in ("pyarrow", "pandas", "polars"):

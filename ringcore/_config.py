@@ -4,6 +4,8 @@ These rules are SPEC.md sections 3 and 6; both implementations must reject
 the same inputs with the same exception types, so they live in one place.
 """
 
+from __future__ import annotations
+
 import math
 import numbers
 from collections.abc import Iterable, Mapping
@@ -21,13 +23,20 @@ def check_vnodes(vnodes: object) -> int:
     return vnodes
 
 
-def check_name(name: object) -> bytes:
-    """Return the UTF-8 bytes of a node name, or raise."""
-    if not isinstance(name, str):
-        raise TypeError(f"node name must be a str, not {type(name).__name__}")
+def check_name(name: object) -> str:
+    """A node name as a plain str (a subclass's hooks never run again), or raise."""
+    name = exact_name(name)
     if not name:
         raise ValueError("node name must be a non-empty str")
-    return name.encode("utf-8")  # a lone surrogate raises UnicodeEncodeError
+    name.encode("utf-8")  # a lone surrogate raises UnicodeEncodeError
+    return name
+
+
+def exact_name(name: object) -> str:
+    """The value of a str (subclass) as a plain str; TypeError for anything else."""
+    if not isinstance(name, str):
+        raise TypeError(f"node name must be a str, not {type(name).__name__}")
+    return str.__str__(name)
 
 
 def check_weight(weight: object, name: str) -> float:
@@ -78,7 +87,7 @@ def normalize_nodes(nodes: object) -> list[tuple[str, float]]:
     seen: set[str] = set()
     checked = []
     for name, weight in items:
-        check_name(name)
+        name = check_name(name)
         if name in seen:
             raise ValueError(f"duplicate node name {name!r}")
         seen.add(name)
@@ -89,9 +98,37 @@ def normalize_nodes(nodes: object) -> list[tuple[str, float]]:
 def check_replica_type(n: object) -> int:
     if isinstance(n, bool) or not isinstance(n, numbers.Integral):
         raise TypeError(f"n must be an int, not {type(n).__name__}")
-    return int(n)
+    return _int_value(n)
 
 
 def check_replica_range(n: int, node_count: int) -> None:
     if not 1 <= n <= node_count:
         raise ValueError(f"n must be between 1 and the number of nodes ({node_count}), got {n}")
+
+
+def check_threads(threads: object) -> int | None:
+    """The `threads` argument of batch calls: None or an int >= 1."""
+    if threads is None:
+        return None
+    if isinstance(threads, bool) or not isinstance(threads, numbers.Integral):
+        raise TypeError(f"threads must be an int or None, not {type(threads).__name__}")
+    threads = _int_value(threads)
+    if threads < 1:
+        raise ValueError(f"threads must be >= 1, got {threads}")
+    return threads
+
+
+def check_null(null: object) -> int:
+    """The `null` argument of route(): an int that fits in int32."""
+    if isinstance(null, bool) or not isinstance(null, numbers.Integral):
+        raise TypeError(f"null must be an int, not {type(null).__name__}")
+    value = _int_value(null)
+    if not -(2**31) <= value < 2**31:
+        raise ValueError(f"null must fit in int32, got {value}")
+    return value
+
+
+def _int_value(value: numbers.Integral) -> int:
+    """The value of an int (its own, whatever a subclass overrides) or of
+    another integral number (numpy integers: int(value))."""
+    return int.__index__(value) if isinstance(value, int) else int(value)

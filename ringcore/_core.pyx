@@ -13,6 +13,7 @@ from cpython.long cimport PyLong_AsLongLongAndOverflow, PyLong_AsUnsignedLongLon
 from libc.stdint cimport UINT64_MAX, int32_t, int64_t, uint8_t, uint32_t, uint64_t, uintptr_t
 from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memcpy, memset
+from cpython.pyport cimport PY_SSIZE_T_MAX
 
 import numpy as np
 
@@ -91,6 +92,7 @@ cdef extern from "rc_keys.h":
         size_t width
         int is_signed
         int swap
+        int strip_nuls
         const void *offsets
         size_t data_len
         const char *const *buffers
@@ -114,20 +116,29 @@ cdef enum:
     PREFETCH_AHEAD = 16
 
 cdef object _np_integer = np.integer
+
+
+cdef inline bint _is_np_integer(object value):
+    # By type: an object's __class__ attribute cannot make it a numpy integer.
+    return issubclass(type(value), _np_integer)
 cdef object _TWO_64 = 2**64
 
 
 cdef int _int_value(object key, uint64_t *out) except -1:
-    """The value of an int key modulo 2**64 (SPEC.md 1)."""
+    """The value of an int key modulo 2**64 (SPEC.md 1). Only the int's own
+    value is read: no method of an int subclass runs."""
     cdef int overflow = 0
     cdef long long value = PyLong_AsLongLongAndOverflow(key, &overflow)
     if overflow == 0:
         out[0] = <uint64_t>value
         return 0
-    if overflow > 0 and key < _TWO_64:
-        out[0] = PyLong_AsUnsignedLongLong(key)
-        return 0
-    raise OverflowError(f"int key {int(key)} is outside [-2**63, 2**64)")
+    if overflow > 0:
+        try:
+            out[0] = PyLong_AsUnsignedLongLong(key)
+            return 0
+        except OverflowError:
+            pass
+    raise OverflowError(f"int key {int.__index__(key)} is outside [-2**63, 2**64)")
 
 
 cdef int _hash_str(object key, uint64_t *out) except -1:
@@ -152,7 +163,7 @@ cdef int _hash_str(object key, uint64_t *out) except -1:
     if buffer != stack_buffer:
         free(buffer)
     if written < 0:
-        key.encode("utf-8")  # raises the UnicodeEncodeError for the surrogate
+        str.encode(key, "utf-8")  # raises the UnicodeEncodeError for the surrogate
         raise ValueError("str key has no UTF-8 encoding")
     return 0
 
@@ -176,21 +187,38 @@ cdef int _hash_object(object key, uint64_t *out) except -1:
         return 0
     if isinstance(key, memoryview):
         return _hash_object(key.tobytes(), out)
-    if isinstance(key, _np_integer):
+    if _is_np_integer(key):
         return _hash_object(int(key), out)
     raise TypeError(f"unsupported key type {type(key).__name__}")
 
 
-cdef object _batch_error(Exception err, Py_ssize_t index):
-    """The same error, naming the position of the key in its batch."""
+cdef object _batch_error(Exception err, object index):
+    """The same kind of error (the builtin class: a subclass's constructor
+    may take other arguments), naming the position of the key in its batch."""
     if isinstance(err, UnicodeEncodeError):
         return UnicodeEncodeError(err.encoding, err.object, err.start, err.end,
                                   f"{err.reason} (keys[{index}])")
-    return type(err)(f"keys[{index}]: {err}")
+    for kind in (OverflowError, TypeError, ValueError):
+        if isinstance(err, kind):
+            return kind(f"keys[{index}]: {err}")
+    return err
+
+
+cdef enum:
+    # What a batch of keys is read for, to give errors the right hint.
+    FOR_HASHING = 0
+    FOR_ROUTING = 1
+
+
+cdef object _null_error(object index, int purpose):
+    if purpose == FOR_HASHING:
+        return NullKeyError(index, f"keys[{index}] is null; hash_keys takes no nulls "
+                                   "(drop them first, or use route(..., null=<int>))")
+    return NullKeyError(index)
 
 
 cdef int _hash_range(list keys, Py_ssize_t start, Py_ssize_t stop, uint64_t *out,
-                     uint8_t *is_null) except -1:
+                     uint8_t *is_null, int purpose) except -1:
     """out[i - start] = hash of keys[i]. A null marker (NULL_KEY) is a
     NullKeyError, unless is_null is given: then it and None are marked there."""
     cdef Py_ssize_t i = start, size
@@ -200,7 +228,7 @@ cdef int _hash_range(list keys, Py_ssize_t start, Py_ssize_t stop, uint64_t *out
         while i < stop:
             size = len(keys)
             if i >= size:
-                raise RuntimeError("the list of keys shrank while it was being hashed")
+                raise RuntimeError("the list of keys changed size while it was being read")
             if i + PREFETCH_AHEAD < size:
                 rc_prefetch_object(_list_item(keys, i + PREFETCH_AHEAD))
             item = _list_item(keys, i)
@@ -211,9 +239,12 @@ cdef int _hash_range(list keys, Py_ssize_t start, Py_ssize_t stop, uint64_t *out
                 key = <object>item  # a new reference: the code below may run Python
                 if key is NULL_KEY or (is_null != NULL and key is None):
                     if is_null == NULL:
-                        raise NullKeyError(i)
+                        raise _null_error(i, purpose)
                     null = True
                     out[i - start] = 0
+                elif key is None and purpose == FOR_ROUTING:
+                    raise TypeError("unsupported key type NoneType (pass null=<int> to "
+                                    "route None and nulls to that value)")
                 else:
                     _hash_object(key, &out[i - start])
             if is_null != NULL:
@@ -228,7 +259,16 @@ cdef int _hash_range(list keys, Py_ssize_t start, Py_ssize_t stop, uint64_t *out
 
 def xxh3_64(data) -> int:
     """XXH3-64 (seed 0) of a bytes-like object."""
-    cdef const unsigned char[::1] view = memoryview(data).cast("B")
+    if isinstance(data, str):
+        raise TypeError("xxh3_64 takes bytes, not str: encode it first "
+                        "(hash_key(key) hashes a str key as its UTF-8)")
+    try:
+        view_of_data = memoryview(data)
+    except TypeError:
+        raise TypeError(f"xxh3_64 takes a bytes-like object, not {type(data).__name__}") from None
+    if not view_of_data.c_contiguous:
+        view_of_data = memoryview(view_of_data.tobytes())
+    cdef const unsigned char[::1] view = view_of_data.cast("B")
     if view.shape[0] == 0:
         return rc_xxh3_64(b"", 0)
     return rc_xxh3_64(&view[0], <size_t>view.shape[0])
@@ -241,12 +281,20 @@ def hash_key(key) -> int:
     return h
 
 
+cdef int _check_list_size(list keys, Py_ssize_t expected) except -1:
+    if len(keys) != expected:
+        raise RuntimeError("the list of keys changed size while it was being read "
+                           f"({expected} keys expected, {len(keys)} found)")
+    return 0
+
+
 def hash_list(list keys, uint64_t[::1] out) -> None:
     """out[i] = hash of keys[i] for a list of keys."""
-    if out.shape[0] != len(keys):
-        raise ValueError("out must have one slot per key")
-    if out.shape[0]:
-        _hash_range(keys, 0, len(keys), &out[0], NULL)
+    cdef Py_ssize_t n = out.shape[0]
+    _check_list_size(keys, n)
+    if n:
+        _hash_range(keys, 0, n, &out[0], NULL, FOR_HASHING)
+    _check_list_size(keys, n)
 
 
 def hashes_from_list(list hashes, uint64_t[::1] out) -> None:
@@ -258,9 +306,9 @@ def hashes_from_list(list hashes, uint64_t[::1] out) -> None:
         if i >= len(hashes):
             raise RuntimeError("the list of hashes shrank while it was being read")
         value = hashes[i]
-        if isinstance(value, bool) or not isinstance(value, (int, _np_integer)):
+        if isinstance(value, bool) or not (isinstance(value, int) or _is_np_integer(value)):
             raise TypeError(f"hashes[{i}]: a hash must be an int, not {type(value).__name__}")
-        value = int(value)
+        value = int.__index__(value) if isinstance(value, int) else int(value)
         if not 0 <= value < _TWO_64:
             raise ValueError(f"hashes[{i}]: {value} is outside [0, 2**64)")
         out[i] = <uint64_t>value
@@ -330,11 +378,13 @@ def merge_points(const uint64_t[::1] old_pos, const int32_t[::1] old_own,
 cdef class KeyBatch:
     """Where the keys of one batch live in array memory (a numpy array or one
     Arrow array), described for the C kernels, with the objects that own that
-    memory kept alive. Lengths given by the caller are checked here."""
+    memory kept alive. Everything the kernels may read is measured here from
+    numpy's own array object or from the buffer protocol, never from Python
+    attributes a caller could fake, and every length is checked against it."""
 
     cdef rc_keys keys
     cdef readonly object source     # the array, for error messages
-    cdef readonly Py_ssize_t first  # index of key 0 in the whole input
+    cdef readonly object first      # index of key 0 in the whole input
     cdef list _alive
     cdef object _buffer_ptrs
     cdef object _buffer_lens
@@ -343,12 +393,17 @@ cdef class KeyBatch:
         return <Py_ssize_t>self.keys.n
 
     @staticmethod
-    def from_numpy(values, Py_ssize_t first=0):
-        """A 1-D numpy array of integers, S bytes or U text (native order)."""
+    def from_numpy(values, first=0):
+        """A 1-D numpy array of integers, S bytes or U text, any byte order,
+        alignment or stride. An ndarray subclass is read as the plain ndarray
+        it is; its Python-level hooks are not used."""
         cdef KeyBatch batch = KeyBatch.__new__(KeyBatch)
-        dtype = values.dtype
+        if not issubclass(type(values), np.ndarray):
+            raise TypeError(f"KeyBatch.from_numpy needs a numpy array, not {type(values).__name__}")
+        values = _ndarray_view(values, np.ndarray)
         if values.ndim != 1:
             raise ValueError("KeyBatch.from_numpy needs a 1-D array")
+        dtype = values.dtype
         kind = dtype.kind
         if kind in "iu":
             batch.keys.kind = RC_KEYS_INT
@@ -356,8 +411,10 @@ cdef class KeyBatch:
             batch.keys.swap = not dtype.isnative
         elif kind == "S":
             batch.keys.kind = RC_KEYS_FIXED
-        elif kind == "U" and dtype.isnative and values.flags.aligned:
+            batch.keys.strip_nuls = 1
+        elif kind == "U":
             batch.keys.kind = RC_KEYS_UCS4
+            batch.keys.swap = not dtype.isnative
         else:
             raise TypeError(f"KeyBatch.from_numpy cannot read dtype {dtype}")
         batch.keys.n = <size_t>values.shape[0]
@@ -368,102 +425,147 @@ cdef class KeyBatch:
         return batch
 
     @staticmethod
-    def from_arrow(str layout, Py_ssize_t n, Py_ssize_t offset, validity, main, data=None,
-                   list view_buffers=None, int width=0, bint is_signed=False, source=None,
-                   Py_ssize_t first=0):
-        """One Arrow array from its buffers (pyarrow.Buffer or None).
+    def from_arrow(str layout, n, offset, validity, main, data=None,
+                   list view_buffers=None, width=0, bint is_signed=False, source=None,
+                   first=0):
+        """One Arrow array from its buffers (pyarrow.Buffer, or any object with
+        the buffer protocol, or None).
 
-        layout: "int" (main = values, `width` bytes each), "offsets32" or
-        "offsets64" (main = offsets, data = value bytes), "views" (main = the
-        16-byte views, view_buffers = the data buffers)."""
+        layout: "int" (main = values, `width` bytes each), "fixed" (main =
+        values, `width` bytes each, read whole: fixed_size_binary), "offsets32"
+        or "offsets64" (main = offsets, data = value bytes), "views" (main =
+        the 16-byte views, view_buffers = the data buffers)."""
         cdef KeyBatch batch = KeyBatch.__new__(KeyBatch)
-        if n < 0 or offset < 0:
-            raise ValueError("KeyBatch.from_arrow: negative length or offset")
-        end = offset + n  # a Python int: no overflow in the checks below
-        batch.keys.n = <size_t>n
-        cdef Py_ssize_t unit
-        if layout == "int":
-            if width not in (1, 2, 4, 8):
-                raise ValueError("KeyBatch.from_arrow: integer width must be 1, 2, 4 or 8")
-            batch.keys.kind = RC_KEYS_INT
-            batch.keys.is_signed = is_signed
+        cdef list alive = []
+        n, offset, width = _index(n, "length"), _index(offset, "offset"), _index(width, "width")
+        cdef const char *main_ptr
+        cdef const char *other_ptr
+        main_len = _hold_buffer(main, alive, &main_ptr)
+        if layout in ("int", "fixed"):
+            if layout == "int":
+                if width not in (1, 2, 4, 8):
+                    raise ValueError("KeyBatch.from_arrow: integer width must be 1, 2, 4 or 8")
+                batch.keys.kind = RC_KEYS_INT
+                batch.keys.is_signed = is_signed
+            else:
+                batch.keys.kind = RC_KEYS_FIXED
             batch.keys.width = <size_t>width
-            batch.keys.stride = width
-            unit = width
+            batch.keys.stride = <Py_ssize_t>width
+            unit, needed = width, (offset + n) * width
         elif layout in ("offsets32", "offsets64"):
             batch.keys.kind = RC_KEYS_OFFSETS32 if layout == "offsets32" else RC_KEYS_OFFSETS64
             unit = 4 if layout == "offsets32" else 8
-            end += 1  # n + 1 offsets
-            batch.keys.base = _buffer_address(data)
-            batch.keys.data_len = <size_t>data.size if data is not None else 0
+            needed = (offset + n + 1) * unit if n else 0
+            batch.keys.data_len = <size_t>_hold_buffer(data, alive, &other_ptr)
+            batch.keys.base = other_ptr
         elif layout == "views":
             batch.keys.kind = RC_KEYS_VIEWS
-            unit = 16
-            view_buffers = view_buffers or []
-            batch._buffer_ptrs = np.array([_buffer_address_int(b) for b in view_buffers],
-                                          dtype=np.uintp)
-            batch._buffer_lens = np.array([b.size for b in view_buffers], dtype=np.int64)
-            batch.keys.nbuffers = len(view_buffers)
-            if view_buffers:
+            unit, needed = 16, (offset + n) * 16
+            addresses, lengths = [], []
+            for buffer in view_buffers or ():
+                lengths.append(_hold_buffer(buffer, alive, &other_ptr))
+                addresses.append(<uintptr_t>other_ptr)
+            batch._buffer_ptrs = np.array(addresses, dtype=np.uintp)
+            batch._buffer_lens = np.array(lengths, dtype=np.int64)
+            batch.keys.nbuffers = len(addresses)
+            if addresses:
                 batch.keys.buffers = <const char *const *><uintptr_t>batch._buffer_ptrs.ctypes.data
                 batch.keys.buffer_lens = <const int64_t *><uintptr_t>batch._buffer_lens.ctypes.data
         else:
             raise ValueError(f"KeyBatch.from_arrow: unknown layout {layout!r}")
-        if n and (main is None or main.size < end * unit):
-            raise ValueError("KeyBatch.from_arrow: the values buffer is too short")
+        # Python ints: the products and sums above cannot wrap.
+        if n and main_len < needed:
+            raise ValueError("KeyBatch.from_arrow: the values buffer is too short "
+                             f"({main_len} bytes for {n} values at offset {offset})")
+        batch.keys.n = <size_t>n
         if n:
             if batch.keys.kind in (RC_KEYS_OFFSETS32, RC_KEYS_OFFSETS64):
-                batch.keys.offsets = _buffer_address(main) + offset * unit
+                batch.keys.offsets = main_ptr + <size_t>(offset * unit)
             else:
-                batch.keys.base = _buffer_address(main) + offset * unit
+                batch.keys.base = main_ptr + <size_t>(offset * unit)
         if validity is not None and n:
-            if validity.size * 8 < offset + n:
+            validity_len = _hold_buffer(validity, alive, &other_ptr)
+            if validity_len * 8 < offset + n:
                 raise ValueError("KeyBatch.from_arrow: the validity bitmap is too short")
-            batch.keys.validity = <const uint8_t *>_buffer_address(validity)
+            batch.keys.validity = <const uint8_t *>other_ptr
             batch.keys.validity_offset = <size_t>offset
-        batch._finish(source, first, [validity, main, data, view_buffers])
+        alive.append(batch._buffer_ptrs)
+        batch._finish(source, first, alive)
         return batch
 
-    cdef int _finish(self, source, Py_ssize_t first, list alive) except -1:
+    cdef int _finish(self, source, first, list alive) except -1:
         if rc_keys_check(&self.keys) != RC_OK:
             raise ValueError("KeyBatch: inconsistent description of the keys")
         self.source = source
-        self.first = first
+        self.first = _index(first, "first")
         self._alive = alive
         return 0
 
-    cdef int raise_for(self, int status, size_t bad) except -1:
+    cdef int raise_for(self, int status, size_t bad, int purpose) except -1:
         """Raise the error a kernel reported for key `bad` of this batch."""
-        cdef Py_ssize_t index = self.first + <Py_ssize_t>bad
+        index = self.first + bad
         if status == RC_ERR_NULL:
-            raise NullKeyError(index)
+            raise _null_error(index, purpose)
         if status == RC_ERR_KEY:
             if self.keys.kind == RC_KEYS_UCS4:
-                try:
-                    str(self.source[bad]).encode("utf-8")
-                except UnicodeEncodeError as err:
-                    raise _batch_error(err, index) from None
-                raise ValueError(f"keys[{index}]: a code point above U+10FFFF has no UTF-8")
+                raise _ucs4_error(self.source, bad, index)
             raise ValueError(f"keys[{index}]: the array's offsets or views are invalid")
         raise ValueError(f"keys[{index}]: the kernel rejected the batch (status {status})")
 
 
+cdef object _ndarray_view = np.ndarray.view
 cdef char _empty_buffer[1]
+cdef Py_ssize_t _MAX_INDEX = PY_SSIZE_T_MAX // 16
 
 
-cdef const char *_buffer_address(buffer) except NULL:
-    return <const char *><uintptr_t>_buffer_address_int(buffer)
+cdef object _index(value, str what):
+    """A length, offset or width given to KeyBatch: an int in [0, 2**59)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"KeyBatch: {what} must be an int, not {type(value).__name__}")
+    value = int.__index__(value)
+    if not 0 <= value <= _MAX_INDEX:
+        raise ValueError(f"KeyBatch: {what} {value} is out of range")
+    return value
 
 
-cdef uintptr_t _buffer_address_int(buffer) except 0:
-    """The address of a pyarrow.Buffer (its size is checked against the array
-    by the caller); an absent or empty buffer gets a valid empty one."""
-    if buffer is None or buffer.size == 0:
-        return <uintptr_t>_empty_buffer
-    address = buffer.address
-    if not address:
-        raise ValueError("an Arrow buffer has no address")
-    return <uintptr_t>address
+cdef Py_ssize_t _hold_buffer(buffer, list alive, const char **address) except -1:
+    """The address and size of the memory a buffer exporter lends (for a
+    pyarrow.Buffer, its data), kept in `alive` so it stays lent. None or an
+    empty buffer gets a valid empty address."""
+    address[0] = _empty_buffer
+    if buffer is None:
+        return 0
+    cdef const unsigned char[::1] view
+    try:
+        view = memoryview(buffer).cast("B")
+    except TypeError:
+        raise TypeError(f"an Arrow buffer must be contiguous memory with the buffer "
+                        f"protocol, not {type(buffer).__name__}") from None
+    alive.append(view)
+    if view.shape[0] == 0:
+        return 0
+    address[0] = <const char *>&view[0]
+    return view.shape[0]
+
+
+def _ucs4_error(array, Py_ssize_t bad, index):
+    """The error for element `bad` of a numpy U array that has no UTF-8: a
+    code point above U+10FFFF (ValueError) or a surrogate (UnicodeEncodeError).
+    Read from the raw code points: numpy may not turn such an element into a str."""
+    element = array[bad : bad + 1]
+    codes = np.frombuffer(element.tobytes(), dtype=np.dtype(np.uint32).newbyteorder(
+        element.dtype.byteorder)).tolist()
+    while codes and codes[len(codes) - 1] == 0:  # no negative indices: wraparound is off
+        codes.pop()
+    for position, code in enumerate(codes):
+        if code > 0x10FFFF:
+            return ValueError(f"keys[{index}]: code point {code:#x} at position {position} "
+                              "is above U+10FFFF and has no UTF-8")
+    try:
+        "".join(map(chr, codes)).encode("utf-8")
+    except UnicodeEncodeError as err:
+        return _batch_error(err, index)
+    return ValueError(f"keys[{index}]: the text has no UTF-8")
 
 
 def hash_batch(KeyBatch batch, uint64_t[::1] out, Py_ssize_t start, Py_ssize_t stop) -> None:
@@ -479,7 +581,7 @@ def hash_batch(KeyBatch batch, uint64_t[::1] out, Py_ssize_t start, Py_ssize_t s
                               scratch)
     free(scratch)
     if status != RC_OK:
-        batch.raise_for(status, bad)
+        batch.raise_for(status, bad, FOR_HASHING)
 
 
 cdef int _check_batch(KeyBatch batch, Py_ssize_t start, Py_ssize_t stop,
@@ -499,7 +601,7 @@ cdef int _check_batch(KeyBatch batch, Py_ssize_t start, Py_ssize_t stop,
             lo = hi
     free(scratch)
     if status != RC_OK:
-        batch.raise_for(status, bad)
+        batch.raise_for(status, bad, FOR_ROUTING)
     return 0
 
 
@@ -647,26 +749,26 @@ cdef class RingState:
                    int32_t null_owner=-1) -> None:
         """out[i] = owner index of keys[i] for a list of keys; with allow_nulls,
         a null or None key gets null_owner."""
-        cdef Py_ssize_t n = len(keys), start, stop, i
+        cdef Py_ssize_t n = out.shape[0], start, stop, i
         cdef uint64_t hashes[CHUNK]
         cdef uint8_t nulls[CHUNK]
         cdef uint8_t *is_null = nulls if allow_nulls else NULL
-        if out.shape[0] != n:
-            raise ValueError("out must have one slot per key")
+        _check_list_size(keys, n)
         if n == 0:
             return
         if self.ring.npoints == 0:
             for start in range(0, n, CHUNK):  # bad keys fail before the empty ring
-                _hash_range(keys, start, min(start + CHUNK, n), hashes, is_null)
+                _hash_range(keys, start, min(start + CHUNK, n), hashes, is_null, FOR_ROUTING)
             self._check_not_empty()
         for start in range(0, n, CHUNK):
             stop = min(start + CHUNK, n)
-            _hash_range(keys, start, stop, hashes, is_null)
+            _hash_range(keys, start, stop, hashes, is_null, FOR_ROUTING)
             rc_route_hashes(&self.ring, hashes, <size_t>(stop - start), &out[start])
             if allow_nulls:
                 for i in range(stop - start):
                     if nulls[i]:
                         out[start + i] = null_owner
+        _check_list_size(keys, n)
 
     def route_batch(self, KeyBatch batch, int32_t[::1] out, Py_ssize_t start, Py_ssize_t stop,
                     bint allow_nulls=False, int32_t null_owner=-1) -> None:
@@ -685,7 +787,7 @@ cdef class RingState:
                                    &out[0], allow_nulls, null_owner, &bad, scratch)
         free(scratch)
         if status != RC_OK:
-            batch.raise_for(status, bad)
+            batch.raise_for(status, bad, FOR_ROUTING)
 
 
 cdef class RingBase:

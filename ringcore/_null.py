@@ -1,9 +1,9 @@
-"""The null marker of batch inputs, shared by the core and the reference.
+"""The null marker of the core's batch inputs.
 
 Arrow, pandas and polars inputs (and numpy StringDType arrays with an NA
-object) can hold nulls. They become NULL in the list of keys, which both
-implementations treat as SPEC.md 8 says: an error naming its index, or the
-caller's null value.
+object) can hold nulls. Where the core reads them as a list of keys they
+become NULL, which it treats as SPEC.md 8 says: an error naming its index, or
+the caller's null value. (The reference has a marker of its own.)
 """
 
 from __future__ import annotations

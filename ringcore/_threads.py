@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import numbers
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -21,17 +21,6 @@ def cpu_count() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:
         return os.cpu_count() or 1
-
-
-def check_threads(threads: object) -> int | None:
-    """The `threads` argument, checked: None or an int >= 1."""
-    if threads is None:
-        return None
-    if isinstance(threads, bool) or not isinstance(threads, numbers.Integral):
-        raise TypeError(f"threads must be an int or None, not {type(threads).__name__}")
-    if threads < 1:
-        raise ValueError(f"threads must be >= 1, got {threads}")
-    return int(threads)
 
 
 def thread_count(n: int, threads: int | None) -> int:
@@ -51,15 +40,49 @@ def _executor() -> ThreadPoolExecutor:
         return _pool
 
 
+def _stop_pool_before_fork() -> None:
+    """Let the pool's threads finish before a fork: a child then starts with
+    no lock held by a thread it does not have, and Python 3.12+ has no
+    reason to warn that the process forks with threads running. No new pool
+    starts until the fork is done (_pool_lock is held until then)."""
+    global _pool
+    _pool_lock.acquire()
+    pool, _pool = _pool, None
+    if pool is None:
+        return
+    workers = [t.native_id for t in getattr(pool, "_threads", ())]
+    pool.shutdown(wait=True)
+    # join() returns when a thread's Python state is gone, a moment before the
+    # OS thread is: wait (briefly) until the OS has no such thread either.
+    deadline = time.monotonic() + 0.1
+    for native_id in workers:
+        while (
+            native_id is not None
+            and os.path.exists(f"/proc/self/task/{native_id}")
+            and time.monotonic() < deadline
+        ):
+            time.sleep(0.0002)
+
+
+def _release_pool_after_fork() -> None:
+    _pool_lock.release()
+
+
 def _forget_pool_after_fork() -> None:
-    # A forked child inherits the pool object but none of its threads.
+    # The child has no pool threads, and no thread that could release the lock.
     global _pool, _pool_lock
     _pool = None
     _pool_lock = threading.Lock()
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_pool_after_fork)
+    # Registered after concurrent.futures' own hook (imported above), so it
+    # runs before it: shutting the pool down takes a lock that hook holds.
+    os.register_at_fork(
+        before=_stop_pool_before_fork,
+        after_in_parent=_release_pool_after_fork,
+        after_in_child=_forget_pool_after_fork,
+    )
 
 
 def run_split(n: int, threads: int, work: Callable[[int, int], None]) -> None:

@@ -13,6 +13,11 @@ class EmptyRingError(LookupError):
 class NullKeyError(ValueError):
     """A batch held a null (Arrow, pandas or polars) and no null value was given."""
 
-    def __init__(self, index: int) -> None:
-        super().__init__(f"keys[{index}] is null; pass null=<int> to route nulls to that value")
+    def __init__(self, index: int, message: str | None = None) -> None:
+        if message is None:
+            message = f"keys[{index}] is null; pass null=<int> to route nulls to that value"
+        super().__init__(message)
         self.index = index
+
+    def __reduce__(self) -> tuple:
+        return (type(self), (self.index, str(self)))

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import bisect
 import importlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
 import xxhash
 
 from . import _config
-from ._null import NULL, string_dtype_values
 from .errors import EmptyRingError, NullKeyError
 
 __all__ = ["HashRing", "key_bytes", "hash_key", "vnode_position"]
@@ -25,20 +24,44 @@ __all__ = ["HashRing", "key_bytes", "hash_key", "vnode_position"]
 _RING = 2**64
 
 
-def key_bytes(key: object) -> bytes:
-    """The bytes a key is hashed as (SPEC.md 1)."""
-    if isinstance(key, str):
-        return key.encode("utf-8")
-    if isinstance(key, (bytes, bytearray)):
-        return bytes(key)
-    if isinstance(key, memoryview):
+class _Null:
+    """A null of a columnar input (SPEC.md 8), as read by this module."""
+
+    def __repr__(self) -> str:
+        return "<null>"
+
+
+_NULL = _Null()
+
+
+def _is(value: object, cls: type | tuple[type, ...]) -> bool:
+    """Whether value's type is cls or a subclass (an object cannot pose as
+    another type through a __class__ attribute)."""
+    return issubclass(type(value), cls)
+
+
+def key_bytes(key: Any) -> bytes:
+    """The bytes a key is hashed as (SPEC.md 1): the value itself, whatever
+    methods a subclass of str, bytes or int overrides."""
+    if _is(key, str):
+        return str.encode(key, "utf-8")
+    if _is(key, bytes):
+        return bytes.__getitem__(key, slice(None))
+    if _is(key, int) and not _is(key, bool):
+        return _int_bytes(int.__index__(key))
+    if _is(key, bytearray):
+        return bytes(bytearray.__getitem__(key, slice(None)))
+    if _is(key, memoryview):
         return key.tobytes()
-    if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
-        value = int(key)
-        if not -(2**63) <= value < 2**64:
-            raise OverflowError(f"int key {value} is outside [-2**63, 2**64)")
-        return (value % _RING).to_bytes(8, "little")
+    if _is(key, np.integer):
+        return _int_bytes(int(key))
     raise TypeError(f"unsupported key type {type(key).__name__}")
+
+
+def _int_bytes(value: int) -> bytes:
+    if not -(2**63) <= value < 2**64:
+        raise OverflowError(f"int key {value} is outside [-2**63, 2**64)")
+    return (value % _RING).to_bytes(8, "little")
 
 
 def hash_key(key: object) -> int:
@@ -51,42 +74,185 @@ def vnode_position(name: str, j: int) -> int:
     return xxhash.xxh3_64_intdigest(name.encode("utf-8") + b"#" + str(j).encode("ascii"))
 
 
-def _batch(keys: object) -> tuple[Sequence, tuple[int, ...]]:
-    """The keys of a batch as a list (NULL for columnar nulls), and the shape
-    of the result."""
-    if isinstance(keys, (str, bytes, bytearray, memoryview)):
+# -- batch inputs (SPEC.md 8), read here without the core's batch reader ----------------
+
+
+def _batch(keys: Any) -> tuple[list, tuple[int, ...]]:
+    """The keys of a batch as a list (_NULL for nulls), and the result's shape."""
+    if _is(keys, (str, bytes, bytearray, memoryview)):
         raise TypeError(f"keys must be a sequence of keys, not a single {type(keys).__name__}")
-    if isinstance(keys, np.ndarray):
-        if isinstance(keys, np.ma.MaskedArray):
-            raise TypeError("masked arrays are not supported")
-        if keys.dtype.kind not in "iuSUOT":
-            raise TypeError(f"unsupported key array dtype {keys.dtype}")
-        if keys.dtype.kind == "T":
-            return string_dtype_values(keys.ravel()), keys.shape
-        return keys.ravel().tolist(), keys.shape
+    if _is(keys, np.ndarray):
+        return _numpy_keys(keys)
     module = type(keys).__module__.partition(".")[0]
-    if module in ("pyarrow", "pandas", "polars"):
-        items = _columnar_values(keys, module)
+    if module == "pyarrow":
+        items = _arrow_keys(keys)
+    elif module == "pandas":
+        return _pandas_keys(keys)
+    elif module == "polars":
+        items = _polars_keys(keys)
+    elif isinstance(keys, Iterable):
+        items = list(keys)
+    else:
+        raise TypeError(f"keys must be an iterable of keys, not {type(keys).__name__}")
+    return items, (len(items),)
+
+
+def _numpy_keys(keys: np.ndarray) -> tuple[list, tuple[int, ...]]:
+    if _is(keys, np.ma.MaskedArray):
+        raise TypeError("masked arrays are not supported")
+    array = np.ndarray.view(keys, np.ndarray)  # a subclass is read as the ndarray it is
+    kind, width = array.dtype.kind, array.dtype.itemsize
+    flat = array.reshape(-1)
+    if kind in "iu":
+        items: list = flat.tolist()
+    elif kind == "S":
+        raw = flat.tobytes()
+        items = [raw[i * width : (i + 1) * width].rstrip(b"\0") for i in range(flat.size)]
+    elif kind == "U":
+        codes = np.frombuffer(flat.tobytes(), dtype=np.dtype(np.uint32).newbyteorder(
+            array.dtype.byteorder)).tolist()
+        per_key = width // 4
+        items = [_ucs4_text(codes[i * per_key : (i + 1) * per_key], i) for i in range(flat.size)]
+    elif kind == "O":
+        items = flat.tolist()
+    elif kind == "T":
+        items = flat.tolist()
+        na = getattr(array.dtype, "na_object", _NULL)
+        if na is not _NULL:
+            items = [_NULL if _is_na(v, na) else v for v in items]
+    else:
+        raise TypeError(f"unsupported key array dtype {array.dtype}")
+    return items, array.shape
+
+
+class _NoText:
+    """A numpy U element holding a code point above U+10FFFF: not a string,
+    an error when its turn comes to be hashed (SPEC.md 8)."""
+
+    def __init__(self, code: int, position: int) -> None:
+        self.reason = f"code point {code:#x} at position {position} is above U+10FFFF"
+
+
+def _ucs4_text(codes: list[int], index: int) -> str | _NoText:
+    """A numpy U element from its code points, trailing NULs dropped."""
+    while codes and codes[-1] == 0:
+        codes.pop()
+    for position, code in enumerate(codes):
+        if code > 0x10FFFF:
+            return _NoText(code, position)
+    return "".join(map(chr, codes))
+
+
+def _is_na(value: object, na: object) -> bool:
+    if isinstance(na, float) and na != na:
+        return isinstance(value, float) and value != value
+    return value is na
+
+
+def _arrow_keys(keys: Any) -> list:
+    pa = importlib.import_module("pyarrow")
+    if isinstance(keys, pa.ChunkedArray):
+        chunks = keys.chunks
+    elif isinstance(keys, pa.Array):
+        chunks = [keys]
+    else:
+        raise TypeError(f"unsupported pyarrow input {type(keys).__name__}")
+    items: list = []
+    for chunk in chunks:
+        items.extend(_arrow_values(pa, chunk))
+    return items
+
+
+_ARROW_AS_BINARY = {"string": "binary", "large_string": "large_binary", "string_view": "binary_view"}
+
+
+def _arrow_values(pa: Any, array: Any) -> list:
+    """The keys of one Arrow array: text as its stored bytes (unchecked
+    UTF-8), binary as bytes, integers as ints, nulls as _NULL."""
+    t = array.type
+    if isinstance(t, pa.BaseExtensionType):
+        return _arrow_values(pa, array.storage)
+    if pa.types.is_null(t):
+        return [_NULL] * len(array)
+    if pa.types.is_dictionary(t):
+        words = _arrow_values(pa, array.dictionary)
+        items = []
+        for i in _arrow_values(pa, array.indices):
+            if i is not _NULL and not 0 <= i < len(words):
+                raise IndexError(f"dictionary index {i} is out of range")
+            items.append(_NULL if i is _NULL else words[i])
+        return items
+    if pa.types.is_run_end_encoded(t):
+        ends = array.run_ends.to_pylist()
+        values = _arrow_values(pa, array.values)
+        return [values[bisect.bisect_right(ends, array.offset + i)] for i in range(len(array))]
+    binary = _ARROW_AS_BINARY.get(str(t))
+    if binary is not None:
+        array = array.cast(getattr(pa, binary)())
+    elif not (pa.types.is_integer(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t)
+              or pa.types.is_binary_view(t) or pa.types.is_fixed_size_binary(t)):
+        raise TypeError(f"unsupported key array type {t} (Arrow)")
+    return [_NULL if v is None else v for v in array.to_pylist()]
+
+
+def _pandas_keys(keys: Any) -> tuple[list, tuple[int, ...]]:
+    pd = importlib.import_module("pandas")
+    if isinstance(keys, pd.DataFrame) or not isinstance(keys, (pd.Series, pd.Index)):
+        raise TypeError(f"unsupported pandas input {type(keys).__name__}; pass a Series")
+    array = keys.array
+    arrow_backed = tuple(
+        getattr(pd.arrays, name) for name in ("ArrowExtensionArray", "ArrowStringArray")
+        if hasattr(pd.arrays, name)
+    )
+    if isinstance(array, arrow_backed + (pd.arrays.IntegerArray,)):
+        items = _arrow_keys(importlib.import_module("pyarrow").array(array))
         return items, (len(items),)
-    if not isinstance(keys, (list, tuple)):
-        if not isinstance(keys, Iterable):
-            raise TypeError(f"keys must be an iterable of keys, not {type(keys).__name__}")
-        keys = list(keys)
-    return keys, (len(keys),)
+    dtype = keys.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind != "O":
+        if dtype.kind not in "iuSU":
+            raise TypeError(f"unsupported key Series dtype {dtype}")
+        return _numpy_keys(keys.to_numpy())
+    values = keys.to_numpy(dtype=object)
+    missing = pd.isna(values)
+    items = [_NULL if m else v for v, m in zip(values.tolist(), missing.tolist())]
+    return items, (len(items),)
 
 
-def _columnar_values(keys: Any, module: str) -> list:
-    """The values of an Arrow array or a pandas/polars Series as Python keys."""
-    if module == "pandas":
-        pd = importlib.import_module("pandas")
+def _polars_keys(keys: Any) -> list:
+    pl = importlib.import_module("polars")
+    if not isinstance(keys, pl.Series):
+        raise TypeError(f"unsupported polars input {type(keys).__name__}; pass a Series")
+    dtype = keys.dtype
+    if not (dtype.is_integer() or isinstance(dtype, (pl.Categorical, pl.Enum))
+            or dtype in (pl.String, pl.Binary, pl.Null)):
+        raise TypeError(f"unsupported key Series dtype {dtype} (polars)")
+    return [_NULL if v is None else v for v in keys.to_list()]
 
-        if not isinstance(keys, (pd.Series, pd.Index)):
-            raise TypeError(f"unsupported pandas input {type(keys).__name__}; pass a Series")
-        values = keys.to_numpy(dtype=object)
-        missing = pd.isna(values)
-        return [NULL if m else v for v, m in zip(values.tolist(), missing.tolist())]
-    values = keys.to_pylist() if module == "pyarrow" else keys.to_list()
-    return [NULL if v is None else v for v in values]
+
+def _hash_values(hashes: Any) -> tuple[list, tuple[int, ...]]:
+    """The hashes of a route_hashes batch as ints, and the result's shape."""
+    if _is(hashes, (str, bytes, bytearray)):
+        raise TypeError(f"hashes must be integers, not {type(hashes).__name__}")
+    if not _is(hashes, np.ndarray) and type(hashes).__module__.partition(".")[0] not in (
+        "pyarrow", "pandas", "polars"
+    ):
+        try:
+            view = memoryview(hashes)
+        except TypeError:
+            view = None
+        if view is not None:
+            if view.format.lstrip("@=<>!") in ("B", "b", "c"):
+                raise TypeError(f"hashes must be integers, not bytes ({type(hashes).__name__})")
+            hashes = np.asarray(view)
+    if _is(hashes, np.ndarray):
+        array = np.ndarray.view(hashes, np.ndarray)
+        if array.dtype.kind not in "iu":
+            raise TypeError(f"hashes must be integers, not {array.dtype}")
+        return array.reshape(-1).tolist(), array.shape
+    values, shape = _batch(hashes)
+    if any(v is _NULL for v in values):
+        raise ValueError("hashes must not contain nulls")
+    return values, shape
 
 
 def _batch_item_error(err: Exception, index: int) -> Exception:
@@ -94,18 +260,29 @@ def _batch_item_error(err: Exception, index: int) -> Exception:
         return UnicodeEncodeError(
             err.encoding, err.object, err.start, err.end, f"{err.reason} (keys[{index}])"
         )
-    return type(err)(f"keys[{index}]: {err}")
+    for kind in (OverflowError, TypeError, ValueError):
+        if isinstance(err, kind):
+            return kind(f"keys[{index}]: {err}")
+    return err
 
 
-def _hashes(items: Sequence, null: int | None) -> list:
+def _hashes(items: list, null: int | None, routing: bool) -> list:
     """The hash of every key; None for a null when a null value is given."""
     hashes: list = []
     for i, key in enumerate(items):
-        if key is NULL or (key is None and null is not None):
-            if null is None:
+        if key is _NULL or (key is None and null is not None):
+            if null is not None:
+                hashes.append(None)
+                continue
+            if routing:
                 raise NullKeyError(i)
-            hashes.append(None)
-            continue
+            raise NullKeyError(i, f"keys[{i}] is null; hash_keys takes no nulls "
+                                  "(drop them first, or use route(..., null=<int>))")
+        if key is None and routing:
+            raise TypeError(f"keys[{i}]: unsupported key type NoneType (pass null=<int> "
+                            "to route None and nulls to that value)")
+        if isinstance(key, _NoText):
+            raise ValueError(f"keys[{i}]: {key.reason} and has no UTF-8")
         try:
             hashes.append(hash_key(key))
         except (TypeError, ValueError, OverflowError) as err:
@@ -153,7 +330,7 @@ class HashRing:
         return self._vnodes
 
     def add_node(self, name: str, weight: float = 1.0) -> None:
-        _config.check_name(name)
+        name = _config.check_name(name)
         weight = _config.check_weight(weight, name)
         count = _config.point_count(self._vnodes, weight, name)
         if name in self._weights:
@@ -164,10 +341,9 @@ class HashRing:
         self._weights[name] = weight
 
     def remove_node(self, name: str) -> None:
-        if not isinstance(name, str):
-            raise TypeError(f"node name must be a str, not {type(name).__name__}")
+        name = _config.exact_name(name)
         if name not in self._weights:
-            raise KeyError(name)
+            raise KeyError(f"node {name!r} is not in the ring")
         self._points = [p for p in self._points if p[3] != name]
         del self._weights[name]
 
@@ -201,38 +377,51 @@ class HashRing:
         return taken
 
     def hash_keys(self, keys: object, *, threads: int | None = None) -> np.ndarray:
+        _config.check_threads(threads)
         items, shape = _batch(keys)
-        return np.array(_hashes(items, None), dtype=np.uint64).reshape(shape)
+        return np.array(_hashes(items, None, routing=False), dtype=np.uint64).reshape(shape)
 
-    def route_hashes(self, hashes: object, *, threads: int | None = None) -> np.ndarray:
-        if isinstance(hashes, np.ndarray) and hashes.dtype.kind not in "iu":
-            raise TypeError(f"hashes must be an integer array, not {hashes.dtype}")
-        values, shape = _batch(hashes)
-        index = {name: i for i, name in enumerate(self._weights)}
-        out = []
+    def route_hashes(
+        self, hashes: object, *, threads: int | None = None, return_nodes: bool = False
+    ) -> Any:
+        _config.check_threads(threads)
+        values, shape = _hash_values(hashes)
+        checked = []
         for i, h in enumerate(values):
-            if isinstance(h, bool) or not isinstance(h, (int, np.integer)):
+            if _is(h, bool) or not (_is(h, int) or _is(h, np.integer)):
                 raise TypeError(f"hashes[{i}]: a hash must be an int, not {type(h).__name__}")
+            h = int.__index__(h) if _is(h, int) else int(h)
             if not 0 <= h < _RING:
                 raise ValueError(f"hashes[{i}]: {h} is outside [0, 2**64)")
-            out.append(index[self._points[self._first_point(int(h))][3]])
-        return np.array(out, dtype=np.int32).reshape(shape)
+            checked.append(h)
+        out = self._owner_indices(checked)
+        routed = np.array(out, dtype=np.int32).reshape(shape)
+        return (routed, self.nodes) if return_nodes else routed
+
+    def _owner_indices(self, hashes: list[int]) -> list[int]:
+        index = {name: i for i, name in enumerate(self._weights)}
+        return [index[self._points[self._first_point(h)][3]] for h in hashes]
 
     def route(
-        self, keys: object, *, threads: int | None = None, null: int | None = None
-    ) -> np.ndarray:
+        self,
+        keys: object,
+        *,
+        threads: int | None = None,
+        null: int | None = None,
+        return_nodes: bool = False,
+    ) -> Any:
         """Owner indices; `null` is written for nulls (and None) when given.
-        `threads` is accepted for the same signature as the core and ignored."""
+        `threads` is checked as the core checks it, then ignored."""
+        _config.check_threads(threads)
         if null is not None:
-            if isinstance(null, bool) or not isinstance(null, (int, np.integer)):
-                raise TypeError(f"null must be an int, not {type(null).__name__}")
-            if not -(2**31) <= null < 2**31:
-                raise ValueError(f"null must fit in int32, got {null}")
+            null = _config.check_null(null)
         items, shape = _batch(keys)
-        hashes = _hashes(items, null)
-        routed = self.route_hashes([0 if h is None else h for h in hashes])
-        out = [null if h is None else int(r) for h, r in zip(hashes, routed.tolist())]
-        return np.array(out, dtype=np.int32).reshape(shape)
+        hashes = _hashes(items, null, routing=True)
+        owners = self._owner_indices([h for h in hashes if h is not None])
+        it = iter(owners)
+        out = [null if h is None else next(it) for h in hashes]
+        routed = np.array(out, dtype=np.int32).reshape(shape)
+        return (routed, self.nodes) if return_nodes else routed
 
     def ownership(self) -> dict[str, float]:
         """Fraction of the 2**64 hash space each node owns (SPEC.md 7)."""
@@ -261,12 +450,15 @@ class HashRing:
         return len(self._weights)
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name in self._weights
+        return isinstance(name, str) and str.__str__(name) in self._weights
 
     def __eq__(self, other: object) -> bool:
+        """Same vnodes, nodes, weights and node order (SPEC.md 8)."""
         if not isinstance(other, HashRing):
             return NotImplemented
-        return self._vnodes == other._vnodes and self._weights == other._weights
+        return self._vnodes == other._vnodes and list(self._weights.items()) == list(
+            other._weights.items()
+        )
 
     __hash__ = None  # type: ignore[assignment]
 

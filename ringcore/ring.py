@@ -3,8 +3,11 @@ calls the compiled core."""
 
 from __future__ import annotations
 
+import os
 import threading
+import weakref
 from collections.abc import Iterable, Mapping
+from typing import Literal, overload
 
 import numpy as np
 
@@ -24,6 +27,20 @@ from ._core import (
 __all__ = ["HashRing"]
 
 _RING = 2**64
+
+# Every live ring, so that a forked child can replace write locks that a
+# thread of the parent held at the fork (that thread does not exist in the
+# child, so the lock would never be released).
+_live_rings: weakref.WeakValueDictionary = weakref.WeakValueDictionary()  # id -> ring
+
+
+def _new_locks_after_fork() -> None:
+    for ring in list(_live_rings.values()):
+        ring._write_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_locks_after_fork)
 
 
 def _build_state(nodes: list[tuple[str, float]], vnodes: int) -> RingState:
@@ -58,11 +75,24 @@ class HashRing(RingBase):
     """
 
     __slots__ = ("_vnodes", "_write_lock", "__weakref__")
+    _vnodes: int
+    _write_lock: threading.Lock
+
+    def __new__(cls, *args: object, **kwargs: object) -> HashRing:
+        # Here rather than in __init__, so that a ring is usable (empty) even
+        # when a subclass never calls __init__.
+        self = super().__new__(cls)
+        self._vnodes = 160
+        self._write_lock = threading.Lock()
+        _live_rings[id(self)] = self
+        return self
 
     def __init__(self, nodes: Iterable[str] | Mapping[str, float] = (), *, vnodes: int = 160):
-        self._vnodes = _config.check_vnodes(vnodes)
-        self._state = _build_state(_config.normalize_nodes(nodes), self._vnodes)
-        self._write_lock = threading.Lock()
+        vnodes = _config.check_vnodes(vnodes)
+        state = _build_state(_config.normalize_nodes(nodes), vnodes)
+        with self._write_lock:
+            self._vnodes = vnodes
+            self._state = state
 
     # -- configuration ---------------------------------------------------------------
 
@@ -93,10 +123,11 @@ class HashRing(RingBase):
 
     def add_node(self, name: str, weight: float = 1.0) -> None:
         """Add a node; only keys that now belong to it move. Existing name -> ValueError."""
-        raw = _config.check_name(name)
+        name = _config.check_name(name)
         weight = _config.check_weight(weight, name)
-        count = _config.point_count(self._vnodes, weight, name)
+        raw = name.encode("utf-8")
         with self._write_lock:
+            count = _config.point_count(self._vnodes, weight, name)
             old = self._state
             if name in old.index:
                 raise ValueError(f"node {name!r} is already in the ring")
@@ -113,13 +144,12 @@ class HashRing(RingBase):
 
     def remove_node(self, name: str) -> None:
         """Remove a node; only its keys move. Missing name -> KeyError."""
-        if not isinstance(name, str):
-            raise TypeError(f"node name must be a str, not {type(name).__name__}")
+        name = _config.exact_name(name)
         with self._write_lock:
             old = self._state
             index = old.index.get(name)
             if index is None:
-                raise KeyError(name)
+                raise KeyError(f"node {name!r} is not in the ring")
             keep = old.owners != index
             owners = old.owners[keep]
             owners -= owners > index
@@ -134,12 +164,23 @@ class HashRing(RingBase):
 
     def hash_keys(self, keys: object, *, threads: int | None = None) -> np.ndarray:
         """uint64 array of the ring hash of each key (nulls are an error)."""
-        threads = _threads.check_threads(threads)
+        threads = _config.check_threads(threads)
         return _over_parts(batch_keys(keys), np.uint64, threads, hash_batch, hash_list)
 
-    def route_hashes(self, hashes: object, *, threads: int | None = None) -> np.ndarray:
-        """int32 array: index into ``nodes`` of the owner of each uint64 hash."""
-        threads = _threads.check_threads(threads)
+    @overload
+    def route_hashes(
+        self, hashes: object, *, threads: int | None = ..., return_nodes: Literal[False] = ...
+    ) -> np.ndarray: ...
+    @overload
+    def route_hashes(
+        self, hashes: object, *, threads: int | None = ..., return_nodes: Literal[True]
+    ) -> tuple[np.ndarray, tuple[str, ...]]: ...
+    def route_hashes(
+        self, hashes: object, *, threads: int | None = None, return_nodes: bool = False
+    ) -> np.ndarray | tuple[np.ndarray, tuple[str, ...]]:
+        """int32 array: index into ``nodes`` of the owner of each uint64 hash.
+        With return_nodes=True, (indices, nodes) of one version of the ring."""
+        threads = _config.check_threads(threads)
         values, shape = batch_hashes(hashes)
         out = np.empty(len(values), dtype=np.int32)
         state = self._state
@@ -147,27 +188,55 @@ class HashRing(RingBase):
         _threads.run_split(
             len(values), count, lambda lo, hi: state.route_hashes(values[lo:hi], out[lo:hi])
         )
-        return out.reshape(shape)
+        out = out.reshape(shape)
+        return (out, state.names) if return_nodes else out
 
+    @overload
     def route(
-        self, keys: object, *, threads: int | None = None, null: int | None = None
-    ) -> np.ndarray:
+        self,
+        keys: object,
+        *,
+        threads: int | None = ...,
+        null: int | None = ...,
+        return_nodes: Literal[False] = ...,
+    ) -> np.ndarray: ...
+    @overload
+    def route(
+        self,
+        keys: object,
+        *,
+        threads: int | None = ...,
+        null: int | None = ...,
+        return_nodes: Literal[True],
+    ) -> tuple[np.ndarray, tuple[str, ...]]: ...
+    def route(
+        self,
+        keys: object,
+        *,
+        threads: int | None = None,
+        null: int | None = None,
+        return_nodes: bool = False,
+    ) -> np.ndarray | tuple[np.ndarray, tuple[str, ...]]:
         """int32 array: index into ``nodes`` of the owner of each key.
 
         keys: a list/tuple/iterable of keys, or a numpy, Arrow, pandas or polars
         array. threads: None uses the cores for large array batches, 1 forces
         one. null: the value written for null keys (the nulls of Arrow, pandas
         and polars, and None); without it a null is a NullKeyError (ValueError).
+        return_nodes: return (indices, nodes), the node names of the very
+        version of the ring that answered; reading ``ring.nodes`` after the
+        call is racy when another thread adds or removes nodes.
         """
-        threads = _threads.check_threads(threads)
+        threads = _config.check_threads(threads)
         allow_nulls = null is not None
-        null_owner = _check_null(null) if allow_nulls else -1
+        null_owner = _config.check_null(null) if allow_nulls else -1
         state = self._state
-        return _over_parts(
+        out = _over_parts(
             batch_keys(keys), np.int32, threads,
             lambda b, o, lo, hi: state.route_batch(b, o, lo, hi, allow_nulls, null_owner),
             lambda keys, o: state.route_list(keys, o, allow_nulls, null_owner),
         )
+        return (out, state.names) if return_nodes else out
 
     def ownership(self) -> dict[str, float]:
         """Fraction of the 2**64 hash space each node owns (SPEC.md 7)."""
@@ -198,12 +267,19 @@ class HashRing(RingBase):
         return len(self._state.names)
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name in self._state.index
+        return isinstance(name, str) and str.__str__(name) in self._state.index
 
     def __eq__(self, other: object) -> bool:
+        """Equal rings have the same vnodes and the same nodes, weights and
+        node order, so they give every key the same owner index."""
         if not isinstance(other, HashRing):
             return NotImplemented
-        return self._vnodes == other._vnodes and self.weights == other.weights
+        mine, theirs = self._state, other._state
+        return (
+            self._vnodes == other._vnodes
+            and mine.names == theirs.names
+            and mine.weights == theirs.weights
+        )
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -220,14 +296,6 @@ class HashRing(RingBase):
     def __reduce__(self) -> tuple:
         state = self._state
         return (_restore, (type(self), list(zip(state.names, state.weights)), self._vnodes))
-
-
-def _check_null(null: object) -> int:
-    if isinstance(null, bool) or not isinstance(null, (int, np.integer)):
-        raise TypeError(f"null must be an int, not {type(null).__name__}")
-    if not -(2**31) <= null < 2**31:
-        raise ValueError(f"null must fit in int32, got {null}")
-    return int(null)
 
 
 def _over_parts(batch: Batch, dtype: type, threads: int | None, array_kernel, list_kernel):

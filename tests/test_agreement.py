@@ -306,3 +306,197 @@ def test_empty_rings_agree():
             out = core.route(batch)
             assert out.dtype == np.int32 and out.shape == (0,)
         assert core.hash_keys(["a", 1]).tolist() == ref.hash_keys(["a", 1]).tolist()
+
+
+# -- inputs where the two once disagreed (SPEC.md 1 and 8) -------------------------------
+
+
+def _either(call):
+    """The result of a call, or the type of the exception it raised."""
+    try:
+        return call()
+    except Exception as err:  # noqa: BLE001 - the type is what is compared
+        return type(err)
+
+
+def assert_agree(method, batch_core, batch_ref=None, *, ring=(), **kwargs):
+    core = Core(list(ring) or ["a", "b", "c", "d"], vnodes=16)
+    ref = Ref(list(ring) or ["a", "b", "c", "d"], vnodes=16)
+    got = _either(lambda: getattr(core, method)(batch_core, **kwargs))
+    want = _either(lambda: getattr(ref, method)(batch_ref if batch_ref is not None else batch_core,
+                                                **kwargs))
+    if isinstance(got, type) or isinstance(want, type):
+        assert got is want, (got, want)
+    else:
+        assert got.dtype == want.dtype and got.shape == want.shape
+        assert np.array_equal(got, want), (got, want)
+    return got
+
+
+class LoudStr(str):
+    def encode(self, *args, **kwargs):  # never called: the value is hashed
+        return b"not the value"
+
+    def __eq__(self, other):
+        return False
+
+    __hash__ = str.__hash__
+
+
+class LoudBytes(bytes):
+    def __bytes__(self):
+        return b"not the value"
+
+    def __getitem__(self, index):
+        return b"not the value"
+
+
+class LoudBytearray(bytearray):
+    def __bytes__(self):
+        return b"not the value"
+
+
+class LoudInt(int):
+    def __int__(self):
+        return 7
+
+    def __index__(self):
+        return 7
+
+    def __lt__(self, other):
+        raise AssertionError("compared")
+
+
+SUBCLASS_KEYS = [
+    (LoudStr("user:1"), "user:1"),
+    (LoudStr("héllo"), "héllo"),
+    (LoudBytes(b"raw"), b"raw"),
+    (LoudBytearray(b"raw"), b"raw"),
+    (LoudInt(42), 42),
+    (LoudInt(2**64 - 1), 2**64 - 1),
+    (LoudInt(-(2**63)), -(2**63)),
+]
+
+
+@pytest.mark.parametrize("key, plain", SUBCLASS_KEYS, ids=lambda k: type(k).__name__)
+def test_subclasses_are_hashed_by_value(key, plain):
+    assert ringcore.hash_key(key) == reference.hash_key(key) == reference.hash_key(plain)
+    got = assert_agree("route", [key, plain, "x"])
+    assert got[0] == got[1]
+    assert_agree("hash_keys", (key, plain))
+
+
+def test_int_subclass_out_of_range_agrees():
+    for value in (2**64, -(2**63) - 1):
+        assert assert_agree("route", [LoudInt(value)]) is OverflowError
+
+
+pa = pytest.importorskip("pyarrow")
+
+
+def arrow_cases():
+    pc = pytest.importorskip("pyarrow.compute")
+    fixed = pa.array([b"abcd", b"ab\0\0", None, b"\0\0\0\0"], type=pa.binary(4))
+    strings = pa.array(["a", "bb", None, "a", "ccc"])
+    cases = {
+        "fixed_size_binary": fixed,
+        "fixed_size_binary sliced": fixed.slice(1, 3),
+        "fixed_size_binary(0)": pa.array([b"", b""], type=pa.binary(0)),
+        "null": pa.nulls(3),
+        "run-end encoded": pc.run_end_encode(strings),
+        "run-end encoded sliced": pc.run_end_encode(strings).slice(2, 3),
+        "run-end encoded ints": pc.run_end_encode(pa.array([5, 5, 6, None])),
+        "dictionary": strings.dictionary_encode(),
+        "dictionary of views": pa.DictionaryArray.from_arrays(
+            pa.array([1, 0, None, 1]), pa.array(["x", "yy"], type=pa.string_view())),
+        "chunked mixed": pa.chunked_array([["a", None], ["b"]]),
+    }
+    if hasattr(pa, "uuid"):
+        cases["uuid extension"] = pa.ExtensionArray.from_storage(
+            pa.uuid(), pa.array([b"0123456789abcdef", None], type=pa.binary(16)))
+    bad_utf8 = pa.Array.from_buffers(pa.string(), 2, [None, pa.py_buffer(
+        np.array([0, 2, 3], dtype=np.int32).tobytes()), pa.py_buffer(b"\xff\xfe\x80")])
+    cases["string with invalid UTF-8"] = bad_utf8
+    cases["large_string with invalid UTF-8"] = bad_utf8.cast(pa.binary()).cast(
+        pa.large_binary()).view(pa.large_string())
+    return cases
+
+
+@pytest.mark.parametrize("name", list(arrow_cases()))
+@pytest.mark.parametrize("null", [None, -1])
+def test_arrow_types_agree(name, null):
+    array = arrow_cases()[name]
+    got = assert_agree("route", array, null=null)
+    if null is not None:
+        assert not isinstance(got, type), got
+    if array.null_count == 0:
+        assert_agree("hash_keys", array)
+
+
+def test_fixed_size_binary_keeps_its_nul_bytes():
+    array = pa.array([b"ab\0\0"], type=pa.binary(4))
+    assert Core(["a"]).hash_keys(array)[0] == ringcore.hash_key(b"ab\0\0")
+    assert Core(["a"]).hash_keys(np.array([b"ab"], dtype="S4"))[0] == ringcore.hash_key(b"ab")
+
+
+def test_invalid_utf8_in_an_arrow_string_is_hashed_as_its_bytes():
+    array = arrow_cases()["string with invalid UTF-8"]
+    assert Core(["a"]).hash_keys(array).tolist() == [ringcore.hash_key(b"\xff\xfe"),
+                                                     ringcore.hash_key(b"\x80")]
+
+
+@pytest.mark.parametrize("values", [
+    memoryview(np.arange(5, dtype=np.uint64)),
+    memoryview(np.arange(6, dtype=np.int32).reshape(2, 3)),
+    memoryview(b"abc"),
+    memoryview(np.array([1, -1], dtype=np.int64)),
+    memoryview(np.array([1.5])),
+], ids=["u64", "i32 2-D", "bytes", "negative", "float"])
+def test_route_hashes_on_buffers_agrees(values):
+    assert_agree("route_hashes", values)
+
+
+@pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")
+def test_matrix_keys_agree():
+    keys = np.matrix([[1, 2, 3], [4, 5, 6]], dtype=np.int64)
+    got = assert_agree("route", keys)
+    assert got.shape == (2, 3)
+    assert_agree("route", np.matrix([["a", "b"]]))
+
+
+def _u_array(*codes_per_key, width=3, byteorder="<"):
+    codes = np.zeros((len(codes_per_key), width), dtype=np.dtype(np.uint32).newbyteorder(byteorder))
+    for i, key in enumerate(codes_per_key):
+        codes[i, : len(key)] = key
+    return np.frombuffer(codes.tobytes(), dtype=np.dtype(f"{byteorder}U{width}"))
+
+
+@pytest.mark.parametrize("byteorder", ["<", ">"])
+@pytest.mark.parametrize("codes, error", [
+    (([0x61], [0x110000]), ValueError),
+    (([0x61], [0x62, 0xFFFFFFFF]), ValueError),
+    (([0xD800, 0x61], [0x110000]), UnicodeEncodeError),
+    (([0x61, 0xD800, 0x110000],), ValueError),
+    (([0x61], [0xDFFF]), UnicodeEncodeError),
+], ids=["above", "max", "surrogate first", "both in one key", "surrogate"])
+def test_u_arrays_without_utf8_fail_alike(byteorder, codes, error):
+    array = _u_array(*codes, byteorder=byteorder)
+    for method in ("route", "hash_keys"):
+        with pytest.raises(error) as info:
+            getattr(Core(["a"]), method)(array)
+        assert type(info.value) is error
+        assert f"keys[{len(codes) - 1}]" in str(info.value) or "keys[0]" in str(info.value)
+        assert assert_agree(method, array) is error
+
+
+@pytest.mark.parametrize("threads", ["x", 0, 1.5])
+def test_bad_threads_fail_alike(threads):
+    for method in ("route", "hash_keys", "route_hashes"):
+        assert assert_agree(method, [1, 2], threads=threads) in (TypeError, ValueError)
+
+
+def test_rejected_inputs_fail_alike_even_when_empty():
+    pd = pytest.importorskip("pandas")
+    for batch in (pa.array([], type=pa.float64()), pa.array([1.5]), pd.Series([], dtype=float),
+                  pd.Series([1.5]), np.array([], dtype=float), pa.array([[1]])):
+        assert assert_agree("route", batch) is TypeError

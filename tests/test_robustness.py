@@ -85,7 +85,7 @@ def test_a_key_whose_type_check_empties_the_list():
         ring_of().route(keys)
 
 
-def test_a_list_that_shrinks_while_routed():
+def test_int_subclass_hooks_never_run_while_routed():
     keys = ["a"] * 10
 
     class Shrinker(int):
@@ -93,28 +93,28 @@ def test_a_list_that_shrinks_while_routed():
             keys.clear()
             return NotImplemented
 
-    keys.insert(3, Shrinker(2**64 - 1))  # > int64: the overflow path compares with 2**64
-    with pytest.raises((RuntimeError, TypeError, OverflowError)):
-        ring_of().route(keys)
+        __int__ = __index__ = __lt__
+
+    keys.insert(3, Shrinker(2**64 - 1))  # > int64: the overflow path
+    ring = ring_of()
+    assert np.array_equal(ring.route(keys), ring.route(["a"] * 3 + [2**64 - 1] + ["a"] * 7))
+    assert len(keys) == 11
 
 
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
-def test_routing_in_a_forked_child_after_threaded_routing(tmp_path):
-    script = textwrap.dedent("""
-        import os, sys, numpy as np, ringcore
-        ring = ringcore.HashRing([f"n{i}" for i in range(10)])
-        keys = np.arange(1_000_000, dtype=np.uint64)
-        expected = ring.route(keys, threads=2)
-        pid = os.fork()
-        if pid == 0:
-            ok = np.array_equal(ring.route(keys, threads=2), expected)
-            os._exit(0 if ok else 3)
-        _, status = os.waitpid(pid, 0)
-        sys.exit(os.waitstatus_to_exitcode(status))
-    """)
-    env = dict(os.environ, PYTHONPATH=str(Path(ringcore.__file__).resolve().parent.parent))
-    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, timeout=60)
-    assert done.returncode == 0
+@pytest.mark.parametrize("change", ["clear", "append"])
+def test_a_list_that_changes_size_while_routed(change):
+    keys = ["a"] * 10
+
+    class Resizer(np.int64):
+        def __int__(self):
+            keys.clear() if change == "clear" else keys.append("b")
+            return 5
+
+    keys.insert(3, Resizer(5))
+    for method in ("route", "hash_keys"):
+        with pytest.raises(RuntimeError, match="changed size"):
+            getattr(ring_of(), method)(keys)
+        keys[:] = ["a"] * 3 + [Resizer(5)] + ["a"] * 7
 
 
 def test_routing_at_interpreter_exit(tmp_path):
@@ -151,9 +151,9 @@ def test_masked_arrays_are_rejected(cls):
 
 def test_arrow_batch_bounds_cannot_overflow():
     data = pa.py_buffer(b"x" * 16)
-    with pytest.raises(ValueError, match="too short"):
+    with pytest.raises(ValueError, match="too short|out of range"):
         KeyBatch.from_arrow("int", 2**61, 0, None, data, width=8)
-    with pytest.raises(ValueError, match="too short"):
+    with pytest.raises(ValueError, match="too short|out of range"):
         KeyBatch.from_arrow("int", 1, 2**62, None, data, width=8)
     batch = KeyBatch.from_arrow("int", 2, 0, None, data, width=8)
     with pytest.raises(ValueError):
