@@ -20,7 +20,10 @@ def run(fn, *args, **kwargs) -> tuple:
 
 
 def same(a, b) -> bool:
-    """Same answer: arrays by dtype, shape and values; anything else by ==."""
+    """Same answer: arrays by dtype, shape and values, tuples and lists item by
+    item, anything else by ==."""
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+        return type(a) is type(b) and len(a) == len(b) and all(map(same, a, b))
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         return (
             type(a) is type(b)

@@ -51,7 +51,7 @@ VIEW_TYPES = tuple(getattr(pa, f)() for f in ("string_view", "binary_view") if h
 TEXT_TWINS = {pa.string(): pa.binary(), pa.large_string(): pa.large_binary(),
               **({VIEW_TYPES[0]: VIEW_TYPES[1]} if VIEW_TYPES else {})}
 NULLS = (None, -1, 0, 2, 2**31, True)
-THREADS = (None, 1, 2, 3)
+THREADS = (None, 1, 2, 3, 0, 2.0)
 
 
 class Labels(pa.ExtensionType):
@@ -70,6 +70,17 @@ class Labels(pa.ExtensionType):
 
 def guarded(r, data: bytes) -> pa.Buffer:
     return Guarded(data, at_start=r.chance(4)).arrow()
+
+
+def lent(r, data: bytes):
+    """Guarded memory as any buffer exporter KeyBatch.from_arrow takes."""
+    memory = Guarded(data, at_start=r.chance(4))
+    kind = r.int(0, 5)
+    if kind == 0:
+        return memory.memoryview()
+    if kind == 1:
+        return memory.numpy()
+    return memory.arrow()
 
 
 # -- public part: arrays from arbitrary buffers -----------------------------------
@@ -208,7 +219,7 @@ def only_bad_utf8(array) -> bool:
     """A text array whose only fault is invalid UTF-8 (its binary twin is valid)."""
     chunks = array.chunks if isinstance(array, pa.ChunkedArray) else [array]
     for c in chunks:
-        twin = TEXT_TWINS.get(c.type)
+        twin = next((b for t, b in TEXT_TWINS.items() if c.type == t), None)
         if twin is None:
             return False
         try:
@@ -261,7 +272,7 @@ def public(r) -> None:
 SIZES = (0, 1, 2, 3, 7, 8, 9, 16, 255, 2**31 - 1, 2**31, 2**32 + 1, 2**59, 2**60 + 1,
          2**61, 2**62, 2**63 - 2, 2**63 - 1, 2**63, 2**64, -1, -2, -(2**63), -(2**63) - 1)
 WIDTHS = (1, 2, 4, 8, 0, 3, 16, -1, 2**31, -(2**31) - 1)
-LAYOUTS = ("int", "offsets32", "offsets64", "views", "fixed", "", None, "INT")
+LAYOUTS = ("int", "fixed", "offsets32", "offsets64", "views", "", None, "INT")
 SIGNS = (False, True, 0, 2, None, "")
 
 
@@ -274,16 +285,33 @@ def some_buffer(r):
     if kind == 0:
         return None
     if kind == 1:
-        return r.pick((b"abcd", memoryview(b"abcd"), np.zeros(4, np.uint8), 7))
+        return r.pick((b"abcd", memoryview(b"abcd"), np.zeros(4, np.uint8), 7, "abcd",
+                       memoryview(b"abcdefgh")[::2], np.arange(6, dtype=np.uint16)[::-1],
+                       np.zeros((2, 3), np.int32)))
     data = r.blob(160)
+    if r.chance(4):
+        return lent(r, data)
     buffer = guarded(r, data)
     return buffer.slice(r.int(0, buffer.size)) if r.chance(8) else buffer
 
 
+def contents(buffer) -> bytes | None:
+    """The bytes a buffer lends through the buffer protocol (b"" for None),
+    or None when it lends none."""
+    if buffer is None:
+        return b""
+    try:
+        return memoryview(buffer).cast("B").tobytes()
+    except (TypeError, ValueError):
+        return None
+
+
 def required(layout, n, offset, width) -> int | None:
     """Bytes of the main buffer a batch of n keys at `offset` reaches, as
-    Python ints (None: no such layout)."""
-    unit = {"int": width if width in (1, 2, 4, 8) else None,
+    Python ints (None: no such layout or width)."""
+    if not all(type(v) is int and v >= 0 for v in (n, offset, width)):
+        return None
+    unit = {"int": width if width in (1, 2, 4, 8) else None, "fixed": width,
             "offsets32": 4, "offsets64": 8, "views": 16}.get(layout)
     if unit is None:
         return None
@@ -293,12 +321,14 @@ def required(layout, n, offset, width) -> int | None:
 
 def key_bytes(a: dict, j: int):
     """The bytes of slot j, or None when the slot has no valid key."""
-    main = a["main"].to_pybytes()
+    main = contents(a["main"])
+    if a["layout"] == "fixed":
+        return main[j * a["width"] : (j + 1) * a["width"]]
     if a["layout"] in ("offsets32", "offsets64"):
         unit = 4 if a["layout"] == "offsets32" else 8
         lo = int.from_bytes(main[j * unit : (j + 1) * unit], "little", signed=True)
         hi = int.from_bytes(main[(j + 1) * unit : (j + 2) * unit], "little", signed=True)
-        data = a["data"].to_pybytes() if isinstance(a["data"], pa.Buffer) else b""
+        data = contents(a["data"])
         return None if lo < 0 or hi < lo or hi > len(data) else data[lo:hi]
     view = main[16 * j : 16 * j + 16]
     length = int.from_bytes(view[:4], "little", signed=True)
@@ -308,16 +338,16 @@ def key_bytes(a: dict, j: int):
         return view[4 : 4 + length]
     index = int.from_bytes(view[8:12], "little", signed=True)
     at = int.from_bytes(view[12:16], "little", signed=True)
-    buffers = a["view_buffers"] or []
-    if index < 0 or index >= len(buffers) or at < 0 or at + length > buffers[index].size:
+    buffers = [contents(b) for b in a["view_buffers"] or []]
+    if index < 0 or index >= len(buffers) or at < 0 or at + length > len(buffers[index]):
         return None
-    return buffers[index].to_pybytes()[at : at + length]
+    return buffers[index][at : at + length]
 
 
 def expected_hashes(a: dict, start: int, stop: int, nulls_allowed: bool) -> tuple:
     """(hashes with None for nulls, None) or (None, (error type, key index))."""
-    main, offset = a["main"], a["offset"]
-    bits = a["validity"].to_pybytes() if isinstance(a["validity"], pa.Buffer) else None
+    main, offset = contents(a["main"]), a["offset"]
+    bits = contents(a["validity"]) if a["validity"] is not None else None
     out = []
     for i in range(start, stop):
         j = offset + i
@@ -328,7 +358,7 @@ def expected_hashes(a: dict, start: int, stop: int, nulls_allowed: bool) -> tupl
             continue
         if a["layout"] == "int":
             w = a["width"]
-            value = int.from_bytes(main.to_pybytes()[j * w : (j + 1) * w], "little",
+            value = int.from_bytes(main[j * w : (j + 1) * w], "little",
                                    signed=bool(a["is_signed"]))
             raw = (value % 2**64).to_bytes(8, "little")
         else:
@@ -407,18 +437,18 @@ def wild_arguments(r) -> dict:
 def fitting_arguments(r) -> dict:
     """A layout with buffers of about the size it needs (sometimes a little
     short) and contents well formed or raw: batches that get accepted."""
-    layout = r.pick(("int", "offsets32", "offsets64", "views"))
-    n, offset, width = r.int(0, 40), r.int(0, 10), r.pick((1, 2, 4, 8))
+    layout = r.pick(("int", "fixed", "offsets32", "offsets64", "views"))
+    n, offset, width = r.int(0, 40), r.int(0, 10), r.pick((1, 2, 4, 8, 0, 3, 13))
     slots = n + offset
     a = {"layout": layout, "n": n, "offset": offset, "width": width,
          "is_signed": r.bool(), "first": r.pick((0, 0, 3, 1000)), "data": None,
          "view_buffers": None, "validity": None}
     if r.chance(3):
         size = (slots + 7) // 8 - (r.int(0, 1) if r.chance(8) else 0)
-        a["validity"] = guarded(r, r.bytes(max(size, 0)).ljust(max(size, 0), b"\xff"))
-    if layout == "int":
+        a["validity"] = lent(r, r.bytes(max(size, 0)).ljust(max(size, 0), b"\xff"))
+    if layout in ("int", "fixed"):
         main = r.bytes(slots * width).ljust(slots * width, b"\0")
-        a["main"] = guarded(r, main[: len(main) - (r.int(1, 3) if r.chance(8) else 0)])
+        a["main"] = lent(r, main[: max(len(main) - (r.int(1, 3) if r.chance(8) else 0), 0)])
     elif layout == "views":
         buffers = view_buffers(r, slots)
         a["main"], a["view_buffers"] = buffers[0], buffers[1:]
@@ -442,10 +472,10 @@ def from_arrow(r) -> None:
     if batch is None:
         return
     need = required(a["layout"], a["n"], a["offset"], a["width"])
-    reach = a["offset"] + a["n"]
-    main, bits = a["main"], a["validity"]
-    short_main = need is None or not isinstance(main, pa.Buffer) or main.size < need
-    short_bits = bits is not None and (not isinstance(bits, pa.Buffer) or bits.size * 8 < reach)
+    main, bits = contents(a["main"]), contents(a["validity"])
+    short_main = need is None or main is None or len(main) < need
+    short_bits = bits is None or (a["validity"] is not None
+                                  and len(bits) * 8 < a["offset"] + a["n"])
     if a["n"] and (short_main or short_bits):
         raise Finding(f"{describe()}\n  accepted a batch that reaches past its buffers "
                       f"(main buffer needs {need} bytes)")

@@ -33,7 +33,7 @@ RINGS = (
 )
 _built: dict = {}
 NULLS = (None, -1, 0, 2, 2**31, True)
-THREADS = (None, 1, 2, 3)
+THREADS = (None, 1, 2, 3, 0, 2.0)
 WRAPS = ("none", "none", "none", "subclass", "matrix", "masked", "odd")
 
 

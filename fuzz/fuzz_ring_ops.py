@@ -4,10 +4,11 @@ Decoding: the first bytes build a ring (names from a small pool, some invalid
 or with lying hooks; weights and vnodes from small pools of good and bad
 values, as a list, a dict or a generator), then up to 16 operations, one byte
 each plus their arguments: construct again, add_node, remove_node, get_node,
-get_nodes, route, route_hashes, hash_keys, ownership, ==, pickle round trip,
-and reading positions / owners / nodes / weights. Every call must give the
-same answer or exception type on both rings; after every call the two rings
-must be the same ring, and a call that fails must leave each ring as it was.
+get_nodes, route and route_hashes (with or without return_nodes), hash_keys,
+ownership, ==, pickle round trip, and reading positions / owners / nodes /
+weights. Every call must give the same answer or exception type on both
+rings; after every call the two rings must be the same ring, with node names
+stored as plain str, and a call that fails must leave each ring as it was.
 Two rings are equal when vnodes and the nodes with their weights, in order,
 are equal.
 """
@@ -36,7 +37,7 @@ WEIGHTS = (1.0, 1.0, 0.5, 2.0, 1, 3, 0.02, 0.1, 1e-9, 0.0, -1.0, math.nan, math.
 VNODES = (1, 2, 3, 5, 8, 16, 16, 0, -1, True, 2.0, np.int64(4), "8", None, 10**12, 2**1100)
 REPLICAS = (1, 2, 3, 0, -1, 13, True, 2.0, np.int64(2), None)
 NULLS = (None, -1, 0, 5, 2**31)
-THREADS = (None, 1, 2)
+THREADS = (None, 1, 2, 0, True)
 HASH_EDGES = (0, 1, 2**63, 2**64 - 1, -1, 2**64, True, 1.5, np.uint64(7), np.int8(-1))
 
 
@@ -98,8 +99,10 @@ def hashes(r):
 
 
 def snapshot(ring) -> tuple:
-    return (ring.nodes, list(ring.weights.items()), ring.vnodes,
-            ring.positions.tobytes(), ring.owners.tobytes())
+    # str.__str__: the plain value, whatever a subclass's __eq__ says
+    names = tuple(str.__str__(n) if isinstance(n, str) else n for n in ring.nodes)
+    return (names, [(str.__str__(n), type(w), w) for n, w in ring.weights.items()],
+            ring.vnodes, ring.positions.tobytes(), ring.owners.tobytes())
 
 
 def same_ring(what, core, ref) -> None:
@@ -109,6 +112,9 @@ def same_ring(what, core, ref) -> None:
     for n in NAMES:
         if (n in core) != (n in ref):
             raise Finding(f"{what()}\n  {n!r} in ring differs")
+    for ring in (core, ref):
+        if any(type(n) is not str for n in ring.nodes + tuple(ring.weights)):
+            raise Finding(f"{what()}\n  {type(ring).__module__}: a node name is not a plain str")
     if len(core) != len(ref):
         raise Finding(f"{what()}\n  len differs")
 
@@ -157,13 +163,16 @@ def test_one_input(data: bytes) -> None:
             agree(what, run(core.get_nodes, k, count), run(ref.get_nodes, k, count))
         elif op == 6:
             keys, null, threads = _keys.keys(r, 8, hooks=False), r.pick(NULLS), r.pick(THREADS)
-            log.append(f"route({keys!r}, null={null!r}, threads={threads!r})")
-            agree(what, run(core.route, keys, null=null, threads=threads),
-                  run(ref.route, keys, null=null, threads=threads))
+            both = r.bool()
+            log.append(f"route({keys!r}, null={null!r}, threads={threads!r}, return_nodes={both})")
+            agree(what, run(core.route, keys, null=null, threads=threads, return_nodes=both),
+                  run(ref.route, keys, null=null, threads=threads, return_nodes=both))
         elif op == 7:
             make_hashes, shown = hashes(r)
-            log.append(f"route_hashes({shown})")
-            agree(what, run(core.route_hashes, make_hashes()), run(ref.route_hashes, make_hashes()))
+            both = r.bool()
+            log.append(f"route_hashes({shown}, return_nodes={both})")
+            agree(what, run(core.route_hashes, make_hashes(), return_nodes=both),
+                  run(ref.route_hashes, make_hashes(), return_nodes=both))
         elif op == 8:
             keys = _keys.keys(r, 8, hooks=False)
             log.append(f"hash_keys({keys!r})")
