@@ -31,5 +31,7 @@ def test_harness_finds_nothing(harness, tmp_path):
     done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True,
                           timeout=SECONDS * 3 + 180)
     if done.returncode != 0:
-        output = (done.stdout + done.stderr)[-12000:]
-        pytest.fail(f"{harness.name} exited with {done.returncode}:\n{output}", pytrace=False)
+        # libFuzzer's progress lines ("#123 NEW cov: ...") would bury the finding
+        errors = "\n".join(line for line in done.stderr.splitlines() if not line.startswith("#"))
+        pytest.fail(f"{harness.name} exited with {done.returncode}:\n"
+                    f"{done.stdout[-6000:]}\n{errors[-8000:]}", pytrace=False)
