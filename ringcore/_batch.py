@@ -36,17 +36,23 @@ def _module_of(obj: object) -> str:
     return type(obj).__module__.partition(".")[0]
 
 
+def _is(value: object, cls: type | tuple[type, ...]) -> bool:
+    """isinstance by the real type: a __class__ attribute cannot change it."""
+    return issubclass(type(value), cls)
+
+
 def batch_keys(keys: object) -> Batch:
     """The parts of a batch of keys and the shape of the result; nulls of
     columnar inputs become NULL in the list parts."""
-    if isinstance(keys, _SINGLE_KEY_TYPES):
+    if _is(keys, _SINGLE_KEY_TYPES):
         raise TypeError(f"keys must be a sequence of keys, not a single {type(keys).__name__}")
-    if isinstance(keys, np.ndarray):
-        return _from_numpy(keys)
+    if _is(keys, np.ndarray):
+        return _from_numpy(keys)  # type: ignore[arg-type]
     if type(keys) is list:
-        return Batch([keys], len(keys), (len(keys),))
-    if isinstance(keys, (list, tuple)):
-        items = list(keys)  # a subclass's __len__ may not match what it yields
+        n = len(keys)  # once: another thread may resize the list
+        return Batch([keys], n, (n,))
+    if _is(keys, (list, tuple)):
+        items = list(keys)  # type: ignore[call-overload]  # its __len__ may not match
         return Batch([items], len(items), (len(items),))
     module = _module_of(keys)
     if module == "pyarrow":
@@ -68,7 +74,7 @@ def plain_ndarray(array: np.ndarray) -> np.ndarray:
 
 
 def _from_numpy(keys: np.ndarray) -> Batch:
-    if isinstance(keys, np.ma.MaskedArray):
+    if _is(keys, np.ma.MaskedArray):
         raise TypeError("masked arrays are not supported: pass .filled(...) or an Arrow/pandas array")
     keys = plain_ndarray(keys)
     kind = keys.dtype.kind
@@ -94,11 +100,30 @@ def _from_arrow(keys: Any) -> Batch:
         chunks = [keys]
     else:
         raise TypeError(f"unsupported pyarrow input {type(keys).__name__}")
+    check_arrow_key_type(pa, keys.type)
     parts, first = [], 0
     for chunk in chunks:
         parts.append(_arrow_part(pa, chunk, first))
         first += len(chunk)
     return Batch(parts, first, (first,))
+
+
+def check_arrow_key_type(pa, t) -> None:
+    """TypeError unless an Arrow type holds keys (SPEC.md 8), checked before
+    any value is read, so that an empty batch of another type fails too."""
+    if isinstance(t, pa.BaseExtensionType):
+        return check_arrow_key_type(pa, t.storage_type)
+    if pa.types.is_dictionary(t):
+        return check_arrow_key_type(pa, t.value_type)
+    if pa.types.is_run_end_encoded(t):
+        return check_arrow_key_type(pa, t.value_type)
+    if not any(test(t) for test in (
+        pa.types.is_integer, pa.types.is_string, pa.types.is_large_string, pa.types.is_binary,
+        pa.types.is_large_binary, pa.types.is_fixed_size_binary, pa.types.is_null,
+        pa.types.is_string_view, pa.types.is_binary_view,
+    )):
+        raise TypeError(f"unsupported key array type {t} (Arrow)")
+    return None
 
 
 def _arrow_part(pa, array, first: int) -> KeyBatch | list:
@@ -128,9 +153,7 @@ def _arrow_part(pa, array, first: int) -> KeyBatch | list:
         return KeyBatch.from_arrow("offsets32", main=buffers[1], data=buffers[2], **common)
     if pa.types.is_large_string(t) or pa.types.is_large_binary(t):
         return KeyBatch.from_arrow("offsets64", main=buffers[1], data=buffers[2], **common)
-    if pa.types.is_string_view(t) or pa.types.is_binary_view(t):
-        return KeyBatch.from_arrow("views", main=buffers[1], view_buffers=buffers[2:], **common)
-    raise TypeError(f"unsupported key array type {t} (Arrow)")
+    return KeyBatch.from_arrow("views", main=buffers[1], view_buffers=buffers[2:], **common)
 
 
 def _dictionary_decode(pa, array):
@@ -159,7 +182,7 @@ def _from_pandas(keys: Any) -> Batch:
     dtype = keys.dtype
     if isinstance(dtype, np.dtype) and dtype.kind in "iuSU":
         return _from_numpy(keys.to_numpy())
-    if isinstance(dtype, np.dtype) and dtype.kind != "O" and not isinstance(dtype, pd.StringDtype):
+    if not (dtype == object or isinstance(dtype, (pd.StringDtype, pd.CategoricalDtype))):
         raise TypeError(f"unsupported key Series dtype {dtype}")
     values = keys.to_numpy(dtype=object)
     missing = pd.isna(values)
@@ -186,7 +209,7 @@ def _from_polars(keys: Any) -> Batch:
     if not isinstance(keys, pl.Series):
         raise TypeError(f"unsupported polars input {type(keys).__name__}; pass a Series")
     dtype = keys.dtype
-    if not (dtype.is_integer() or isinstance(dtype, (pl.Categorical, pl.Enum))
+    if not (polars_integer(pl, dtype) or isinstance(dtype, (pl.Categorical, pl.Enum))
             or dtype in (pl.String, pl.Binary, pl.Null)):
         raise TypeError(f"unsupported key Series dtype {dtype} (polars)")
     # The newest Arrow layout is polars' own memory (string views): no copy.
@@ -194,47 +217,58 @@ def _from_polars(keys: Any) -> Batch:
     return _from_arrow(keys.to_arrow(compat_level=compat.newest()) if compat else keys.to_arrow())
 
 
+def polars_integer(pl, dtype) -> bool:
+    """An integer dtype of at most 64 bits (keys and hashes are 64-bit)."""
+    wide = tuple(getattr(pl, name) for name in ("Int128", "UInt128") if hasattr(pl, name))
+    return bool(dtype.is_integer()) and dtype not in wide
+
+
 # -- hashes ------------------------------------------------------------------------------
 
 
 def batch_hashes(hashes: object) -> tuple[np.ndarray, tuple[int, ...]]:
     """A contiguous native uint64 array of the hashes, and the result's shape."""
-    if isinstance(hashes, (str, bytes, bytearray)) or (
-        isinstance(hashes, memoryview) and hashes.format in ("B", "b", "c")
-    ):
-        raise TypeError(f"hashes must be integers, not bytes ({type(hashes).__name__})")
-    if isinstance(hashes, np.ndarray):
-        hashes = plain_ndarray(hashes)
+    if _is(hashes, str):
+        raise TypeError("hashes must be integers, not str")
+    if _is(hashes, np.ndarray):
+        array = plain_ndarray(hashes)  # type: ignore[arg-type]
+    elif _module_of(hashes) in ("pyarrow", "pandas", "polars"):
+        array = _hashes_from_columnar(hashes, _module_of(hashes))
     else:
-        module = _module_of(hashes)
-        if module in ("pyarrow", "pandas", "polars"):
-            hashes = _hashes_from_columnar(hashes, module)
-        else:
-            try:
-                hashes = np.asarray(memoryview(hashes))  # type: ignore[arg-type]  # any buffer
-            except TypeError:
-                if not isinstance(hashes, Iterable):
-                    raise TypeError(
-                        f"hashes must be an iterable of ints, not {type(hashes).__name__}"
-                    ) from None
-                items = list(hashes)
-                values = np.empty(len(items), dtype=np.uint64)
-                hashes_from_list(items, values)
-                return values, values.shape
-    kind = hashes.dtype.kind
+        try:
+            view = memoryview(hashes)  # type: ignore[arg-type]  # any buffer
+        except TypeError:
+            if not isinstance(hashes, Iterable):
+                raise TypeError(
+                    f"hashes must be an iterable of ints, not {type(hashes).__name__}"
+                ) from None
+            items = list(hashes)
+            values = np.empty(len(items), dtype=np.uint64)
+            hashes_from_list(items, values)
+            return values, values.shape
+        if view.format.lstrip("@=<>!") in ("B", "b", "c"):
+            raise TypeError(
+                f"hashes must be integers, not bytes ({type(hashes).__name__}); for raw "
+                "uint64 hashes use np.frombuffer(data, dtype='<u8')"
+            )
+        array = np.asarray(view)
+    kind = array.dtype.kind
     if kind not in "iu":
-        raise TypeError(f"hashes must be integers, not {hashes.dtype}")
-    if kind == "i" and hashes.size and hashes.min() < 0:
+        raise TypeError(f"hashes must be integers, not {array.dtype}")
+    if kind == "i" and array.size and array.min() < 0:
         raise ValueError("hashes must be in [0, 2**64); found a negative value")
-    flat = np.require(hashes.reshape(-1), dtype=np.uint64, requirements=["C", "A"])
-    return flat, hashes.shape
+    flat = np.require(array.reshape(-1), dtype=np.uint64, requirements=["C", "A"])
+    return flat, array.shape
 
 
 def _hashes_from_columnar(hashes: Any, module: str) -> np.ndarray:
+    """The values of an integer column without nulls (SPEC.md 8)."""
     if module == "pandas":
         pd = importlib.import_module("pandas")
         if not isinstance(hashes, (pd.Series, pd.Index)):
             raise TypeError(f"unsupported pandas input {type(hashes).__name__}; pass a Series")
+        if hashes.dtype.kind not in "iu":
+            raise TypeError(f"hashes must be integers, not {hashes.dtype}")
         if hashes.isna().any():
             raise ValueError("hashes must not contain nulls")
         return np.asarray(hashes.to_numpy())
@@ -242,14 +276,18 @@ def _hashes_from_columnar(hashes: Any, module: str) -> np.ndarray:
         pl = importlib.import_module("polars")
         if not isinstance(hashes, pl.Series):
             raise TypeError(f"unsupported polars input {type(hashes).__name__}; pass a Series")
+        if not polars_integer(pl, hashes.dtype):
+            raise TypeError(f"hashes must be integers, not {hashes.dtype} (polars)")
         if hashes.null_count():
             raise ValueError("hashes must not contain nulls")
         return np.asarray(hashes.to_numpy())
     pa = importlib.import_module("pyarrow")
-    if isinstance(hashes, pa.ChunkedArray):
-        hashes = hashes.combine_chunks()
-    if not isinstance(hashes, pa.Array):
+    if not isinstance(hashes, (pa.Array, pa.ChunkedArray)):
         raise TypeError(f"unsupported pyarrow input {type(hashes).__name__}; pass an Array")
+    if not pa.types.is_integer(hashes.type):
+        raise TypeError(f"hashes must be integers, not {hashes.type} (Arrow)")
     if hashes.null_count:
         raise ValueError("hashes must not contain nulls")
+    if isinstance(hashes, pa.ChunkedArray):
+        hashes = hashes.combine_chunks()
     return np.asarray(hashes.to_numpy(zero_copy_only=False))

@@ -17,7 +17,7 @@ MAX_POINTS = 2**31 - 1
 def check_vnodes(vnodes: object) -> int:
     if isinstance(vnodes, bool) or not isinstance(vnodes, numbers.Integral):
         raise TypeError(f"vnodes must be an int, not {type(vnodes).__name__}")
-    vnodes = int(vnodes)
+    vnodes = int_value(vnodes)
     if vnodes < 1:
         raise ValueError(f"vnodes must be >= 1, got {vnodes}")
     return vnodes
@@ -98,7 +98,7 @@ def normalize_nodes(nodes: object) -> list[tuple[str, float]]:
 def check_replica_type(n: object) -> int:
     if isinstance(n, bool) or not isinstance(n, numbers.Integral):
         raise TypeError(f"n must be an int, not {type(n).__name__}")
-    return _int_value(n)
+    return int_value(n)
 
 
 def check_replica_range(n: int, node_count: int) -> None:
@@ -112,7 +112,7 @@ def check_threads(threads: object) -> int | None:
         return None
     if isinstance(threads, bool) or not isinstance(threads, numbers.Integral):
         raise TypeError(f"threads must be an int or None, not {type(threads).__name__}")
-    threads = _int_value(threads)
+    threads = int_value(threads)
     if threads < 1:
         raise ValueError(f"threads must be >= 1, got {threads}")
     return threads
@@ -122,13 +122,13 @@ def check_null(null: object) -> int:
     """The `null` argument of route(): an int that fits in int32."""
     if isinstance(null, bool) or not isinstance(null, numbers.Integral):
         raise TypeError(f"null must be an int, not {type(null).__name__}")
-    value = _int_value(null)
+    value = int_value(null)
     if not -(2**31) <= value < 2**31:
         raise ValueError(f"null must fit in int32, got {value}")
     return value
 
 
-def _int_value(value: numbers.Integral) -> int:
+def int_value(value: numbers.Integral) -> int:
     """The value of an int (its own, whatever a subclass overrides) or of
     another integral number (numpy integers: int(value))."""
     return int.__index__(value) if isinstance(value, int) else int(value)

@@ -17,7 +17,7 @@ from cpython.pyport cimport PY_SSIZE_T_MAX
 
 import numpy as np
 
-from ringcore._config import check_replica_range, check_replica_type
+from ringcore._config import check_replica_range, check_replica_type, int_value
 from ringcore._null import NULL as NULL_KEY
 from ringcore.errors import EmptyRingError, NullKeyError
 
@@ -124,7 +124,7 @@ cdef inline bint _is_np_integer(object value):
 cdef object _TWO_64 = 2**64
 
 
-cdef int _int_value(object key, uint64_t *out) except -1:
+cdef int _int_key_value(object key, uint64_t *out) except -1:
     """The value of an int key modulo 2**64 (SPEC.md 1). Only the int's own
     value is read: no method of an int subclass runs."""
     cdef int overflow = 0
@@ -179,7 +179,7 @@ cdef int _hash_object(object key, uint64_t *out) except -1:
     if isinstance(key, int):
         if isinstance(key, bool):
             raise TypeError("unsupported key type bool")
-        _int_value(key, &value)
+        _int_key_value(key, &value)
         out[0] = rc_xxh3_64_u64(value)
         return 0
     if isinstance(key, bytearray):
@@ -198,10 +198,9 @@ cdef object _batch_error(Exception err, object index):
     if isinstance(err, UnicodeEncodeError):
         return UnicodeEncodeError(err.encoding, err.object, err.start, err.end,
                                   f"{err.reason} (keys[{index}])")
-    for kind in (OverflowError, TypeError, ValueError):
-        if isinstance(err, kind):
-            return kind(f"keys[{index}]: {err}")
-    return err
+    kind = OverflowError if isinstance(err, OverflowError) else (
+        TypeError if isinstance(err, TypeError) else ValueError)
+    return kind(f"keys[{index}]: {err}")
 
 
 cdef enum:
@@ -266,6 +265,8 @@ def xxh3_64(data) -> int:
         view_of_data = memoryview(data)
     except TypeError:
         raise TypeError(f"xxh3_64 takes a bytes-like object, not {type(data).__name__}") from None
+    if view_of_data.nbytes == 0:
+        return rc_xxh3_64(b"", 0)
     if not view_of_data.c_contiguous:
         view_of_data = memoryview(view_of_data.tobytes())
     cdef const unsigned char[::1] view = view_of_data.cast("B")
@@ -308,7 +309,7 @@ def hashes_from_list(list hashes, uint64_t[::1] out) -> None:
         value = hashes[i]
         if isinstance(value, bool) or not (isinstance(value, int) or _is_np_integer(value)):
             raise TypeError(f"hashes[{i}]: a hash must be an int, not {type(value).__name__}")
-        value = int.__index__(value) if isinstance(value, int) else int(value)
+        value = int_value(value)
         if not 0 <= value < _TWO_64:
             raise ValueError(f"hashes[{i}]: {value} is outside [0, 2**64)")
         out[i] = <uint64_t>value
@@ -489,7 +490,6 @@ cdef class KeyBatch:
                 raise ValueError("KeyBatch.from_arrow: the validity bitmap is too short")
             batch.keys.validity = <const uint8_t *>other_ptr
             batch.keys.validity_offset = <size_t>offset
-        alive.append(batch._buffer_ptrs)
         batch._finish(source, first, alive)
         return batch
 

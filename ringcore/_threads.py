@@ -69,9 +69,8 @@ def _release_pool_after_fork() -> None:
 
 
 def _forget_pool_after_fork() -> None:
-    # The child has no pool threads, and no thread that could release the lock.
-    global _pool, _pool_lock
-    _pool = None
+    # The child has no thread that could release the lock (the pool is gone already).
+    global _pool_lock
     _pool_lock = threading.Lock()
 
 
@@ -87,24 +86,27 @@ if hasattr(os, "register_at_fork"):
 
 def run_split(n: int, threads: int, work: Callable[[int, int], None]) -> None:
     """Call work(start, stop) over [0, n) cut into `threads` ranges, in parallel.
-    An error in the earliest failing range is the one raised."""
+    Returns only when every range is done; an error in the earliest failing
+    range is the one raised."""
     if threads <= 1 or n < 2:
         work(0, n)
         return
     bounds = [n * i // threads for i in range(threads + 1)]
-    try:
-        futures = [_executor().submit(work, bounds[i], bounds[i + 1]) for i in range(1, threads)]
-    except RuntimeError:  # the interpreter is shutting down: no new threads
-        work(0, n)
-        return
-    first_error = None
-    try:
-        work(bounds[0], bounds[1])
-    except BaseException as err:  # noqa: BLE001 - re-raised below, after the others finish
-        first_error = err
-    for future in futures:
-        failure = future.exception()
-        if first_error is None and failure is not None:
-            first_error = failure
+    futures = {}
+    for i in range(1, threads):
+        try:
+            futures[i] = _executor().submit(work, bounds[i], bounds[i + 1])
+        except RuntimeError:  # the pool is stopping (a fork, interpreter exit): work here
+            break
+    errors: list[BaseException | None] = [None] * threads
+    for i in range(threads):
+        if i not in futures:
+            try:
+                work(bounds[i], bounds[i + 1])
+            except BaseException as err:  # noqa: BLE001 - re-raised below, after the others finish
+                errors[i] = err
+    for i, future in futures.items():
+        errors[i] = future.exception()
+    first_error = next((err for err in errors if err is not None), None)
     if first_error is not None:
         raise first_error

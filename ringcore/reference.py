@@ -157,10 +157,25 @@ def _arrow_keys(keys: Any) -> list:
         chunks = [keys]
     else:
         raise TypeError(f"unsupported pyarrow input {type(keys).__name__}")
+    if not _arrow_holds_keys(pa, keys.type):  # even when there are no values
+        raise TypeError(f"unsupported key array type {keys.type} (Arrow)")
     items: list = []
     for chunk in chunks:
         items.extend(_arrow_values(pa, chunk))
     return items
+
+
+def _arrow_holds_keys(pa: Any, t: Any) -> bool:
+    if isinstance(t, pa.BaseExtensionType):
+        return _arrow_holds_keys(pa, t.storage_type)
+    if pa.types.is_dictionary(t) or pa.types.is_run_end_encoded(t):
+        return _arrow_holds_keys(pa, t.value_type)
+    return str(t) in _ARROW_AS_BINARY or pa.types.is_null(t) or _arrow_bytes_or_int(pa, t)
+
+
+def _arrow_bytes_or_int(pa: Any, t: Any) -> bool:
+    return (pa.types.is_integer(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t)
+            or pa.types.is_binary_view(t) or pa.types.is_fixed_size_binary(t))
 
 
 _ARROW_AS_BINARY = {"string": "binary", "large_string": "large_binary", "string_view": "binary_view"}
@@ -189,8 +204,7 @@ def _arrow_values(pa: Any, array: Any) -> list:
     binary = _ARROW_AS_BINARY.get(str(t))
     if binary is not None:
         array = array.cast(getattr(pa, binary)())
-    elif not (pa.types.is_integer(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t)
-              or pa.types.is_binary_view(t) or pa.types.is_fixed_size_binary(t)):
+    elif not _arrow_bytes_or_int(pa, t):
         raise TypeError(f"unsupported key array type {t} (Arrow)")
     return [_NULL if v is None else v for v in array.to_pylist()]
 
@@ -208,10 +222,10 @@ def _pandas_keys(keys: Any) -> tuple[list, tuple[int, ...]]:
         items = _arrow_keys(importlib.import_module("pyarrow").array(array))
         return items, (len(items),)
     dtype = keys.dtype
-    if isinstance(dtype, np.dtype) and dtype.kind != "O":
-        if dtype.kind not in "iuSU":
-            raise TypeError(f"unsupported key Series dtype {dtype}")
+    if isinstance(dtype, np.dtype) and dtype.kind in "iuSU":
         return _numpy_keys(keys.to_numpy())
+    if not (dtype == object or isinstance(dtype, (pd.StringDtype, pd.CategoricalDtype))):
+        raise TypeError(f"unsupported key Series dtype {dtype}")
     values = keys.to_numpy(dtype=object)
     missing = pd.isna(values)
     items = [_NULL if m else v for v, m in zip(values.tolist(), missing.tolist())]
@@ -223,10 +237,15 @@ def _polars_keys(keys: Any) -> list:
     if not isinstance(keys, pl.Series):
         raise TypeError(f"unsupported polars input {type(keys).__name__}; pass a Series")
     dtype = keys.dtype
-    if not (dtype.is_integer() or isinstance(dtype, (pl.Categorical, pl.Enum))
+    if not (_polars_int64(pl, dtype) or isinstance(dtype, (pl.Categorical, pl.Enum))
             or dtype in (pl.String, pl.Binary, pl.Null)):
         raise TypeError(f"unsupported key Series dtype {dtype} (polars)")
     return [_NULL if v is None else v for v in keys.to_list()]
+
+
+def _polars_int64(pl: Any, dtype: Any) -> bool:
+    """Integers of up to 64 bits: polars' Int128 and UInt128 are not keys."""
+    return bool(dtype.is_integer()) and str(dtype) not in ("Int128", "UInt128")
 
 
 def _hash_values(hashes: Any) -> tuple[list, tuple[int, ...]]:
@@ -249,10 +268,36 @@ def _hash_values(hashes: Any) -> tuple[list, tuple[int, ...]]:
         if array.dtype.kind not in "iu":
             raise TypeError(f"hashes must be integers, not {array.dtype}")
         return array.reshape(-1).tolist(), array.shape
-    values, shape = _batch(hashes)
-    if any(v is _NULL for v in values):
+    module = type(hashes).__module__.partition(".")[0]
+    if module in ("pyarrow", "pandas", "polars"):
+        values = _column_hashes(hashes, module)
+        return values, (len(values),)
+    return _batch(hashes)
+
+
+def _column_hashes(hashes: Any, module: str) -> list:
+    """The values of an Arrow, pandas or polars integer column without nulls."""
+    if module == "pyarrow":
+        pa = importlib.import_module("pyarrow")
+        if not isinstance(hashes, (pa.Array, pa.ChunkedArray)):
+            raise TypeError(f"unsupported pyarrow input {type(hashes).__name__}; pass an Array")
+        is_int, nulls = pa.types.is_integer(hashes.type), hashes.null_count
+    elif module == "pandas":
+        pd = importlib.import_module("pandas")
+        if not isinstance(hashes, (pd.Series, pd.Index)):
+            raise TypeError(f"unsupported pandas input {type(hashes).__name__}; pass a Series")
+        is_int, nulls = hashes.dtype.kind in "iu", hashes.isna().sum()
+    else:
+        pl = importlib.import_module("polars")
+        if not isinstance(hashes, pl.Series):
+            raise TypeError(f"unsupported polars input {type(hashes).__name__}; pass a Series")
+        is_int, nulls = _polars_int64(pl, hashes.dtype), hashes.null_count()
+    if not is_int:
+        kind = hashes.type if module == "pyarrow" else hashes.dtype
+        raise TypeError(f"hashes must be integers, not {kind}")
+    if nulls:
         raise ValueError("hashes must not contain nulls")
-    return values, shape
+    return hashes.to_pylist() if module == "pyarrow" else hashes.to_list()
 
 
 def _batch_item_error(err: Exception, index: int) -> Exception:

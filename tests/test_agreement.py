@@ -451,7 +451,13 @@ def test_invalid_utf8_in_an_arrow_string_is_hashed_as_its_bytes():
     memoryview(b"abc"),
     memoryview(np.array([1, -1], dtype=np.int64)),
     memoryview(np.array([1.5])),
-], ids=["u64", "i32 2-D", "bytes", "negative", "float"])
+    __import__("array").array("B", [1, 2]),
+    __import__("array").array("Q", [1, 2**64 - 1]),
+    (__import__("ctypes").c_uint8 * 2)(1, 2),
+    (__import__("ctypes").c_uint64 * 2)(1, 2),
+    bytearray(16),
+], ids=["u64", "i32 2-D", "bytes", "negative", "float", "array B", "array Q", "ctypes u8",
+        "ctypes u64", "bytearray"])
 def test_route_hashes_on_buffers_agrees(values):
     assert_agree("route_hashes", values)
 
@@ -472,21 +478,21 @@ def _u_array(*codes_per_key, width=3, byteorder="<"):
 
 
 @pytest.mark.parametrize("byteorder", ["<", ">"])
-@pytest.mark.parametrize("codes, error", [
-    (([0x61], [0x110000]), ValueError),
-    (([0x61], [0x62, 0xFFFFFFFF]), ValueError),
-    (([0xD800, 0x61], [0x110000]), UnicodeEncodeError),
-    (([0x61, 0xD800, 0x110000],), ValueError),
-    (([0x61], [0xDFFF]), UnicodeEncodeError),
+@pytest.mark.parametrize("codes, error, index", [
+    (([0x61], [0x110000]), ValueError, 1),
+    (([0x61], [0x62, 0xFFFFFFFF]), ValueError, 1),
+    (([0xD800, 0x61], [0x110000]), UnicodeEncodeError, 0),
+    (([0x61, 0xD800, 0x110000],), ValueError, 0),
+    (([0x61], [0xDFFF]), UnicodeEncodeError, 1),
 ], ids=["above", "max", "surrogate first", "both in one key", "surrogate"])
-def test_u_arrays_without_utf8_fail_alike(byteorder, codes, error):
+def test_u_arrays_without_utf8_fail_alike(byteorder, codes, error, index):
     array = _u_array(*codes, byteorder=byteorder)
     for method in ("route", "hash_keys"):
-        with pytest.raises(error) as info:
-            getattr(Core(["a"]), method)(array)
-        assert type(info.value) is error
-        assert f"keys[{len(codes) - 1}]" in str(info.value) or "keys[0]" in str(info.value)
-        assert assert_agree(method, array) is error
+        for cls in (Core, Ref):
+            with pytest.raises(error) as info:
+                getattr(cls(["a"]), method)(array)
+            assert type(info.value) is error
+            assert f"keys[{index}]" in str(info.value)
 
 
 @pytest.mark.parametrize("threads", ["x", 0, 1.5])
@@ -497,6 +503,27 @@ def test_bad_threads_fail_alike(threads):
 
 def test_rejected_inputs_fail_alike_even_when_empty():
     pd = pytest.importorskip("pandas")
+    pl = pytest.importorskip("polars")
     for batch in (pa.array([], type=pa.float64()), pa.array([1.5]), pd.Series([], dtype=float),
-                  pd.Series([1.5]), np.array([], dtype=float), pa.array([[1]])):
-        assert assert_agree("route", batch) is TypeError
+                  pd.Series([1.5]), np.array([], dtype=float), pa.array([[1]]),
+                  pa.chunked_array([], type=pa.float64()), pa.chunked_array([], type=pa.date32()),
+                  pd.Series([], dtype="Float64"), pd.Series([True], dtype="boolean"),
+                  pd.Series([], dtype="period[D]"), pd.Series([1, 2], dtype="Sparse[int64]"),
+                  pd.Series([], dtype="datetime64[ns, UTC]"), pl.Series([1, 2], dtype=pl.Int128),
+                  pl.Series([], dtype=pl.Float64)):
+        assert assert_agree("route", batch) is TypeError, batch
+
+
+def test_route_hashes_takes_integer_columns_only():
+    pd = pytest.importorskip("pandas")
+    pl = pytest.importorskip("polars")
+    for column in (pd.Series([1, 2], dtype=object), pa.array([], type=pa.string()), pa.nulls(2),
+                   pd.Series(["a"]), pl.Series(["a"]), pl.Series([1], dtype=pl.UInt128),
+                   pa.chunked_array([], type=pa.float32())):
+        assert assert_agree("route_hashes", column) is TypeError, column
+    for column in (pa.array([1, None]), pd.Series([1, None], dtype="Int64"),
+                   pl.Series([1, None])):
+        assert assert_agree("route_hashes", column) is ValueError, column
+    for column in (pa.array([1, 2**64 - 1], type=pa.uint64()), pd.Series([3, 4], dtype="UInt64"),
+                   pl.Series([5, 6], dtype=pl.UInt8), pa.chunked_array([[1], [2]])):
+        assert_agree("route_hashes", column)
