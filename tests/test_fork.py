@@ -76,11 +76,13 @@ PRELUDE = textwrap.dedent("""
 
 def run_script(body: str, *args: str, python: str = sys.executable) -> subprocess.CompletedProcess:
     script = PRELUDE + textwrap.dedent(body)
-    env = dict(os.environ, PYTHONPATH=str(Path(ringcore.__file__).resolve().parent.parent),
-               RINGCORE_STRESS_SECONDS=str(SECONDS))
+    # Run beside the ringcore under test: `-c` puts the working directory
+    # first on sys.path, and a checkout's root holds an unbuilt source tree.
+    where = str(Path(ringcore.__file__).resolve().parent.parent)
+    env = dict(os.environ, PYTHONPATH=where, RINGCORE_STRESS_SECONDS=str(SECONDS))
     try:
         done = subprocess.run([python, *args, "-c", script], env=env, timeout=TIMEOUT,
-                              capture_output=True, text=True)
+                              capture_output=True, text=True, cwd=where)
     except subprocess.TimeoutExpired as err:
         pytest.fail(f"the script hung for {TIMEOUT} s; stdout: {err.stdout!r} stderr: {err.stderr!r}")
     print(done.stdout, end="")
