@@ -131,6 +131,8 @@ def _arrow_part(pa, array, first: int) -> KeyBatch | list:
     if isinstance(t, pa.BaseExtensionType):
         array, t = array.storage, t.storage_type
     if pa.types.is_run_end_encoded(t):
+        _check_layout(pa, array.run_ends)
+        _check_layout(pa, array.values)
         array = importlib.import_module("pyarrow.compute").run_end_decode(array)
         return _arrow_part(pa, array, first)
     if pa.types.is_dictionary(t):
@@ -156,11 +158,26 @@ def _arrow_part(pa, array, first: int) -> KeyBatch | list:
     return KeyBatch.from_arrow("views", main=buffers[1], view_buffers=buffers[2:], **common)
 
 
+_AS_BYTES = {"string": "binary", "large_string": "large_binary", "string_view": "binary_view"}
+
+
+def _check_layout(pa, array) -> None:
+    """pyarrow's full validation of an array that one of pyarrow's own
+    kernels (take, run_end_decode) is about to read: they trust offsets and
+    views, where ringcore's kernels check each one. Text is viewed as bytes
+    first: it is hashed as stored, valid UTF-8 or not. ArrowInvalid is a
+    ValueError."""
+    as_bytes = _AS_BYTES.get(str(array.type))
+    (array.view(getattr(pa, as_bytes)()) if as_bytes else array).validate(full=True)
+
+
 def _dictionary_decode(pa, array):
     """The values of a dictionary array in place of its indices. Arrow's take
     has no kernel for view types: their dictionaries are cast to the large
     layout first (polars exports categoricals that way)."""
     dictionary = array.dictionary
+    _check_layout(pa, dictionary)
+    _check_layout(pa, array.indices)
     if pa.types.is_string_view(dictionary.type):
         dictionary = dictionary.cast(pa.large_string())
     elif pa.types.is_binary_view(dictionary.type):

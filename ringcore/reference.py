@@ -187,8 +187,6 @@ def _arrow_values(pa: Any, array: Any) -> list:
     t = array.type
     if isinstance(t, pa.BaseExtensionType):
         return _arrow_values(pa, array.storage)
-    if pa.types.is_null(t):
-        return [_NULL] * len(array)
     if pa.types.is_dictionary(t):
         words = _arrow_values(pa, array.dictionary)
         items = []
@@ -198,14 +196,15 @@ def _arrow_values(pa: Any, array: Any) -> list:
             items.append(_NULL if i is _NULL else words[i])
         return items
     if pa.types.is_run_end_encoded(t):
-        ends = array.run_ends.to_pylist()
+        ends = _arrow_values(pa, array.run_ends)
         values = _arrow_values(pa, array.values)
         return [values[bisect.bisect_right(ends, array.offset + i)] for i in range(len(array))]
-    binary = _ARROW_AS_BINARY.get(str(t))
-    if binary is not None:
-        array = array.cast(getattr(pa, binary)())
-    elif not _arrow_bytes_or_int(pa, t):
+    as_bytes = _ARROW_AS_BINARY.get(str(t))
+    if as_bytes is not None:
+        array = array.view(getattr(pa, as_bytes)())
+    elif not (pa.types.is_null(t) or _arrow_bytes_or_int(pa, t)):
         raise TypeError(f"unsupported key array type {t} (Arrow)")
+    array.validate(full=True)  # to_pylist trusts offsets and views: check them first
     return [_NULL if v is None else v for v in array.to_pylist()]
 
 

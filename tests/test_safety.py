@@ -432,3 +432,29 @@ def test_split_work_finishes_every_range_when_the_pool_is_stopping(monkeypatch):
 
     _threads.run_split(100, 4, work)
     assert sorted(done) == [(0, 25), (25, 50), (50, 75), (75, 100)]
+
+
+def _corrupt_strings():
+    """A string array whose second offset points far past its data: only a
+    full validation sees it."""
+    offsets = pa.py_buffer(np.array([0, 1 << 30, 5], dtype=np.int32).tobytes())
+    return pa.Array.from_buffers(pa.string(), 2, [None, offsets, pa.py_buffer(b"hello")])
+
+
+@pytest.mark.parametrize("cls", [ringcore.HashRing, reference.HashRing])
+def test_corrupt_arrow_layouts_are_refused_before_pyarrow_reads_them(ring, cls):
+    pc = pytest.importorskip("pyarrow.compute")
+    words = _corrupt_strings()
+    dictionary = pa.DictionaryArray.from_arrays(pa.array([0, 1, 1]), words)
+    run_ends = pa.Array.from_buffers(pa.run_end_encoded(pa.int32(), pa.string()), 3, [None],
+                                     children=[pa.array([1, 3], type=pa.int32()), words])
+    target = cls(NODES, vnodes=32)
+    for batch in (words, dictionary, run_ends, pa.chunked_array([words])):
+        with pytest.raises(ValueError):
+            target.route(batch)
+        with pytest.raises(ValueError):
+            target.hash_keys(batch)
+    good = pa.array(["a", "b", "a"]).dictionary_encode()
+    assert np.array_equal(target.route(good), target.route(["a", "b", "a"]))
+    assert np.array_equal(target.route(pc.run_end_encode(pa.array(["a", "a", "b"]))),
+                          target.route(["a", "a", "b"]))
