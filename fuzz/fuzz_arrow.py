@@ -174,13 +174,27 @@ def chunk(r, t):
     slots = n + offset
     null_count = r.pick((-1, -1, 0, 1, n))
     if pa.types.is_dictionary(t):
-        values = dictionary_values(t.value_type)
+        # the dictionary well formed, or from raw buffers (pyarrow's take trusts them)
+        values = dictionary_values(t.value_type) if r.int(0, 2) else chunk(r, t.value_type)
+        if values is None:
+            return None
         raw = np.frombuffer(r.bytes(n * 8).ljust(n * 8, b"\0"), dtype=np.uint8)[:n]
         # modulo one more than the dictionary's length: some indices out of range
-        picks = (raw % (len(values) + r.int(0, 1))).astype(t.index_type.to_pandas_dtype())
+        modulus = max(1, len(values) + r.int(0, 1))
+        picks = (raw % modulus).astype(t.index_type.to_pandas_dtype())
         indices = pa.array(picks, type=t.index_type, mask=raw > 200 if r.bool() else None)
         return pa.DictionaryArray.from_arrays(indices, values, safe=r.bool())
     if pa.types.is_run_end_encoded(t):
+        if r.bool():  # values from raw buffers; from_buffers checks only the structure
+            values = chunk(r, t.value_type)
+            if values is None:
+                return None
+            ends = np.cumsum([r.int(1, 3) for _ in range(len(values))], dtype=np.int32)
+            try:
+                return pa.Array.from_buffers(t, int(ends[-1]) if len(ends) else 0, [None],
+                                             children=[pa.array(ends, pa.int32()), values])
+            except (pa.ArrowInvalid, ValueError):
+                return None
         ends = np.cumsum([r.int(1, 3) for _ in range(r.int(0, 5))], dtype=np.int32)
         values = (pa.array([_keys.text(r, 4) for _ in ends], type=pa.string())
                   if t.value_type == pa.string() else pa.array(list(range(len(ends))), pa.int64()))

@@ -127,17 +127,8 @@ def check_arrow_key_type(pa, t) -> None:
 
 
 def _arrow_part(pa, array, first: int) -> KeyBatch | list:
+    array = _plain(pa, array)
     t = array.type
-    if isinstance(t, pa.BaseExtensionType):
-        array, t = array.storage, t.storage_type
-    if pa.types.is_run_end_encoded(t):
-        _check_layout(pa, array.run_ends)
-        _check_layout(pa, array.values)
-        array = importlib.import_module("pyarrow.compute").run_end_decode(array)
-        return _arrow_part(pa, array, first)
-    if pa.types.is_dictionary(t):
-        array = _dictionary_decode(pa, array)
-        t = array.type
     if pa.types.is_null(t):
         return [NULL] * len(array)
     buffers = array.buffers()
@@ -161,28 +152,53 @@ def _arrow_part(pa, array, first: int) -> KeyBatch | list:
 _AS_BYTES = {"string": "binary", "large_string": "large_binary", "string_view": "binary_view"}
 
 
-def _check_layout(pa, array) -> None:
-    """pyarrow's full validation of an array that one of pyarrow's own
-    kernels (take, run_end_decode) is about to read: they trust offsets and
-    views, where ringcore's kernels check each one. Text is viewed as bytes
-    first: it is hashed as stored, valid UTF-8 or not. ArrowInvalid is a
-    ValueError."""
-    as_bytes = _AS_BYTES.get(str(array.type))
-    (array.view(getattr(pa, as_bytes)()) if as_bytes else array).validate(full=True)
+def _checked(pa, array):
+    """The array rebuilt from its buffers (its null count recounted from the
+    bitmap, as ringcore's kernels read it; the views of null slots emptied)
+    and fully validated by pyarrow, text viewed as bytes: for pyarrow's own
+    kernels, which trust offsets and views where ringcore's kernels check
+    each one. Text is hashed as stored, valid UTF-8 or not. ArrowInvalid is
+    a ValueError."""
+    name = str(array.type)
+    t = pa.type_for_alias(_AS_BYTES[name]) if name in _AS_BYTES else array.type
+    buffers = array.buffers()
+    rebuilt = pa.Array.from_buffers(t, len(array), buffers, offset=array.offset)
+    if pa.types.is_binary_view(t) and rebuilt.null_count:
+        # Validation skips null slots, but cast and take read their views.
+        slots = array.offset + len(array)
+        views = np.frombuffer(buffers[1], dtype=np.uint8, count=16 * slots).reshape(slots, 16)
+        views = views.copy()
+        views[array.offset + np.flatnonzero(rebuilt.is_null().to_numpy(zero_copy_only=False))] = 0
+        buffers = [buffers[0], pa.py_buffer(views), *buffers[2:]]
+        rebuilt = pa.Array.from_buffers(t, len(array), buffers, offset=array.offset)
+    rebuilt.validate(full=True)
+    return rebuilt
 
 
-def _dictionary_decode(pa, array):
-    """The values of a dictionary array in place of its indices. Arrow's take
-    has no kernel for view types: their dictionaries are cast to the large
-    layout first (polars exports categoricals that way)."""
-    dictionary = array.dictionary
-    _check_layout(pa, dictionary)
-    _check_layout(pa, array.indices)
-    if pa.types.is_string_view(dictionary.type):
-        dictionary = dictionary.cast(pa.large_string())
-    elif pa.types.is_binary_view(dictionary.type):
-        dictionary = dictionary.cast(pa.large_binary())
-    return dictionary.take(array.indices)
+def _plain(pa, array):
+    """The values an extension, dictionary or run-end encoded array stands for,
+    as a plain array (decoded by pyarrow: a copy); any other array as it is."""
+    t = array.type
+    if isinstance(t, pa.BaseExtensionType):
+        return _plain(pa, array.storage)
+    if pa.types.is_dictionary(t):
+        return _take(pa, array.dictionary, array.indices)
+    if pa.types.is_run_end_encoded(t):
+        # logical slot i holds the value of the first run that ends after it
+        ends = _checked(pa, array.run_ends).to_numpy(zero_copy_only=False)
+        runs = np.searchsorted(ends, array.offset + np.arange(len(array)), side="right")
+        return _take(pa, array.values, pa.array(runs))
+    return array
+
+
+def _take(pa, values, indices):
+    """values[indices] (a null index gives a null), both checked first. Arrow's
+    take has no kernel for view types: they are cast to the large layout
+    (polars exports categoricals with string views)."""
+    values = _checked(pa, _plain(pa, values))
+    if pa.types.is_binary_view(values.type):
+        values = values.cast(pa.large_binary())
+    return values.take(_checked(pa, indices))
 
 
 # -- pandas and polars -------------------------------------------------------------------

@@ -201,10 +201,13 @@ def _arrow_values(pa: Any, array: Any) -> list:
         return [values[bisect.bisect_right(ends, array.offset + i)] for i in range(len(array))]
     as_bytes = _ARROW_AS_BINARY.get(str(t))
     if as_bytes is not None:
-        array = array.view(getattr(pa, as_bytes)())
+        t = getattr(pa, as_bytes)()
     elif not (pa.types.is_null(t) or _arrow_bytes_or_int(pa, t)):
         raise TypeError(f"unsupported key array type {t} (Arrow)")
-    array.validate(full=True)  # to_pylist trusts offsets and views: check them first
+    # From the buffers alone (nulls are what the bitmap says, whatever count the
+    # array claims), fully checked: to_pylist trusts offsets and views.
+    array = pa.Array.from_buffers(t, len(array), array.buffers(), offset=array.offset)
+    array.validate(full=True)
     return [_NULL if v is None else v for v in array.to_pylist()]
 
 

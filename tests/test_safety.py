@@ -458,3 +458,18 @@ def test_corrupt_arrow_layouts_are_refused_before_pyarrow_reads_them(ring, cls):
     assert np.array_equal(target.route(good), target.route(["a", "b", "a"]))
     assert np.array_equal(target.route(pc.run_end_encode(pa.array(["a", "a", "b"]))),
                           target.route(["a", "a", "b"]))
+
+
+def test_dictionary_of_views_with_garbage_in_its_null_slots(ring):
+    """Arrow leaves the view of a null slot unspecified and validation skips
+    it; pyarrow's cast reads it. A long view pointing nowhere must not crash."""
+    good = np.zeros((3, 16), dtype=np.uint8)  # three views: "a", a null, ""
+    good[0, :4] = np.frombuffer(np.int32(1).tobytes(), dtype=np.uint8)
+    good[0, 4] = ord("a")
+    good[1, :4] = np.frombuffer(np.int32(-471662592).tobytes(), dtype=np.uint8)  # null slot
+    validity = pa.py_buffer(bytes([0b101]))
+    values = pa.Array.from_buffers(pa.binary_view(), 3, [validity, pa.py_buffer(good.tobytes())])
+    array = pa.DictionaryArray.from_arrays(pa.array([0, 1, 2, 0]), values)
+    got = ring.route(array, null=-1)
+    assert got.tolist() == [ring.route([b"a"])[0], -1, ring.route([b""])[0], ring.route([b"a"])[0]]
+    assert np.array_equal(reference.HashRing(NODES, vnodes=32).route(array, null=-1), got)
