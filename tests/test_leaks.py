@@ -49,6 +49,11 @@ RSS_SLACK = 64 * 1024
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="reads /proc/self/statm and glibc's mallinfo2")
 
+# Under AddressSanitizer (scripts/check-sanitizers.sh preloads it) freed memory
+# waits in a quarantine, so resident memory grows, and glibc's mallinfo2 no
+# longer sees the heap: only the Python-level measures mean anything there.
+UNDER_ASAN = "libasan" in os.environ.get("LD_PRELOAD", "")
+
 
 @pytest.fixture(scope="module")
 def measured() -> dict:
@@ -85,13 +90,13 @@ def test_flat_memory_and_refcounts(measured, name):
     where = f"{name} ({got['loops']} calls x {got['windows']} windows): {got}"
     assert all(d == 0 for d in got["refs"]), f"refcounts moved: {where}"
     assert got["blocks"] <= BLOCK_SLACK, f"Python objects leak: {where}"
-    if got["malloc"] is not None:
+    if got["malloc"] is not None and not UNDER_ASAN:
         assert got["malloc"] <= BYTE_SLACK, f"C heap memory leaks: {where}"
     if got["arrow"] is not None:
         assert got["arrow"] <= BYTE_SLACK, f"Arrow memory leaks: {where}"
     if got["total_refs"] is not None:
         assert got["total_refs"] <= BLOCK_SLACK, f"references leak: {where}"
-    if got["rss"] is not None:
+    if got["rss"] is not None and not UNDER_ASAN:
         assert got["rss"] <= RSS_SLACK, f"resident memory grows: {where}"
 
 
