@@ -20,14 +20,24 @@ else:
     flags = ["-O0", "-g", "-UNDEBUG"] if debug else ["-O3"]
 flags += os.environ.get("RINGCORE_EXTRA_CFLAGS", "").split()
 
-core = Extension(
-    "ringcore._core",
-    sources=["ringcore/_core.pyx", "ext/rc_ring.c", "ext/rc_keys.c"],
-    include_dirs=["ext"],
-    extra_compile_args=flags,
-    extra_link_args=os.environ.get("RINGCORE_EXTRA_LDFLAGS", "").split(),
-    define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-)
+
+
+def extension(name: str, sources: list[str]) -> Extension:
+    return Extension(
+        f"ringcore.{name}",
+        sources=[f"ringcore/{name}.pyx", *(f"ext/{c}" for c in sources)],
+        include_dirs=["ext"],
+        extra_compile_args=flags,
+        extra_link_args=os.environ.get("RINGCORE_EXTRA_LDFLAGS", "").split(),
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+    )
+
+
+# _keys: reading and hashing keys; _layout: the ring layout and its lookups.
+modules = [
+    extension("_keys", ["rc_keys.c", "rc_hash.c"]),
+    extension("_layout", ["rc_keys.c", "rc_hash.c", "rc_layout.c", "rc_lookup.c"]),
+]
 
 directives = {
     "language_level": 3,
@@ -38,4 +48,4 @@ directives = {
     "auto_pickle": False,
     "autotestdict": False,
 }
-setup(ext_modules=cythonize([core], compiler_directives=directives))
+setup(ext_modules=cythonize(modules, compiler_directives=directives))

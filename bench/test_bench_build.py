@@ -1,9 +1,8 @@
 import pytest
+from conftest import NODES, VNODES
 
 import ringcore
 from ringcore import reference
-
-from conftest import NODES, VNODES
 
 
 @pytest.mark.benchmark(group="build 100x160")

@@ -1,18 +1,21 @@
-/* Batch key kernels: hash (and route) keys held in array memory, without the
- * GIL and without a Python object per key.
+/* Key access: where the keys of one batch live and how to read the bytes (or
+ * the integer value) of key i, without the GIL and without a Python object
+ * per key. This layer knows no hash function and no ring.
  *
- * An rc_keys describes where the keys of one batch live: a numpy integer,
- * fixed-width bytes (S) or UCS-4 text (U) array, or an Arrow binary/string
- * array with 32- or 64-bit offsets or 16-byte views. The kernels work on any
- * sub-range [start, stop), so callers can split a batch across threads.
+ * An rc_keys describes a numpy integer, fixed-width bytes (S) or UCS-4 text
+ * (U) array, or an Arrow binary/string array with 32- or 64-bit offsets or
+ * 16-byte views. Readers work on any index below n, so callers can split a
+ * batch across threads.
  */
 #ifndef RC_KEYS_H
 #define RC_KEYS_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
-#include "rc_ring.h"
+#include "rc_common.h"
+#include "rc_utf8.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -48,20 +51,150 @@ typedef struct {
 /* Check the description itself (kind, width, offsets' ends); RC_OK or RC_ERR_ARG. */
 rc_status rc_keys_check(const rc_keys *keys);
 
-/* Bytes of scratch the kernels need for these keys. */
+/* Bytes of scratch rc_keys_bytes needs for these keys. */
 size_t rc_keys_scratch_len(const rc_keys *keys);
 
-/* out[i - start] = hash of key i for i in [start, stop). A null key is an
- * RC_ERR_NULL unless is_null is given, where is_null[i - start] = 1 marks it.
- * On an error, *bad is the index of the key. */
-rc_status rc_keys_hash(const rc_keys *keys, size_t start, size_t stop, uint64_t *out,
-                       uint8_t *is_null, size_t *bad, uint8_t *scratch);
+/* Native 8-byte integers without nulls: the case that gets the tightest loop. */
+static inline int rc_keys_plain_int64(const rc_keys *k)
+{
+    return k->kind == RC_KEYS_INT && k->width == 8 && !k->swap && k->validity == NULL;
+}
 
-/* out[i - start] = owner of key i; a null key gets null_owner when nulls are
- * allowed and is an RC_ERR_NULL otherwise. */
-rc_status rc_keys_route(const rc_ring *ring, const rc_keys *keys, size_t start, size_t stop,
-                        int32_t *out, int allow_nulls, int32_t null_owner, size_t *bad,
-                        uint8_t *scratch);
+static inline int rc_keys_is_null(const rc_keys *k, size_t i)
+{
+    if (k->validity == NULL)
+        return 0;
+    size_t bit = k->validity_offset + i;
+    return !((k->validity[bit >> 3] >> (bit & 7)) & 1);
+}
+
+/* The value of integer key i, sign-extended or zero-extended to 64 bits. */
+static inline uint64_t rc_keys_int(const rc_keys *k, size_t i)
+{
+    const char *p = k->base + (ptrdiff_t)i * k->stride;
+    switch (k->width) {
+    case 1: {
+        uint8_t v = (uint8_t)*p;
+        return k->is_signed ? (uint64_t)(int64_t)(int8_t)v : v;
+    }
+    case 2: {
+        uint16_t v;
+        memcpy(&v, p, 2);
+        if (k->swap)
+            v = (uint16_t)((v << 8) | (v >> 8));
+        return k->is_signed ? (uint64_t)(int64_t)(int16_t)v : v;
+    }
+    case 4: {
+        uint32_t v;
+        memcpy(&v, p, 4);
+        if (k->swap)
+            v = (uint32_t)(rc_bswap64(v) >> 32);
+        return k->is_signed ? (uint64_t)(int64_t)(int32_t)v : v;
+    }
+    default: {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        return k->swap ? rc_bswap64(v) : v;
+    }
+    }
+}
+
+/* Arrow offset i, 32- or 64-bit; memcpy because a buffer may sit at any address. */
+static inline int64_t rc_keys_offset(const rc_keys *k, size_t i)
+{
+    if (k->kind == RC_KEYS_OFFSETS32) {
+        int32_t o;
+        memcpy(&o, (const char *)k->offsets + 4 * i, 4);
+        return o;
+    }
+    int64_t o;
+    memcpy(&o, (const char *)k->offsets + 8 * i, 8);
+    return o;
+}
+
+/* The bytes of key i (not an INT key, not null): *ptr and *len, or
+ * RC_ERR_KEY. UCS4 keys are encoded into scratch. */
+static inline rc_status rc_keys_bytes(const rc_keys *k, size_t i, const char **ptr, size_t *len,
+                                      uint8_t *scratch)
+{
+    switch (k->kind) {
+    case RC_KEYS_FIXED: {
+        const char *p = k->base + (ptrdiff_t)i * k->stride;
+        size_t n = k->width;
+        if (k->strip_nuls)
+            while (n && p[n - 1] == 0)
+                n--;
+        *ptr = p;
+        *len = n;
+        return RC_OK;
+    }
+    case RC_KEYS_UCS4: {
+        const char *raw = k->base + (ptrdiff_t)i * k->stride;
+        const uint32_t *p = (const uint32_t *)(const void *)raw;
+        size_t n = k->width / 4;
+        if (n && (k->swap || ((uintptr_t)raw & 3) != 0)) {
+            /* unaligned (a memory-mapped record, an offset view) or foreign order */
+            uint32_t *copy = (uint32_t *)(void *)scratch;
+            memcpy(copy, raw, k->width);
+            if (k->swap)
+                for (size_t c = 0; c < n; c++)
+                    copy[c] = (uint32_t)(rc_bswap64(copy[c]) >> 32);
+            p = copy;
+            scratch += k->width;
+        }
+        while (n && p[n - 1] == 0)
+            n--;
+        /* ASCII is the common case: one pass to check, one to narrow, both
+         * free of early exits so the compiler can vectorise them */
+        uint32_t any = 0;
+        for (size_t c = 0; c < n; c++)
+            any |= p[c];
+        if (any < 0x80) {
+            for (size_t c = 0; c < n; c++)
+                scratch[c] = (uint8_t)p[c];
+            *ptr = (const char *)scratch;
+            *len = n;
+            return RC_OK;
+        }
+        int64_t got = rc_utf8_encode(4, p, n, scratch);
+        if (got < 0)
+            return RC_ERR_KEY;
+        *ptr = (const char *)scratch;
+        *len = (size_t)got;
+        return RC_OK;
+    }
+    case RC_KEYS_OFFSETS32:
+    case RC_KEYS_OFFSETS64: {
+        int64_t a = rc_keys_offset(k, i), b = rc_keys_offset(k, i + 1);
+        if (a < 0 || b < a || (uint64_t)b > k->data_len)
+            return RC_ERR_KEY;
+        *ptr = k->base + a;
+        *len = (size_t)(b - a);
+        return RC_OK;
+    }
+    case RC_KEYS_VIEWS: {
+        const char *v = k->base + 16 * i;
+        int32_t n, buffer, offset;
+        memcpy(&n, v, 4);
+        if (n < 0)
+            return RC_ERR_KEY;
+        if (n <= 12) {
+            *ptr = v + 4;
+        } else {
+            memcpy(&buffer, v + 8, 4);
+            memcpy(&offset, v + 12, 4);
+            if (buffer < 0 || (size_t)buffer >= k->nbuffers || offset < 0
+                || (int64_t)offset + n > k->buffer_lens[buffer])
+                return RC_ERR_KEY;
+            *ptr = k->buffers[buffer] + offset;
+        }
+        *len = (size_t)n;
+        return RC_OK;
+    }
+    default:
+        return RC_ERR_ARG;
+    }
+}
 
 #ifdef __cplusplus
 }

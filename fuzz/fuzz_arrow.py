@@ -15,7 +15,7 @@ Decoding: the first byte chooses the part.
 * Internal part: KeyBatch.from_arrow with a decoded layout, length, offset,
   width, signedness and guarded buffers (edge values included: huge, negative,
   overflowing), or KeyBatch.from_numpy with a decoded array, a lying subclass
-  or an object posing as an array; then hash_batch and RingState.route_batch
+  or an object posing as an array; then hash_batch and RingLayout.route_batch_into
   over a decoded range. Anything may be raised but SystemError. A batch that
   is accepted must lie inside its buffers, and its answers must match a
   plain-Python reading of the buffers.
@@ -32,7 +32,10 @@ with _driver.instrumented():
     import _keys
     import ringcore
     from ringcore import reference
-    from ringcore._core import KeyBatch, hash_batch
+    from ringcore._keys import KeyBatch
+    from ringcore.dialects import DEFAULT
+
+    hash_batch = DEFAULT.hasher.hash_batch
 
 from _compare import agree, check_clean, clip, run, safe_repr, same
 from _driver import Finding
@@ -411,8 +414,8 @@ def run_kernels(r, batch, a: dict | None, describe, truth=None) -> None:
     got = run(hash_batch, batch, out64, start, stop)
     check_clean(what, got, Exception)
     out32 = np.full(length, 12345, dtype=np.int32)
-    state = (EMPTY if empty else CORE)._state
-    routed = run(state.route_batch, batch, out32, start, stop, allow_nulls, null_owner)
+    state = (EMPTY if empty else CORE).layout
+    routed = run(state.route_batch_into, batch, out32, start, stop, allow_nulls, null_owner)
     check_clean(what, routed, Exception)
     if not good or length != stop - start:
         return

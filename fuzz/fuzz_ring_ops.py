@@ -5,12 +5,15 @@ or with lying hooks; weights and vnodes from small pools of good and bad
 values, as a list, a dict or a generator), then up to 16 operations, one byte
 each plus their arguments: construct again, add_node, remove_node, get_node,
 get_nodes, route and route_hashes (with or without return_nodes), hash_keys,
-ownership, ==, pickle round trip, and reading positions / owners / nodes /
-weights. Every call must give the same answer or exception type on both
-rings; after every call the two rings must be the same ring, with node names
-stored as plain str, and a call that fails must leave each ring as it was.
-Two rings are equal when vnodes and the nodes with their weights, in order,
-are equal.
+ownership, ==, pickle round trip, reading positions / owners / nodes /
+weights, and taking the core ring's layout. Every call must give the same
+answer or exception type on both rings; after every call the two rings must
+be the same ring, with node names stored as plain str, and a call that fails
+must leave each ring as it was. Two rings are equal when vnodes and the nodes
+with their weights, in order, are equal. A layout taken from the core ring
+equals a RingLayout built from the reference's configuration, makes an equal
+ring with HashRing.from_layout, and never changes while the ring it came from
+is updated.
 """
 
 import math
@@ -26,6 +29,7 @@ with _driver.instrumented():
     import _keys
     import ringcore
     from ringcore import reference
+    from ringcore.layout import RingLayout
 
 from _compare import agree, clip, run
 from _driver import Finding
@@ -105,6 +109,11 @@ def snapshot(ring) -> tuple:
             ring.vnodes, ring.positions.tobytes(), ring.owners.tobytes())
 
 
+def layout_snapshot(layout) -> tuple:
+    return (layout.names, layout.node_weights, layout.vnodes, layout.dialect,
+            layout.positions.tobytes(), layout.owners.tobytes())
+
+
 def same_ring(what, core, ref) -> None:
     if snapshot(core) != snapshot(ref):
         raise Finding(f"{what()}\n  the rings differ:\n  core:      {snapshot(core)[:3]}\n"
@@ -134,8 +143,9 @@ def test_one_input(data: bytes) -> None:
     if built is None:
         return
     core, ref = built
+    held: list = []  # (layout taken from the core ring, its snapshot then)
     for _ in range(r.int(0, 16)):
-        op = r.int(0, 13)
+        op = r.int(0, 14)
         before = snapshot(core), snapshot(ref)
         if op == 0:
             make, vnodes = nodes(r), r.pick(VNODES) if r.chance(4) else 4
@@ -190,14 +200,36 @@ def test_one_input(data: bytes) -> None:
                 copy = pickle.loads(pickle.dumps(ring, protocol=protocol))
                 if type(copy) is not type(ring) or snapshot(copy) != snapshot(ring) or copy != ring:
                     raise Finding(f"{what()}\n  {type(ring).__module__}: the copy differs")
-        else:
+        elif op == 12:
             log.append("read nodes, weights, vnodes, positions, owners")
             for ring in (core, ref):
                 if ring.positions.flags.writeable or ring.owners.flags.writeable:
                     raise Finding(f"{what()}\n  {type(ring).__module__}: writeable points")
+        else:
+            log.append("layout = ring.layout; HashRing.from_layout(layout)")
+            take_layout(what, core, ref, held)
         if op > 3 and before != (snapshot(core), snapshot(ref)):
             raise Finding(f"{what()}\n  a lookup changed the ring")
         same_ring(what, core, ref)
+        for layout, then in held:
+            if layout_snapshot(layout) != then:
+                raise Finding(f"{what()}\n  a layout taken earlier changed: {layout!r}")
+
+
+def take_layout(what, core, ref, held: list) -> None:
+    """The core ring's current layout: the reference's configuration built
+    again, and a ring of its own."""
+    layout = core.layout
+    if type(layout) is not RingLayout:
+        raise Finding(f"{what()}\n  ring.layout is a {type(layout).__name__}")
+    held.append((layout, layout_snapshot(layout)))
+    rebuilt = RingLayout(ref.weights, vnodes=ref.vnodes)
+    if rebuilt != layout or layout_snapshot(rebuilt) != layout_snapshot(layout):
+        raise Finding(f"{what()}\n  the layout {layout!r} differs from the reference's "
+                      f"configuration built again: {rebuilt!r}")
+    ring = ringcore.HashRing.from_layout(layout)
+    if ring.layout is not layout or ring != core or snapshot(ring) != snapshot(core):
+        raise Finding(f"{what()}\n  HashRing.from_layout(ring.layout) differs from the ring")
 
 
 def construct(what, make, vnodes):

@@ -6,9 +6,9 @@ True
 """
 
 try:
-    from ._core import hash_key, xxh3_64
+    from ._keys import hash_key, xxh3_64
 except ModuleNotFoundError as _missing:  # pragma: no cover - depends on how Python was started
-    if _missing.name != f"{__name__}._core":
+    if _missing.name != f"{__name__}._keys":
         raise
     raise ImportError(
         f"ringcore's compiled core is not built in {__path__[0]}: this is the source tree "
@@ -17,9 +17,10 @@ except ModuleNotFoundError as _missing:  # pragma: no cover - depends on how Pyt
         "core in place with 'pip install -e .'.",
         name=_missing.name,
     ) from None
+from ._version import __version__
 from .errors import EmptyRingError, NullKeyError
+from .layout import RingLayout
 from .ring import HashRing
 
-__all__ = ["HashRing", "EmptyRingError", "NullKeyError", "hash_key", "xxh3_64", "__version__"]
+__all__ = ["HashRing", "RingLayout", "EmptyRingError", "NullKeyError", "hash_key", "xxh3_64", "__version__"]
 
-__version__ = "0.1.0"

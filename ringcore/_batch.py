@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ._core import KeyBatch, hashes_from_list
+from ._keys import KeyBatch, hashes_from_list
 from ._null import NULL, string_dtype_values
 
 # numpy dtype kinds whose elements are keys: integers, bytes, str, objects, StringDType
@@ -215,7 +215,7 @@ def _from_pandas(keys: Any) -> Batch:
     dtype = keys.dtype
     if isinstance(dtype, np.dtype) and dtype.kind in "iuSU":
         return _from_numpy(keys.to_numpy())
-    if not (dtype == object or isinstance(dtype, (pd.StringDtype, pd.CategoricalDtype))):
+    if not (dtype == object or isinstance(dtype, (pd.StringDtype, pd.CategoricalDtype))):  # noqa: E721 - a numpy dtype
         raise TypeError(f"unsupported key Series dtype {dtype}")
     values = keys.to_numpy(dtype=object)
     missing = pd.isna(values)

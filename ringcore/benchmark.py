@@ -238,7 +238,7 @@ def run(
 
     counts = np.bincount(ring.route(str_keys), minlength=nodes)
     shares = np.array(list(ring.ownership().values())) * nodes
-    state = ring._state
+    layout = ring.layout
     return {
         "config": {"nodes": nodes, "vnodes": vnodes, "keys": keys, "int_keys": int_keys,
                    "repeat": repeat, "threads": workers},
@@ -252,9 +252,9 @@ def run(
             "ownership_max_over_ideal": float(shares.max()),
         },
         "memory": {
-            "points": len(state.positions),
-            "bytes_per_point": (state.positions.itemsize + state.owners.itemsize),
-            "table_bytes_per_point": state.table.nbytes / max(1, len(state.positions)),
+            "points": len(layout.positions),
+            "bytes_per_point": layout.points.itemsize,
+            "table_bytes_per_point": layout.table.nbytes / max(1, len(layout.positions)),
         },
         "notes": notes,
     }
@@ -340,6 +340,26 @@ def plot(result: dict, path: str) -> None:
     fig.savefig(path, dpi=120)
 
 
+def _scale_main(args: Any, parser: Any) -> int:
+    import json
+
+    from . import bench_scale
+
+    try:
+        nodes = tuple(int(n) for n in args.scale_nodes.split(","))
+    except ValueError:
+        parser.error("--scale-nodes takes comma-separated integers")
+    if min(nodes) < 1:
+        parser.error("--scale-nodes must be >= 1")
+    result = bench_scale.run_scale(nodes, args.vnodes, min(args.int_keys, 2_000_000),
+                                   min(args.keys, 500_000), args.repeat)
+    print(json.dumps(result, indent=2) if args.json else bench_scale.format_scale(result))
+    if args.plot:
+        bench_scale.plot_scale(result, args.plot)
+        print(f"plot written to {args.plot}", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     import argparse
     import json
@@ -353,7 +373,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=None, help="threads for threaded rows")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--plot", metavar="FILE.png", help="also draw the ns/key rows")
+    parser.add_argument("--scale", action="store_true",
+                        help="sweep ring sizes instead (ringcore.bench_scale)")
+    parser.add_argument("--scale-nodes", default="100,1000,10000,100000",
+                        help="with --scale: node counts to sweep (comma-separated)")
     args = parser.parse_args(argv)
+    if args.scale:
+        return _scale_main(args, parser)
     if min(args.nodes, args.vnodes, args.keys, args.int_keys, args.repeat) < 1:
         parser.error("--nodes, --vnodes, --keys, --int-keys and --repeat must be >= 1")
     result = run(args.nodes, args.vnodes, args.keys, args.int_keys, args.repeat, args.threads)

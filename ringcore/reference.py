@@ -226,7 +226,7 @@ def _pandas_keys(keys: Any) -> tuple[list, tuple[int, ...]]:
     dtype = keys.dtype
     if isinstance(dtype, np.dtype) and dtype.kind in "iuSU":
         return _numpy_keys(keys.to_numpy())
-    if not (dtype == object or isinstance(dtype, (pd.StringDtype, pd.CategoricalDtype))):
+    if not (dtype == object or isinstance(dtype, (pd.StringDtype, pd.CategoricalDtype))):  # noqa: E721 - a numpy dtype
         raise TypeError(f"unsupported key Series dtype {dtype}")
     values = keys.to_numpy(dtype=object)
     missing = pd.isna(values)
@@ -350,8 +350,7 @@ class HashRing:
         self._points: list[tuple[int, bytes, int, str]] = []
         pending = _config.normalize_nodes(nodes)
         counts = [_config.point_count(self._vnodes, w, name) for name, w in pending]
-        if sum(counts) > _config.MAX_POINTS:
-            raise ValueError(f"the ring would have more than {_config.MAX_POINTS} points")
+        _config.check_total_points(sum(counts))
         for (name, weight), count in zip(pending, counts):
             self._weights[name] = weight
             self._points.extend(self._node_points(name, count))
@@ -382,8 +381,7 @@ class HashRing:
         count = _config.point_count(self._vnodes, weight, name)
         if name in self._weights:
             raise ValueError(f"node {name!r} is already in the ring")
-        if len(self._points) + count > _config.MAX_POINTS:
-            raise ValueError(f"the ring would have more than {_config.MAX_POINTS} points")
+        _config.check_total_points(len(self._points) + count)
         self._points = sorted(self._points + self._node_points(name, count))
         self._weights[name] = weight
 

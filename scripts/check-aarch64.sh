@@ -166,7 +166,7 @@ echo "built and installed ringcore in $(( $(date +%s) - start )) s"
 mkdir -p "$WORK/run"
 cd "$WORK/run"
 "$py" - <<'PY'
-import numpy, platform, ringcore, ringcore._core as core
+import numpy, platform, ringcore, ringcore._layout as core
 print("ringcore from", ringcore.__file__)
 print("compiled core", core.__file__, "numpy", numpy.__version__, platform.machine())
 assert "/site-packages/" in ringcore.__file__, ringcore.__file__

@@ -162,9 +162,9 @@ build() {
     grep -q -e "-c ext/rc_keys.c .*-fsanitize=address,undefined" "$logs/pip.log" \
         || die "the build did not pass the sanitizer flags to gcc (does setup.py honour RINGCORE_EXTRA_CFLAGS?)"
     # (Not imported here: without the preload the instrumented core does not load.)
-    so=$(ls "$("$py" -I -c 'import sysconfig; print(sysconfig.get_paths()["platlib"])')"/ringcore/_core*.so \
+    so=$(ls "$("$py" -I -c 'import sysconfig; print(sysconfig.get_paths()["platlib"])')"/ringcore/_layout*.so \
         2>/dev/null | head -n 1) || true
-    [ -n "$so" ] || die "no ringcore/_core*.so in the venv"
+    [ -n "$so" ] || die "no ringcore/_layout*.so in the venv"
     readelf -d "$so" | grep -q 'libasan\.so' \
         || die "$so is not linked with libasan (does setup.py honour RINGCORE_EXTRA_LDFLAGS?)"
     echo "built $(basename "$so") in $((SECONDS - start)) s: $san_flags"
@@ -219,7 +219,7 @@ make_run_dir() {
             ASAN_OPTIONS="$asan_common" UBSAN_OPTIONS="$ubsan_common" "$py" - <<'PY'
 import os, sys
 from importlib.metadata import PackageNotFoundError, version
-import ringcore, ringcore._core
+import ringcore, ringcore._keys, ringcore._layout
 where = os.path.dirname(ringcore.__file__)
 assert os.path.commonpath([where, sys.prefix]) == sys.prefix, f"ringcore from {where}"
 print(f"Python {sys.version.split()[0]}, ringcore from {where}")

@@ -48,10 +48,10 @@ run_tests() {
         "$venv/bin/python" - <<'PY'
 import os, sys
 from importlib.metadata import version
-import ringcore, ringcore._core
+import ringcore, ringcore._keys, ringcore._layout
 where = os.path.dirname(ringcore.__file__)
 print(f"ringcore {version('ringcore')} from {where} "
-      f"(core: {os.path.basename(ringcore._core.__file__)})")
+      f"(core: {os.path.basename(ringcore._layout.__file__)})")
 assert os.path.commonpath([where, sys.prefix]) == sys.prefix, "ringcore is not the installed one"
 PY
         "$venv/bin/python" -m pytest tests -ra -p no:cacheprovider --basetemp "$run/pytest-tmp" 2>&1 | tee "$run/pytest.log"

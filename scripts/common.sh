@@ -15,7 +15,7 @@ copy_tree() {
             | tar -C "$repo" --null -T - -cf - | tar -C "$dest" -xf -
     else
         tar -C "$repo" --exclude=.git --exclude=build --exclude=dist --exclude='*.so' \
-            --exclude=.venv --exclude='*.egg-info' --exclude=ringcore/_core.c -cf - . \
+            --exclude=.venv --exclude='*.egg-info' --exclude='ringcore/_*.c' -cf - . \
             | tar -C "$dest" -xf -
     fi
 }

@@ -12,6 +12,7 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 # Make tests/strategies.py importable whatever pytest's import mode is.
@@ -38,3 +39,21 @@ settings.load_profile(PROFILE)
 
 def pytest_report_header(config):
     return f"hypothesis profile: {PROFILE} (RINGCORE_HYPOTHESIS_PROFILE)"
+
+
+def _implementations():
+    import ringcore
+    from ringcore import reference
+
+    return [ringcore.HashRing, reference.HashRing]
+
+
+# Both implementations of the ring, for tests that hold them to the same behaviour.
+IMPLS = _implementations()
+IMPL_IDS = ["core", "reference"]
+
+
+@pytest.fixture(params=IMPLS, ids=IMPL_IDS)
+def cls(request):
+    """Each implementation of HashRing in turn."""
+    return request.param

@@ -6,9 +6,6 @@ import pytest
 import xxhash
 from hypothesis import given
 from hypothesis import strategies as st
-
-import ringcore
-from ringcore import reference
 from strategies import (
     NP_INT_TYPES,
     RingConfig,
@@ -22,6 +19,9 @@ from strategies import (
     ring_configs,
     string_key_arrays,
 )
+
+import ringcore
+from ringcore import reference
 
 Core = ringcore.HashRing
 Ref = reference.HashRing
@@ -227,6 +227,24 @@ def _coarse_position(name: str, j: int) -> int:
     return (full % 4) << 62
 
 
+def patch_points(mp, node_points) -> None:
+    """Make the core place points with node_points(raw_name, count), sorted
+    by its own C sort."""
+    from ringcore import _layout, layout
+
+    def place(dialect, names_utf8, counts, owners):
+        positions = [node_points(raw, int(c)) for raw, c in zip(names_utf8, counts)]
+        owner_of = [np.full(int(c), o, dtype=np.int32) for c, o in zip(counts, owners)]
+        return _layout.sort_placed(
+            np.concatenate(positions) if positions else np.empty(0, np.uint64),
+            np.concatenate(owner_of) if owner_of else np.empty(0, np.int32),
+            dialect.hash_bits,
+        )
+
+    mp.setattr(layout, "_place", place)
+    mp.setattr(layout, "_node_points", lambda dialect, raw, count: node_points(raw, count))
+
+
 def _coarse_node_points(raw: bytes, count: int) -> np.ndarray:
     name = raw.decode("utf-8")
     return np.array([_coarse_position(name, j) for j in range(count)], dtype=np.uint64)
@@ -242,7 +260,7 @@ def test_ties_are_broken_by_name_then_j(cfg, extra, hashes):
     (position, UTF-8 name, j), whether built at once or node by node."""
     extra = [name for name in dict.fromkeys(extra) if name not in cfg.weights]
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(ringcore.ring, "node_points", _coarse_node_points)
+        patch_points(mp, _coarse_node_points)
         mp.setattr(reference, "vnode_position", _coarse_position)
         core, ref = build_both(cfg)
         incremental = Core({}, vnodes=cfg.vnodes)

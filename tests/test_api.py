@@ -7,19 +7,12 @@ import pickle
 import numpy as np
 import pytest
 import xxhash
+from conftest import IMPLS
 from hypothesis import given
+from strategies import keys, owner_names, ring_configs
 
 import ringcore
 from ringcore import reference
-from strategies import assert_rings_agree, keys, owner_names, ring_configs
-
-IMPLS = [ringcore.HashRing, reference.HashRing]
-
-
-@pytest.fixture(params=IMPLS, ids=["core", "reference"])
-def cls(request):
-    return request.param
-
 
 WEIGHTED = {"alpha": 1.0, "βeta": 2.5, "🙂#1": 0.5, "名前": 1.0}
 PROBE = ["", "a", "é", "🙂", b"\xff", 0, -1, 2**64 - 1] + [f"k{i}" for i in range(300)]

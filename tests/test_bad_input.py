@@ -9,18 +9,13 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from conftest import IMPLS
+from strategies import assert_snapshot_equal, object_array, snapshot
 
 import ringcore
 from ringcore import EmptyRingError, reference
-from strategies import assert_snapshot_equal, object_array, snapshot
 
-IMPLS = [ringcore.HashRing, reference.HashRing]
 HASH_KEY = [ringcore.hash_key, reference.hash_key]
-
-
-@pytest.fixture(params=IMPLS, ids=["core", "reference"])
-def cls(request):
-    return request.param
 
 
 @pytest.fixture

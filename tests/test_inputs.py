@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from strategies import int_keys, str_keys
 
 import ringcore
 from ringcore import reference
-from strategies import int_keys, str_keys
 
 NODES = {f"node-{i}": 1.0 + (i % 3) / 2 for i in range(12)} | {"nœud": 1.0}
 CORE = ringcore.HashRing(NODES, vnodes=40)
@@ -192,11 +192,35 @@ def test_thread_count_must_be_a_positive_int(bad):
 @given(st.integers(1, 40), st.integers(1, 300))
 def test_guide_table_points_at_the_first_point_of_each_bucket(nodes, vnodes):
     ring = ringcore.HashRing([f"n{i}" for i in range(nodes)], vnodes=vnodes)
-    table = ring._state.table
+    check_guide_table(ring.layout)
+
+
+def check_guide_table(layout):
+    """Each entry is the index of the first point at or after its bucket's
+    start; on a big layout, a bucket with no point names that point's owner."""
+    table = layout.table.astype(np.int64)
     bits = int(np.log2(len(table)))
-    assert len(table) == 1 << bits and len(table) >= len(ring.positions)
-    starts = np.arange(len(table), dtype=np.uint64) << np.uint64(64 - bits)
-    assert np.array_equal(table, np.searchsorted(ring.positions, starts, side="left"))
+    n = len(layout.positions)
+    assert len(table) == 1 << bits and n <= len(table) <= 4 * max(n, 1)
+    starts = np.arange(len(table) + 1, dtype=np.uint64)[:-1] << np.uint64(64 - bits)
+    first = np.searchsorted(layout.positions, starts, side="left")
+    ends = np.r_[first[1:], n]
+    owner_of_first = np.append(layout.owners, layout.owners[0])[first]
+    direct = table >= 2**31
+    assert np.array_equal(table[~direct], first[~direct])
+    assert np.all(ends[direct] == first[direct])  # only empty buckets name owners
+    assert np.array_equal(table[direct] - 2**31, owner_of_first[direct])
+
+
+@pytest.mark.parametrize("nodes, vnodes", [(300, 160), (2000, 40)])
+def test_guide_table_of_big_rings(nodes, vnodes):
+    ring = ringcore.HashRing([f"n{i}" for i in range(nodes)], vnodes=vnodes)
+    assert (ring.layout.table >= 2**31).any()  # the big layout: empty buckets answer
+    check_guide_table(ring.layout)
+    hashes = np.random.default_rng(5).integers(0, 2**64, 100_000, dtype=np.uint64)
+    expected = np.append(ring.owners, ring.owners[0])[np.searchsorted(ring.positions, hashes)]
+    assert np.array_equal(ring.route_hashes(hashes), expected)
+    assert np.array_equal(ring.route_hashes(hashes, threads=2), expected)
 
 
 maybe_text = st.lists(st.one_of(st.none(), str_keys.map(lambda s: s.replace("\x00", ""))),

@@ -32,10 +32,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import _leakcheck
 import pytest
 
 import ringcore
-import _leakcheck
 
 SECONDS = float(os.environ.get("RINGCORE_STRESS_SECONDS", "2"))
 LOOPS = max(250, int(125 * SECONDS))

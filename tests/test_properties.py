@@ -9,11 +9,9 @@ import random
 
 import numpy as np
 import pytest
+from conftest import IMPL_IDS, IMPLS
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-
-import ringcore
-from ringcore import reference
 from strategies import (
     assert_snapshot_equal,
     key_lists,
@@ -24,8 +22,10 @@ from strategies import (
     snapshot,
 )
 
-IMPLS = [ringcore.HashRing, reference.HashRing]
-impl = pytest.mark.parametrize("cls", IMPLS, ids=["core", "reference"])
+import ringcore
+from ringcore import reference
+
+impl = pytest.mark.parametrize("cls", IMPLS, ids=IMPL_IDS)
 
 # A fixed batch of int keys (the array path) plus the str keys of a drawn list
 # (the object path) give each property many keys to move or not.

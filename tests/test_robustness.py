@@ -12,7 +12,11 @@ import pytest
 
 import ringcore
 from ringcore import reference
-from ringcore._core import KeyBatch, RingBase, hash_batch
+from ringcore._keys import KeyBatch
+from ringcore._layout import RingBase
+from ringcore.dialects import DEFAULT
+
+hash_batch = DEFAULT.hasher.hash_batch
 
 pa = pytest.importorskip("pyarrow")
 pd = pytest.importorskip("pandas")
@@ -68,7 +72,7 @@ def test_a_ring_whose_init_never_ran_is_empty_not_a_crash():
     with pytest.raises(ringcore.EmptyRingError):
         RingBase().get_nodes("a", 1)
     with pytest.raises(TypeError):
-        RingBase()._state = None
+        RingBase()._layout = None
 
 
 def test_a_key_whose_type_check_empties_the_list():

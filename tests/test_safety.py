@@ -12,8 +12,11 @@ import numpy as np
 import pytest
 
 import ringcore
-from ringcore import reference
-from ringcore._core import KeyBatch, RingState, hash_batch
+from ringcore import RingLayout, _layout, reference
+from ringcore._keys import KeyBatch
+from ringcore.dialects import DEFAULT
+
+hash_batch = DEFAULT.hasher.hash_batch
 
 pa = pytest.importorskip("pyarrow")
 
@@ -138,19 +141,40 @@ def test_a_buffer_stays_lent_while_a_batch_holds_it():
     data.extend(b"x")
 
 
-def test_state_built_directly_is_checked():
+def test_layout_built_directly_is_checked():
     pos = np.array([1, 5, 9], dtype=np.uint64)
     own = np.array([0, 1, 0], dtype=np.int32)
     with pytest.raises(ValueError):
-        RingState(("a",), (1.0,), pos, own)  # owner 1 of one node
+        RingLayout.from_arrays(["a"], pos, own)  # owner 1 of one node
     with pytest.raises(ValueError):
-        RingState(("a", "b"), (1.0, 1.0), pos[::-1].copy(), own)  # unsorted
+        RingLayout.from_arrays(["a", "b"], pos[::-1].copy(), own)  # unsorted
     with pytest.raises(ValueError):
-        RingState(("a", "b"), (1.0,), pos, own)
-    state = RingState(("a", "b"), (1.0, 1.0), pos, own)
+        RingLayout.from_arrays(["a", "b"], pos, own[:2])
+    points, n = _layout.points_from_arrays(pos, own)
+    with pytest.raises(ValueError):  # weights and names differ
+        _layout.make_layout(RingLayout, ("a", "b"), (1.0,), 160, DEFAULT, DEFAULT.hasher, points, n)
+    with pytest.raises(ValueError):  # a buffer of the wrong size
+        _layout.make_layout(RingLayout, ("a", "b"), (1.0, 1.0), 160, DEFAULT, DEFAULT.hasher,
+                            points, n + 1)
+    with pytest.raises(TypeError):
+        _layout.make_layout(int, ("a", "b"), (1.0, 1.0), 160, DEFAULT, DEFAULT.hasher, points, n)
+    layout = RingLayout.from_arrays(["a", "b"], pos, own)
     out = np.empty(3, dtype=np.int32)
-    state.route_hashes(np.array([0, 6, 2**64 - 1], dtype=np.uint64), out)
+    layout.route_hashes_into(np.array([0, 6, 2**64 - 1], dtype=np.uint64), out)
     assert out.tolist() == [0, 0, 0]
+    # frozen: no attribute can be set, no array written, no index edited
+    for name in ("names", "node_weights", "vnodes", "points", "table", "dialect", "x"):
+        with pytest.raises(AttributeError):
+            setattr(layout, name, None)
+    for array in (layout.positions, layout.owners, layout.table, layout.points):
+        with pytest.raises(ValueError):
+            array[0] = array[1]
+        with pytest.raises(ValueError):
+            array.flags.writeable = True
+    with pytest.raises(TypeError):
+        layout.index["c"] = 2
+    layout.__init__(["x"])  # object's: changes nothing
+    assert layout.positions.tolist() == [1, 5, 9] and layout.nodes == ("a", "b")
 
 
 # -- names of one version ----------------------------------------------------------------

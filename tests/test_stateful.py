@@ -8,9 +8,6 @@ import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
-
-import ringcore
-from ringcore import reference
 from strategies import (
     assert_rings_agree,
     assert_snapshot_equal,
@@ -19,6 +16,9 @@ from strategies import (
     snapshot,
     vnodes_values,
 )
+
+import ringcore
+from ringcore import reference
 
 PROBE_KEYS = ["", "a", "é", "🙂", b"\x00", bytearray(b"xy"), 0, -1, 2**64 - 1, np.uint8(7)] + [
     f"key-{i}" for i in range(150)

@@ -21,10 +21,37 @@ def test_stubtest_passes(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def _project_root() -> Path:
+    root = Path(__file__).resolve().parent.parent
+    if not (root / "pyproject.toml").exists():
+        pytest.skip("not run from a checkout")
+    return root
+
+
+def test_mypy_is_clean_with_the_project_settings(tmp_path):
+    pytest.importorskip("mypy")
+    root = _project_root()
+    env = dict(os.environ, MYPY_CACHE_DIR=str(tmp_path / "cache"))
+    result = subprocess.run([sys.executable, "-m", "mypy"], capture_output=True, text=True,
+                            cwd=root, env=env, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_is_clean_with_the_project_settings():
+    pytest.importorskip("ruff")
+    root = _project_root()
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", "ringcore", "tests", "bench",
+         "scripts"],
+        capture_output=True, text=True, cwd=root, timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_package_ships_typing_markers():
     root = Path(ringcore.__file__).resolve().parent
     assert (root / "py.typed").exists()
-    assert (root / "_core.pyi").exists()
+    assert (root / "_keys.pyi").exists() and (root / "_layout.pyi").exists()
 
 
 def test_all_names_exist():

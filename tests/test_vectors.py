@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import ringcore
+import ringcore.dialects
 from ringcore import reference
 
 VECTORS = json.loads(
@@ -74,9 +75,9 @@ def colliding_points(name_bytes, count):
 def test_equal_positions_are_ordered_by_name(monkeypatch):
     """SPEC.md 4: equal positions are ordered by UTF-8 name bytes, in both
     implementations, whether the ring is built at once or node by node."""
-    import ringcore.ring as core_ring
+    from test_agreement import patch_points
 
-    monkeypatch.setattr(core_ring, "node_points", colliding_points)
+    patch_points(monkeypatch, colliding_points)
     monkeypatch.setattr(reference, "vnode_position", lambda name, j: j * 2**40)
     names = ["é", "b", "a", "Z", "bb"]  # UTF-8 order: Z a b bb é
     rings = [ringcore.HashRing(names, vnodes=3), reference.HashRing(names, vnodes=3)]
@@ -91,3 +92,20 @@ def test_equal_positions_are_ordered_by_name(monkeypatch):
         assert ring.nodes[ring.route_hashes([2**40])[0]] == "Z"
         assert ring.nodes[ring.route_hashes([2**40 + 1])[0]] == "Z"
         assert ring.ownership()["a"] == 0.0
+
+
+@pytest.mark.parametrize("name", ringcore.dialects.available_dialects())
+def test_every_dialect_matches_its_golden_vectors(name):
+    """Each registered dialect names a vectors file in docs/; its key hashes,
+    points and lookups are the dialect's fixture."""
+    dialect = ringcore.dialects.get_dialect(name)
+    assert dialect.vectors, f"dialect {name!r} has no golden vectors"
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    vectors = json.loads((docs / dialect.vectors).read_text("utf-8"))
+    for entry in vectors["key_hashes"]:
+        assert dialect.hasher.hash_key(decode_key(entry["key"])) == int(entry["hash"], 16)
+    for spec in vectors["rings"]:
+        ring = ringcore.HashRing(dict(spec["nodes"]), vnodes=spec["vnodes"], dialect=name)
+        assert [f"{p:#018x}" for p in ring.positions.tolist()] == [p for p, _ in spec["points"]]
+        for lookup in spec["lookups"]:
+            assert ring.get_node(decode_key(lookup["key"])) == lookup["node"]

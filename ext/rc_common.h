@@ -1,0 +1,55 @@
+/* What every ringcore C layer shares: status codes, limits, prefetch hints.
+ *
+ * Functions that take lengths or indices from a caller check them and return
+ * an rc_status; kernels that only read memory a checked structure describes
+ * return nothing.
+ */
+#ifndef RC_COMMON_H
+#define RC_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+    RC_OK = 0,
+    RC_ERR_ARG = -1,    /* a length, index or order the caller passed is wrong */
+    RC_ERR_NOMEM = -2,
+    RC_ERR_NULL = -3,   /* a null key where nulls are not allowed */
+    RC_ERR_KEY = -4,    /* a key with no bytes: bad code point, offset or view */
+} rc_status;
+
+/* Point and node indices are int32 in every array. */
+#define RC_MAX_POINTS 0x7fffffffu
+
+#if defined(__GNUC__) || defined(__clang__)
+#  define RC_PREFETCH(p) __builtin_prefetch((p), 0, 3)
+#  define RC_LIKELY(x) __builtin_expect(!!(x), 1)
+#  define RC_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#elif defined(_MSC_VER) && (defined(_M_X64) || defined(_M_IX86))
+#  include <xmmintrin.h>
+#  define RC_PREFETCH(p) _mm_prefetch((const char *)(p), _MM_HINT_T0)
+#  define RC_LIKELY(x) (x)
+#  define RC_UNLIKELY(x) (x)
+#else
+#  define RC_PREFETCH(p) ((void)(p))
+#  define RC_LIKELY(x) (x)
+#  define RC_UNLIKELY(x) (x)
+#endif
+
+/* Prefetch the first two cache lines at p: a str object's header and the
+ * start of its characters (batch loops over Python objects touch memory the
+ * hardware prefetcher cannot predict). */
+static inline void rc_prefetch_object(const void *p)
+{
+    RC_PREFETCH(p);
+    RC_PREFETCH((const char *)p + 64);
+}
+
+static inline uint64_t rc_bswap64(uint64_t v)
+{
+    v = ((v & 0x00FF00FF00FF00FFull) << 8) | ((v >> 8) & 0x00FF00FF00FF00FFull);
+    v = ((v & 0x0000FFFF0000FFFFull) << 16) | ((v >> 16) & 0x0000FFFF0000FFFFull);
+    return (v << 32) | (v >> 32);
+}
+
+#endif /* RC_COMMON_H */

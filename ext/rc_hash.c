@@ -1,0 +1,110 @@
+/* Hashing per dialect; see rc_hash.h. */
+#include "rc_hash.h"
+
+#include <string.h>
+
+#if defined(__GNUC__) || defined(__clang__)
+#  define RC_ALWAYS_INLINE static inline __attribute__((always_inline))
+#else
+#  define RC_ALWAYS_INLINE static inline
+#endif
+
+rc_status rc_dialect_check(const rc_dialect *d)
+{
+    /* XXH3-64 fills the whole 64-bit ring */
+    if (d->hash != RC_HASH_XXH3_64 || d->points != RC_POINTS_NAME_HASH_J || d->hash_bits != 64)
+        return RC_ERR_ARG;
+    return RC_OK;
+}
+
+/* One loop for every hash function: each dialect's entry point below passes
+ * its own constant functions, which the compiler inlines into a copy of it. */
+RC_ALWAYS_INLINE rc_status hash_keys_with(uint64_t (*hash_bytes)(const void *, size_t),
+                                          uint64_t (*hash_int)(uint64_t), const rc_keys *k,
+                                          size_t start, size_t stop, uint64_t *out,
+                                          uint8_t *is_null, size_t *bad, uint8_t *scratch)
+{
+    if (rc_keys_plain_int64(k)) {
+        const char *p = k->base + (ptrdiff_t)start * k->stride;
+        for (size_t i = start; i < stop; i++, p += k->stride) {
+            uint64_t v;
+            memcpy(&v, p, 8);
+            out[i - start] = hash_int(v);
+        }
+        if (is_null != NULL)
+            memset(is_null, 0, stop - start);
+        return RC_OK;
+    }
+    for (size_t i = start; i < stop; i++) {
+        if (rc_keys_is_null(k, i)) {
+            if (is_null == NULL) {
+                *bad = i;
+                return RC_ERR_NULL;
+            }
+            is_null[i - start] = 1;
+            out[i - start] = 0;
+            continue;
+        }
+        if (is_null != NULL)
+            is_null[i - start] = 0;
+        if (k->kind == RC_KEYS_INT) {
+            out[i - start] = hash_int(rc_keys_int(k, i));
+            continue;
+        }
+        const char *p;
+        size_t len;
+        rc_status status = rc_keys_bytes(k, i, &p, &len, scratch);
+        if (status != RC_OK) {
+            *bad = i;
+            return status;
+        }
+        out[i - start] = hash_bytes(p, len);
+    }
+    return RC_OK;
+}
+
+rc_status rc_hash_keys(const rc_dialect *d, const rc_keys *k, size_t start, size_t stop,
+                       uint64_t *out, uint8_t *is_null, size_t *bad, uint8_t *scratch)
+{
+    if (start > stop || stop > k->n)
+        return RC_ERR_ARG;
+    switch (d->hash) {
+    case RC_HASH_XXH3_64:
+        return hash_keys_with(rc_xxh3_64, rc_xxh3_64_u64, k, start, stop, out, is_null, bad,
+                              scratch);
+    }
+    return RC_ERR_ARG;
+}
+
+size_t rc_node_points_scratch_len(const rc_dialect *d, size_t name_len)
+{
+    (void)d;
+    /* "#" and at most 10 decimal digits follow the name */
+    return name_len > SIZE_MAX - 11 ? 0 : name_len + 11;
+}
+
+rc_status rc_node_points(const rc_dialect *d, const char *name, size_t name_len, uint32_t count,
+                         char *scratch, size_t scratch_len, uint64_t *out)
+{
+    size_t needed = rc_node_points_scratch_len(d, name_len);
+    if (needed == 0 || scratch_len < needed || count > RC_MAX_POINTS)
+        return RC_ERR_ARG;
+    if (d->points != RC_POINTS_NAME_HASH_J)
+        return RC_ERR_ARG;
+    memcpy(scratch, name, name_len);
+    scratch[name_len] = '#';
+    char *digits = scratch + name_len + 1;
+    for (uint32_t j = 0; j < count; j++) {
+        char rev[10];
+        int nd = 0;
+        uint32_t v = j;
+        do {
+            rev[nd++] = (char)('0' + v % 10);
+            v /= 10;
+        } while (v);
+        for (int i = 0; i < nd; i++)
+            digits[i] = rev[nd - 1 - i];
+        out[j] = rc_hash_bytes(d, scratch, name_len + 1 + (size_t)nd);
+    }
+    return RC_OK;
+}

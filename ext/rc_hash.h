@@ -1,0 +1,79 @@
+/* Hashing, chosen per dialect: how keys and node points become positions on
+ * the ring. This layer reads keys through rc_keys and knows no ring.
+ *
+ * A dialect names a hash function (applied to key bytes and to the 8-byte
+ * value of int keys), a rule that turns a node name into its points, and the
+ * width of the ring (64 or 32 bits: every hash and point is below 2^bits).
+ * Today's ring is RC_HASH_XXH3_64 + RC_POINTS_NAME_HASH_J on 64 bits
+ * (docs/SPEC.md 1-3); other dialects add cases here, not new loops.
+ */
+#ifndef RC_HASH_H
+#define RC_HASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rc_common.h"
+#include "rc_keys.h"
+#include "rc_xxh3.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    RC_HASH_XXH3_64 = 1,        /* XXH3-64, seed 0; int keys as their 8 little-endian bytes */
+} rc_hash_kind;
+
+typedef enum {
+    RC_POINTS_NAME_HASH_J = 1,  /* point j of node N: hash(UTF-8 N + "#" + decimal j) */
+} rc_points_kind;
+
+typedef struct {
+    rc_hash_kind hash;
+    rc_points_kind points;
+    int hash_bits;              /* 64 or 32 */
+} rc_dialect;
+
+/* RC_OK when every field names something this build knows. */
+rc_status rc_dialect_check(const rc_dialect *d);
+
+/* The hash of a key's bytes. */
+static inline uint64_t rc_hash_bytes(const rc_dialect *d, const void *data, size_t len)
+{
+    switch (d->hash) {
+    case RC_HASH_XXH3_64:
+    default:
+        return rc_xxh3_64(data, len);
+    }
+}
+
+/* The hash of an int key's value (modulo 2^64). */
+static inline uint64_t rc_hash_int(const rc_dialect *d, uint64_t value)
+{
+    switch (d->hash) {
+    case RC_HASH_XXH3_64:
+    default:
+        return rc_xxh3_64_u64(value);
+    }
+}
+
+/* out[i - start] = hash of key i for i in [start, stop). A null key is an
+ * RC_ERR_NULL unless is_null is given, where is_null[i - start] = 1 marks it
+ * (and its hash is 0). On an error, *bad is the index of the key. */
+rc_status rc_hash_keys(const rc_dialect *d, const rc_keys *keys, size_t start, size_t stop,
+                       uint64_t *out, uint8_t *is_null, size_t *bad, uint8_t *scratch);
+
+/* Bytes of scratch rc_node_points needs for a name of name_len bytes, or 0
+ * when the name is too long to place. */
+size_t rc_node_points_scratch_len(const rc_dialect *d, size_t name_len);
+
+/* Positions of points 0 .. count-1 of a node, in point order. */
+rc_status rc_node_points(const rc_dialect *d, const char *name, size_t name_len, uint32_t count,
+                         char *scratch, size_t scratch_len, uint64_t *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RC_HASH_H */

@@ -1,0 +1,112 @@
+# C declarations of the ringcore kernels (ext/*.h), shared by the Cython modules.
+
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
+
+
+cdef extern from "rc_common.h":
+    ctypedef enum rc_status:
+        RC_OK
+        RC_ERR_ARG
+        RC_ERR_NOMEM
+        RC_ERR_NULL
+        RC_ERR_KEY
+    uint32_t RC_MAX_POINTS
+    void rc_prefetch_object(const void *p) noexcept nogil
+
+
+cdef extern from "rc_utf8.h":
+    size_t rc_utf8_capacity(int kind, size_t length) noexcept nogil
+    int64_t rc_utf8_encode(int kind, const void *data, size_t length, uint8_t *out) noexcept nogil
+
+
+cdef extern from "rc_xxh3.h":
+    uint64_t rc_xxh3_64(const void *data, size_t length) noexcept nogil
+
+
+cdef extern from "rc_keys.h":
+    ctypedef enum rc_keys_kind:
+        RC_KEYS_INT, RC_KEYS_FIXED, RC_KEYS_UCS4, RC_KEYS_OFFSETS32, RC_KEYS_OFFSETS64,
+        RC_KEYS_VIEWS
+    ctypedef struct rc_keys:
+        rc_keys_kind kind
+        size_t n
+        const char *base
+        Py_ssize_t stride
+        size_t width
+        int is_signed
+        int swap
+        int strip_nuls
+        const void *offsets
+        size_t data_len
+        const char *const *buffers
+        const int64_t *buffer_lens
+        size_t nbuffers
+        const uint8_t *validity
+        size_t validity_offset
+    rc_status rc_keys_check(const rc_keys *keys) noexcept nogil
+    size_t rc_keys_scratch_len(const rc_keys *keys) noexcept nogil
+
+
+cdef extern from "rc_hash.h":
+    ctypedef enum rc_hash_kind:
+        RC_HASH_XXH3_64
+    ctypedef enum rc_points_kind:
+        RC_POINTS_NAME_HASH_J
+    ctypedef struct rc_dialect:
+        rc_hash_kind hash
+        rc_points_kind points
+        int hash_bits
+    rc_status rc_dialect_check(const rc_dialect *d) noexcept nogil
+    uint64_t rc_hash_bytes(const rc_dialect *d, const void *data, size_t length) noexcept nogil
+    uint64_t rc_hash_int(const rc_dialect *d, uint64_t value) noexcept nogil
+    rc_status rc_hash_keys(const rc_dialect *d, const rc_keys *keys, size_t start, size_t stop,
+                           uint64_t *out, uint8_t *is_null, size_t *bad,
+                           uint8_t *scratch) noexcept nogil
+    size_t rc_node_points_scratch_len(const rc_dialect *d, size_t name_len) noexcept nogil
+    rc_status rc_node_points(const rc_dialect *d, const char *name, size_t name_len,
+                             uint32_t count, char *scratch, size_t scratch_len,
+                             uint64_t *out) noexcept nogil
+
+
+cdef extern from "rc_layout.h":
+    ctypedef struct rc_point:
+        uint64_t pos
+        int32_t owner
+        int32_t spare
+    ctypedef struct rc_layout:
+        const rc_point *points
+        const uint32_t *table
+        uint32_t npoints
+        int table_bits
+        int shift
+        uint32_t last_bucket
+        int big
+    int rc_layout_table_bits(size_t npoints, int hash_bits) noexcept nogil
+    rc_status rc_sort_points(rc_point *points, size_t n, rc_point *tmp,
+                             int hash_bits) noexcept nogil
+    rc_status rc_place_nodes(const rc_dialect *d, const char *names, const int64_t *name_offsets,
+                             size_t names_len, const uint32_t *counts, const int32_t *owners,
+                             size_t nnodes, rc_point *out, size_t out_len) noexcept nogil
+    rc_status rc_merge_points(const rc_point *old, size_t n_old, const uint64_t *new_pos,
+                              size_t n_new, int32_t new_owner, const uint8_t *new_sorts_first,
+                              size_t nnodes, rc_point *out, size_t out_len) noexcept nogil
+    rc_status rc_remove_owner(const rc_point *old, size_t n_old, int32_t removed, size_t nnodes,
+                              rc_point *out, size_t out_len, size_t *out_n) noexcept nogil
+    rc_status rc_layout_init(rc_layout *layout, rc_point *points, size_t npoints, int hash_bits,
+                             int32_t nnodes, uint32_t *table, size_t table_len,
+                             int trusted) noexcept nogil
+    void *rc_alloc_big(size_t length) noexcept nogil
+    void rc_free_big(void *data) noexcept nogil
+
+
+cdef extern from "rc_lookup.h":
+    enum: RC_CHUNK
+    int32_t rc_lookup_owner(const rc_layout *layout, uint64_t h) noexcept nogil
+    uint32_t rc_lookup_index(const rc_layout *layout, uint64_t h) noexcept nogil
+    void rc_lookup_owners(const rc_layout *layout, const uint64_t *hashes, size_t n,
+                          int32_t *out) noexcept nogil
+    rc_status rc_route_keys(const rc_layout *layout, const rc_dialect *d, const rc_keys *keys,
+                            size_t start, size_t stop, int32_t *out, int allow_nulls,
+                            int32_t null_owner, size_t *bad, uint8_t *scratch) noexcept nogil
+    int64_t rc_walk_owners(const rc_layout *layout, uint32_t start, size_t want, uint8_t *seen,
+                           size_t nnodes, int32_t *out) noexcept nogil

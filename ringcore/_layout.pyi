@@ -1,0 +1,75 @@
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from typing_extensions import disjoint_base
+
+from ._keys import Hasher, KeyBatch
+
+POINT_DTYPE: np.dtype[Any]
+
+@disjoint_base
+class LayoutMemory:
+    def __len__(self) -> int: ...
+
+@disjoint_base
+class LayoutBase:
+    names: tuple[str, ...]
+    node_weights: tuple[float, ...]
+    index: Mapping[str, int]
+    vnodes: int
+    dialect: Any
+    hasher: Hasher
+    points: NDArray[np.void]
+    table: NDArray[np.uint32]
+    def __len__(self) -> int: ...
+    @property
+    def positions(self) -> NDArray[np.uint64]: ...
+    @property
+    def owners(self) -> NDArray[np.int32]: ...
+    @property
+    def nodes(self) -> tuple[str, ...]: ...
+    def get_node(self, key: object) -> str: ...
+    def get_nodes(self, key: object, n: int) -> list[str]: ...
+    def route_hashes_into(self, hashes: NDArray[np.uint64], out: NDArray[np.int32]) -> None: ...
+    def route_list_into(
+        self, keys: list[Any], out: NDArray[np.int32], allow_nulls: bool = ..., null_owner: int = ...
+    ) -> None: ...
+    def route_batch_into(
+        self,
+        batch: KeyBatch,
+        out: NDArray[np.int32],
+        start: int,
+        stop: int,
+        allow_nulls: bool = ...,
+        null_owner: int = ...,
+    ) -> None: ...
+
+def make_layout(
+    cls: type[Any],
+    names: tuple[str, ...],
+    weights: tuple[float, ...],
+    vnodes: int,
+    dialect: Any,
+    hasher: Hasher,
+    points: LayoutMemory,
+    npoints: int,
+) -> Any: ...
+def place_nodes(
+    hasher: Hasher, names_utf8: list[bytes], counts: NDArray[np.uint32], owners: NDArray[np.int32]
+) -> tuple[LayoutMemory, int]: ...
+def sort_placed(positions: Any, owners: Any, hash_bits: int) -> tuple[LayoutMemory, int]: ...
+def points_from_arrays(positions: Any, owners: Any) -> tuple[LayoutMemory, int]: ...
+def merge_node(
+    old: LayoutBase, new_pos: NDArray[np.uint64], new_owner: int, new_sorts_first: NDArray[np.uint8]
+) -> tuple[LayoutMemory, int]: ...
+def remove_node(old: LayoutBase, removed: int) -> tuple[LayoutMemory, int]: ...
+@disjoint_base
+class RingBase:
+    @property
+    def _layout(self) -> LayoutBase: ...
+    @_layout.setter
+    def _layout(self, layout: LayoutBase) -> None: ...
+    def get_node(self, key: object) -> str: ...
+    def get_nodes(self, key: object, n: int) -> list[str]: ...

@@ -1,0 +1,530 @@
+"""The compiled side of a ring layout: its points and guide table in memory
+that no one else can write, the single-key lookups, and the batch kernels.
+
+ringcore.layout builds on this (the public RingLayout); ringcore.ring keeps
+the current layout of a mutable HashRing in RingBase.
+"""
+
+from cpython.buffer cimport PyBUF_FORMAT, PyBUF_ND, PyBUF_WRITABLE
+from cpython.list cimport PyList_New, PyList_SET_ITEM
+from cpython.ref cimport Py_INCREF
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
+from libc.stdlib cimport free, malloc
+from libc.string cimport memset
+
+from types import MappingProxyType
+
+import numpy as np
+
+from ringcore._cdefs cimport *
+from ringcore._keys cimport (
+    FOR_ROUTING, Hasher, KeyBatch, batch_scratch, check_list_size, check_range, default_hasher,
+    hash_object, hash_range,
+)
+from ringcore._config import check_replica_range, check_replica_type
+from ringcore.errors import EmptyRingError
+
+# One record per point (ext/rc_layout.h): position, owner, a spare word.
+POINT_DTYPE = np.dtype([("pos", "=u8"), ("owner", "=i4"), ("spare", "=i4")])
+assert POINT_DTYPE.itemsize == sizeof(rc_point)
+
+
+cdef char _no_memory[1]
+cdef char *_byte_format = "B"
+
+
+cdef class LayoutMemory:
+    """Memory a layout fills once and then lends read-only: numpy views of it
+    cannot be made writeable (its buffer refuses writers), and nothing in
+    Python can reach a writable pointer to it."""
+
+    cdef char *data
+    cdef Py_ssize_t size
+    cdef Py_ssize_t exports
+    cdef bint claimed        # a layout has taken it: it never changes again
+    cdef bint trusted        # points this module sorted or merged from checked ones
+    cdef Py_ssize_t owners_below  # when trusted: every owner is below this
+
+    def __dealloc__(self):
+        if self.data != NULL:
+            rc_free_big(self.data)
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getbuffer__(self, Py_buffer *view, int flags):
+        if flags & PyBUF_WRITABLE:
+            raise BufferError("ring layout memory is read-only")
+        view.buf = self.data if self.data != NULL else _no_memory
+        view.obj = self
+        view.len = self.size
+        view.readonly = 1
+        view.itemsize = 1
+        view.format = _byte_format if flags & PyBUF_FORMAT else NULL
+        view.ndim = 1
+        view.shape = &self.size if flags & PyBUF_ND else NULL
+        view.strides = NULL
+        view.suboffsets = NULL
+        view.internal = NULL
+        self.exports += 1
+
+    def __releasebuffer__(self, Py_buffer *view):
+        self.exports -= 1
+
+
+cdef LayoutMemory _NO_MEMORY = LayoutMemory.__new__(LayoutMemory)  # read-only, empty
+
+
+cdef LayoutMemory _allocate(size_t size):
+    """New memory of `size` bytes, filled by the caller before it is lent."""
+    cdef LayoutMemory memory = LayoutMemory.__new__(LayoutMemory)
+    memory.data = <char *>rc_alloc_big(size)
+    if memory.data == NULL:
+        raise MemoryError()
+    memory.size = <Py_ssize_t>size
+    return memory
+
+
+cdef inline rc_point *_records(LayoutMemory points):
+    return <rc_point *>points.data
+
+
+cdef LayoutMemory _new_points(Py_ssize_t npoints):
+    """Memory for npoints records and the sentinel."""
+    if not 0 <= npoints <= RC_MAX_POINTS:
+        raise ValueError(f"a ring holds at most {RC_MAX_POINTS} points")
+    cdef LayoutMemory memory = _allocate((<size_t>npoints + 1) * sizeof(rc_point))
+    memset(_records(memory) + npoints, 0, sizeof(rc_point))  # the sentinel, until filled
+    return memory
+
+
+
+
+cdef LayoutMemory _trust(LayoutMemory points, Py_ssize_t owners_below):
+    """Mark points as sorted and their owners below owners_below: the layout
+    made of them skips its check."""
+    points.trusted = True
+    points.owners_below = owners_below
+    return points
+
+
+cdef class LayoutBase:
+    """One immutable built ring: node names and weights, the points in ring
+    order and the guide table, in memory filled once and lent read-only (no
+    one can make it writeable and break what the kernels rely on)."""
+
+    cdef readonly tuple names
+    cdef readonly tuple node_weights  # parallel to names
+    cdef readonly object index       # read-only mapping: name -> position in names
+    cdef readonly object vnodes
+    cdef readonly object dialect     # the ringcore.dialects.Dialect
+    cdef readonly Hasher hasher
+    cdef readonly object points      # read-only records (POINT_DTYPE), ring order
+    cdef readonly object table       # read-only guide table
+    cdef LayoutMemory _points
+    cdef LayoutMemory _table
+    cdef rc_layout layout
+    cdef bint _filled
+
+    def __cinit__(self, *args, **kwargs):
+        # Until _fill: an empty ring with the default hashing, so that a
+        # layout made without its constructor (LayoutBase.__new__, a crafted
+        # pickle) is an empty ring, not a read of uninitialised state.
+        self.names = ()
+        self.node_weights = ()
+        self.index = MappingProxyType({})
+        self.hasher = default_hasher()
+        self.points = np.frombuffer(_NO_MEMORY, dtype=POINT_DTYPE)
+        self.table = np.frombuffer(_NO_MEMORY, dtype=np.uint32)
+
+    cdef int _fill(self, tuple names, tuple weights, object vnodes, object dialect, Hasher hasher,
+                   LayoutMemory points, Py_ssize_t npoints) except -1:
+        """Take points[0 .. npoints) (ring order; room for the sentinel), check
+        them, build the table. Only once: a layout never changes."""
+        if self._filled:
+            raise TypeError("a ring layout is immutable")
+        if len(weights) != len(names):
+            raise ValueError("ring layout: names and weights differ in length")
+        if len(names) > RC_MAX_POINTS or not 0 <= npoints <= RC_MAX_POINTS:
+            raise ValueError("ring layout: too many points or nodes")
+        if <size_t>points.size != (<size_t>npoints + 1) * sizeof(rc_point):
+            raise ValueError("ring layout: the points buffer has the wrong size")
+        if points.claimed:
+            raise ValueError("ring layout: these points belong to another layout")
+        cdef bint trusted = points.trusted and len(names) >= points.owners_below
+        cdef int hash_bits = hasher.spec.hash_bits
+        cdef int bits = rc_layout_table_bits(<size_t>npoints, hash_bits)
+        cdef size_t table_len = (<size_t>1) << bits
+        table = _allocate(table_len * sizeof(uint32_t))
+        table.claimed = True  # lent out with this layout: never another's points
+        cdef rc_point *records = _records(points)
+        cdef uint32_t *table_ptr = <uint32_t *>table.data
+        cdef int32_t nnodes = <int32_t>len(names)
+        cdef rc_status status
+        points.claimed = True
+        with nogil:
+            status = rc_layout_init(&self.layout, records, <size_t>npoints, hash_bits, nnodes,
+                                    table_ptr, table_len, trusted)
+        if status != RC_OK:
+            raise ValueError("ring layout: positions are not sorted, are too large for the "
+                             "ring, or owners are out of range")
+        self.names = names
+        self.node_weights = weights
+        self.index = MappingProxyType({name: i for i, name in enumerate(names)})
+        self.vnodes = vnodes
+        self.dialect = dialect
+        self.hasher = hasher
+        self._points = points
+        self._table = table
+        self.points = np.frombuffer(points, dtype=POINT_DTYPE)[:npoints]
+        self.table = np.frombuffer(table, dtype=np.uint32)
+        self._filled = True
+        return 0
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    @property
+    def positions(self):
+        """Read-only uint64 array of the ring's points in ring order."""
+        return self.points["pos"]
+
+    @property
+    def owners(self):
+        """Read-only int32 array: index into ``nodes`` of each point's owner."""
+        return self.points["owner"]
+
+    @property
+    def nodes(self) -> tuple:
+        """Node names in insertion order; route() returns indices into this."""
+        return self.names
+
+    cdef inline int _check_not_empty(self) except -1:
+        if self.layout.npoints == 0:
+            raise EmptyRingError()
+        return 0
+
+    cdef str _get_node(self, key):
+        cdef uint64_t h
+        hash_object(&self.hasher.spec, key, &h)
+        self._check_not_empty()
+        return <str>self.names[rc_lookup_owner(&self.layout, h)]
+
+    cdef list _get_nodes(self, key, object count):
+        cdef uint64_t h
+        hash_object(&self.hasher.spec, key, &h)
+        if type(count) is not int:
+            count = check_replica_type(count)
+        self._check_not_empty()
+        cdef size_t nnodes = len(self.names)
+        if count < 1 or count > nnodes:
+            check_replica_range(count, nnodes)
+        cdef size_t n = <size_t>count
+        cdef uint8_t stack_seen[512]
+        cdef int32_t stack_taken[512]
+        cdef uint8_t *seen = stack_seen
+        cdef int32_t *taken = stack_taken
+        if nnodes > 512:
+            seen = <uint8_t *>malloc(nnodes)
+            taken = <int32_t *>malloc(nnodes * sizeof(int32_t))
+        cdef int64_t found = -1
+        cdef size_t i
+        try:
+            if seen == NULL or taken == NULL:
+                raise MemoryError()
+            memset(seen, 0, nnodes)
+            found = rc_walk_owners(&self.layout, rc_lookup_index(&self.layout, h), n, seen,
+                                   nnodes, taken)
+            if found != <int64_t>n:
+                raise ValueError(f"only {found} nodes own points on this ring; "
+                                 f"{n} distinct owners were asked for")
+            result = PyList_New(n)
+            for i in range(n):
+                name = self.names[taken[i]]
+                Py_INCREF(name)
+                PyList_SET_ITEM(result, i, name)
+            return result
+        finally:
+            if seen != stack_seen:
+                free(seen)
+                free(taken)
+
+    def get_node(self, key) -> str:
+        """The node that owns key (str, bytes-like or int)."""
+        return self._get_node(key)
+
+    def get_nodes(self, key, n) -> list:
+        """The n distinct nodes clockwise from key: the owner first, then replicas."""
+        return self._get_nodes(key, n)
+
+    def route_hashes_into(self, const uint64_t[::1] hashes not None, int32_t[::1] out not None) -> None:
+        """out[i] = owner index of hashes[i]."""
+        if out.shape[0] != hashes.shape[0]:
+            raise ValueError("out must have one slot per hash")
+        if hashes.shape[0] == 0:
+            return
+        self._check_not_empty()
+        with nogil:
+            rc_lookup_owners(&self.layout, &hashes[0], <size_t>hashes.shape[0], &out[0])
+
+    def route_list_into(self, list keys not None, int32_t[::1] out not None, bint allow_nulls=False,
+                        int32_t null_owner=-1) -> None:
+        """out[i] = owner index of keys[i] for a list of keys; with allow_nulls,
+        a null or None key gets null_owner."""
+        cdef Py_ssize_t n = out.shape[0], start, stop, i
+        cdef uint64_t hashes[RC_CHUNK]
+        cdef uint8_t nulls[RC_CHUNK]
+        cdef uint8_t *is_null = nulls if allow_nulls else NULL
+        check_list_size(keys, n)
+        if n == 0:
+            return
+        cdef const rc_dialect *spec = &self.hasher.spec
+        if self.layout.npoints == 0:
+            for start in range(0, n, RC_CHUNK):  # bad keys fail before the empty ring
+                hash_range(spec, keys, start, min(start + RC_CHUNK, n), hashes, is_null,
+                           FOR_ROUTING)
+            self._check_not_empty()
+        for start in range(0, n, RC_CHUNK):
+            stop = min(start + RC_CHUNK, n)
+            hash_range(spec, keys, start, stop, hashes, is_null, FOR_ROUTING)
+            rc_lookup_owners(&self.layout, hashes, <size_t>(stop - start), &out[start])
+            if allow_nulls:
+                for i in range(stop - start):
+                    if nulls[i]:
+                        out[start + i] = null_owner
+        check_list_size(keys, n)
+
+    def route_batch_into(self, KeyBatch batch not None, int32_t[::1] out not None, Py_ssize_t start,
+                         Py_ssize_t stop, bint allow_nulls=False, int32_t null_owner=-1) -> None:
+        """out = owner indices of keys [start, stop) of the batch, without the GIL."""
+        check_range(batch, out.shape[0], start, stop)
+        if start == stop:
+            return
+        if self.layout.npoints == 0:
+            self._check_batch(batch, start, stop, allow_nulls)  # bad keys fail first
+            self._check_not_empty()
+        cdef size_t bad = 0
+        cdef rc_status status
+        cdef uint8_t *scratch = batch_scratch(batch)
+        with nogil:
+            status = rc_route_keys(&self.layout, &self.hasher.spec, &batch.keys, <size_t>start,
+                                   <size_t>stop, &out[0], allow_nulls, null_owner, &bad, scratch)
+        free(scratch)
+        if status != RC_OK:
+            batch.raise_for(status, bad, FOR_ROUTING)
+
+    cdef int _check_batch(self, KeyBatch batch, Py_ssize_t start, Py_ssize_t stop,
+                          bint allow_nulls) except -1:
+        """Raise the error of the first bad key in [start, stop), if any."""
+        cdef uint64_t hashes[RC_CHUNK]
+        cdef uint8_t nulls[RC_CHUNK]
+        cdef size_t bad = 0, lo, hi
+        cdef rc_status status = RC_OK
+        cdef uint8_t *scratch = batch_scratch(batch)
+        with nogil:
+            lo = <size_t>start
+            while lo < <size_t>stop and status == RC_OK:
+                hi = min(lo + RC_CHUNK, <size_t>stop)
+                status = rc_hash_keys(&self.hasher.spec, &batch.keys, lo, hi, hashes,
+                                      nulls if allow_nulls else NULL, &bad, scratch)
+                lo = hi
+        free(scratch)
+        if status != RC_OK:
+            batch.raise_for(status, bad, FOR_ROUTING)
+        return 0
+
+
+def make_layout(cls, tuple names, tuple weights, vnodes, dialect, Hasher hasher not None,
+                LayoutMemory points not None, Py_ssize_t npoints):
+    """A new layout of type cls (LayoutBase or a subclass) over points made by
+    one of the functions below."""
+    if not (isinstance(cls, type) and issubclass(cls, LayoutBase)):
+        raise TypeError("make_layout: cls must be a LayoutBase type")
+    cdef LayoutBase layout = LayoutBase.__new__(cls)  # not cls.__new__: it builds
+    layout._fill(names, weights, vnodes, dialect, hasher, points, npoints)
+    return layout
+
+
+def place_nodes(Hasher hasher not None, list names_utf8, const uint32_t[::1] counts not None,
+                const int32_t[::1] owners not None):
+    """The points of the given nodes (UTF-8 names, in the order that breaks
+    ties between equal positions), sorted in ring order: (points, npoints)."""
+    cdef Py_ssize_t nnodes = len(names_utf8)
+    if counts.shape[0] != nnodes or owners.shape[0] != nnodes:
+        raise ValueError("place_nodes: names, counts and owners differ in length")
+    for name in names_utf8:
+        if type(name) is not bytes:
+            raise TypeError(f"place_nodes: names must be bytes, not {type(name).__name__}")
+    offsets = np.zeros(nnodes + 1, dtype=np.int64)
+    if nnodes:
+        np.cumsum([len(name) for name in names_utf8], out=offsets[1:])
+    blob = b"".join(names_utf8)
+    total = int(np.sum(counts, dtype=np.uint64)) if nnodes else 0
+    points = _new_points(total)
+    if total == 0:
+        return points, 0
+    cdef const int64_t[::1] offsets_view = offsets
+    cdef const char *blob_ptr = blob
+    cdef size_t blob_len = len(blob)
+    cdef size_t n = <size_t>total
+    cdef rc_point *records = _records(points)
+    cdef rc_point *tmp = <rc_point *>rc_alloc_big(n * sizeof(rc_point))
+    if tmp == NULL:
+        raise MemoryError()
+    cdef rc_status status
+    with nogil:
+        status = rc_place_nodes(&hasher.spec, blob_ptr, &offsets_view[0], blob_len, &counts[0],
+                                &owners[0], <size_t>nnodes, records, n)
+        if status == RC_OK:
+            status = rc_sort_points(records, n, tmp, hasher.spec.hash_bits)
+    rc_free_big(tmp)
+    if status == RC_ERR_NOMEM:
+        raise MemoryError()
+    if status != RC_OK:
+        raise ValueError("place_nodes: inconsistent names, counts or owners")
+    return _trust(points, int(np.max(owners)) + 1), total
+
+
+def sort_placed(positions, owners, int hash_bits):
+    """Points from unsorted positions and owners (in the order that breaks
+    ties), sorted in ring order as place_nodes sorts them: (points, npoints)."""
+    points, n = points_from_arrays(positions, owners)
+    cdef rc_point *records = _records(points)
+    cdef rc_point *tmp = <rc_point *>rc_alloc_big(<size_t>max(n, 1) * sizeof(rc_point))
+    if tmp == NULL:
+        raise MemoryError()
+    cdef rc_status status
+    cdef size_t count = <size_t>n
+    with nogil:
+        status = rc_sort_points(records, count, tmp, hash_bits)
+    rc_free_big(tmp)
+    if status != RC_OK:
+        raise ValueError("sort_placed: positions too large for the ring")
+    # Trust what was stored, not what the caller's objects say about themselves.
+    cdef int32_t lowest = 0, highest = -1
+    cdef size_t i
+    with nogil:
+        for i in range(count):
+            lowest = min(lowest, records[i].owner)
+            highest = max(highest, records[i].owner)
+    if lowest < 0:
+        return points, n  # the layout's check refuses the bad owner
+    return _trust(points, <Py_ssize_t>highest + 1), n
+
+
+cdef object _checked_ints(values, str what, lowest, bound, dtype):
+    """A contiguous 1-D array of `dtype` holding these integers, each checked to
+    lie in [lowest, bound): no value is wrapped by a cast."""
+    array = np.asarray(values)  # a plain ndarray: a subclass's methods are not used below
+    if array.ndim != 1:
+        raise ValueError(f"{what} must be 1-D")
+    if len(array) == 0:
+        return np.empty(0, dtype=dtype)
+    if array.dtype.kind == "O":
+        try:
+            array = np.array([int(v) for v in array.tolist()], dtype=object)
+        except (TypeError, ValueError) as err:
+            raise TypeError(f"{what} must be integers ({err})") from None
+        if len(array) and not all(lowest <= v < bound for v in array.tolist()):
+            raise ValueError(f"{what} must lie in [{lowest}, {bound})")
+        return np.array(array.tolist(), dtype=dtype)
+    if array.dtype.kind not in "iu":
+        raise TypeError(f"{what} must be an integer array, not {array.dtype}")
+    if len(array) and (int(np.min(array)) < lowest or int(np.max(array)) >= bound):
+        raise ValueError(f"{what} must lie in [{lowest}, {bound})")
+    return np.ascontiguousarray(array, dtype=dtype)
+
+
+def points_from_arrays(positions, owners):
+    """Points from a ring's positions (sorted) and owners arrays, as pickled:
+    (points, npoints). The layout checks them when it is made."""
+    pos_array = _checked_ints(positions, "positions", 0, 2**64, np.uint64)
+    own_array = _checked_ints(owners, "owners", -(2**31), 2**31, np.int32)
+    cdef const uint64_t[::1] pos = pos_array
+    cdef const int32_t[::1] own = own_array
+    cdef Py_ssize_t n = pos.shape[0], i
+    if own.shape[0] != n:
+        raise ValueError("positions and owners differ in length")
+    points = _new_points(n)
+    cdef rc_point *records = _records(points)
+    with nogil:
+        for i in range(n):
+            records[i].pos = pos[i]
+            records[i].owner = own[i]
+            records[i].spare = 0
+    return points, n
+
+
+def merge_node(LayoutBase old not None, const uint64_t[::1] new_pos not None, int32_t new_owner,
+               const uint8_t[::1] new_sorts_first not None):
+    """The points of `old` with a new node's sorted points merged in (SPEC.md 4)."""
+    cdef size_t n_old = old.layout.npoints, n_new = <size_t>new_pos.shape[0]
+    cdef size_t nnodes = len(old.names)
+    if <size_t>new_sorts_first.shape[0] != nnodes:
+        raise ValueError("merge_node: one tie flag per node")
+    points = _new_points(<Py_ssize_t>(n_old + n_new))
+    cdef rc_point *records = _records(points)
+    cdef rc_status status
+    with nogil:
+        status = rc_merge_points(old.layout.points, n_old, &new_pos[0] if n_new else NULL,
+                                 n_new, new_owner,
+                                 &new_sorts_first[0] if nnodes else NULL, nnodes, records,
+                                 n_old + n_new)
+    if status != RC_OK:
+        raise ValueError("merge_node: inconsistent ring arrays")
+    return _trust(points, max(<Py_ssize_t>nnodes, <Py_ssize_t>new_owner + 1)), \
+        <Py_ssize_t>(n_old + n_new)
+
+
+def remove_node(LayoutBase old not None, int32_t removed):
+    """The points of `old` without node `removed`, owners above it renumbered."""
+    cdef size_t n_old = old.layout.npoints, n_out = 0
+    cdef size_t nnodes = len(old.names)
+    if not 0 <= removed < <int32_t>nnodes:
+        raise ValueError("remove_node: no such node index")
+    # count first: the new buffer is exactly as large as the points that stay
+    cdef size_t kept = 0, i
+    with nogil:
+        for i in range(n_old):
+            kept += old.layout.points[i].owner != removed
+    points = _new_points(<Py_ssize_t>kept)
+    cdef rc_point *records = _records(points)
+    cdef rc_status status
+    with nogil:
+        status = rc_remove_owner(old.layout.points, n_old, removed, nnodes, records, kept,
+                                 &n_out)
+    if status != RC_OK or n_out != kept:
+        raise ValueError("remove_node: inconsistent ring arrays")
+    return _trust(points, <Py_ssize_t>nnodes - 1), <Py_ssize_t>kept
+
+
+cdef class RingBase:
+    """Base of the HashRing facade: holds the current layout and answers
+    single-key lookups with one call from Python into compiled code."""
+
+    cdef LayoutBase _current
+
+    @property
+    def _layout(self):
+        if self._current is None:
+            raise EmptyRingError()
+        return self._current
+
+    @_layout.setter
+    def _layout(self, LayoutBase layout not None) -> None:
+        self._current = layout
+
+    def get_node(self, key) -> str:
+        """The node that owns key (str, bytes-like or int)."""
+        # A local reference: another thread may swap in a new layout meanwhile.
+        cdef LayoutBase layout = self._current
+        if layout is None:  # made without its __new__: an empty ring
+            raise EmptyRingError()
+        return layout._get_node(key)
+
+    def get_nodes(self, key, n) -> list:
+        """The n distinct nodes clockwise from key: the owner first, then replicas."""
+        cdef LayoutBase layout = self._current
+        if layout is None:
+            raise EmptyRingError()
+        return layout._get_nodes(key, n)

@@ -1,0 +1,305 @@
+"""RingLayout: one immutable, built version of a ring.
+
+A layout holds the node names and weights, the points in ring order and the
+guide table; every read of a ring works on one. HashRing keeps its current
+layout and swaps in a new one, made here, on every update. A layout pickles
+as its arrays (nothing is re-hashed when it is loaded) and compares equal to
+another with the same nodes in the same order, weights, vnodes, dialect and
+points, which therefore routes every key to the same index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Literal, overload
+
+import numpy as np
+
+from . import _config, _exec
+from ._batch import batch_hashes, batch_keys
+from ._layout import LayoutBase, make_layout, merge_node, place_nodes, points_from_arrays
+from ._layout import remove_node as _remove_points
+from .dialects import Dialect, get_dialect
+
+__all__ = ["RingLayout"]
+
+
+class RingLayout(LayoutBase):
+    """An immutable ring: ``RingLayout(nodes, vnodes=160, dialect="ringcore")``.
+
+    ``nodes`` is an iterable of node names, or a mapping name -> weight. Reads
+    (get_node, get_nodes, route, route_hashes, hash_keys, ownership) are the
+    same as HashRing's; ``with_node`` and ``without_node`` return new layouts.
+    """
+
+    __slots__ = ()
+
+    def __new__(
+        cls,
+        nodes: Iterable[str] | Mapping[str, float] = (),
+        *,
+        vnodes: int = 160,
+        dialect: object = None,
+    ) -> RingLayout:
+        vnodes = _config.check_vnodes(vnodes)
+        chosen = get_dialect(dialect)
+        return _build(cls, _config.normalize_nodes(nodes), vnodes, chosen)
+
+    @classmethod
+    def from_arrays(
+        cls,
+        nodes: Mapping[str, float] | Iterable[str],
+        positions: object,
+        owners: object,
+        *,
+        vnodes: int = 160,
+        dialect: object = None,
+    ) -> RingLayout:
+        """A layout from its arrays as they were saved (positions sorted,
+        owners indices into nodes); they are checked, not re-hashed."""
+        checked = _config.normalize_nodes(nodes)
+        vnodes = _config.check_vnodes(vnodes)
+        chosen = get_dialect(dialect)
+        points, npoints = points_from_arrays(positions, owners)
+        made = make_layout(
+            cls,
+            tuple(name for name, _ in checked),
+            tuple(weight for _, weight in checked),
+            vnodes,
+            chosen,
+            chosen.hasher,
+            points,
+            npoints,
+        )
+        if np.bincount(made.owners, minlength=len(made.names)).min(initial=1) < 1:
+            raise ValueError("every node of a layout must own at least one point")
+        return made
+
+    # -- updates: new layouts ---------------------------------------------------------
+
+    def with_node(self, name: str, weight: float = 1.0) -> RingLayout:
+        """This layout with one more node; only keys that now belong to it move."""
+        name = _config.check_name(name)
+        weight = _config.check_weight(weight, name)
+        if name in self.index:
+            raise ValueError(f"node {name!r} is already in the ring")
+        dialect: Dialect = self.dialect
+        count = dialect.point_count(self.vnodes, weight, name)
+        _config.check_total_points(len(self.positions) + count)
+        raw = name.encode("utf-8")
+        new_points = np.sort(_node_points(dialect, raw, count))
+        sorts_first = np.fromiter(
+            (raw < other.encode("utf-8") for other in self.names), dtype=np.uint8,
+            count=len(self.names),
+        )
+        points, npoints = merge_node(self, new_points, len(self.names), sorts_first)
+        return make_layout(
+            type(self), self.names + (name,), self.node_weights + (weight,), self.vnodes,
+            dialect, self.hasher, points, npoints,
+        )
+
+    def without_node(self, name: str) -> RingLayout:
+        """This layout without a node; only its keys move. Missing -> KeyError."""
+        name = _config.exact_name(name)
+        index = self.index.get(name)
+        if index is None:
+            raise KeyError(f"node {name!r} is not in the ring")
+        points, npoints = _remove_points(self, index)
+        return make_layout(
+            type(self),
+            self.names[:index] + self.names[index + 1 :],
+            self.node_weights[:index] + self.node_weights[index + 1 :],
+            self.vnodes, self.dialect, self.hasher, points, npoints,
+        )
+
+    # -- reads ------------------------------------------------------------------------
+
+    @property
+    def weights(self) -> dict[str, float]:
+        """Node name -> weight, in insertion order."""
+        return dict(zip(self.names, self.node_weights))
+
+    def hash_keys(self, keys: object, *, threads: int | None = None) -> np.ndarray:
+        """uint64 array of the ring hash of each key (nulls are an error)."""
+        threads = _config.check_threads(threads)
+        hasher = self.hasher
+        return _exec.map_keys(
+            batch_keys(keys), np.uint64, threads, hasher.hash_batch, hasher.hash_list
+        )
+
+    @overload
+    def route_hashes(
+        self, hashes: object, *, threads: int | None = ..., return_nodes: Literal[False] = ...
+    ) -> np.ndarray: ...
+    @overload
+    def route_hashes(
+        self, hashes: object, *, threads: int | None = ..., return_nodes: Literal[True]
+    ) -> tuple[np.ndarray, tuple[str, ...]]: ...
+    @overload
+    def route_hashes(
+        self, hashes: object, *, threads: int | None = ..., return_nodes: bool
+    ) -> np.ndarray | tuple[np.ndarray, tuple[str, ...]]: ...
+    def route_hashes(
+        self, hashes: object, *, threads: int | None = None, return_nodes: bool = False
+    ) -> np.ndarray | tuple[np.ndarray, tuple[str, ...]]:
+        """int32 array: index into ``nodes`` of the owner of each uint64 hash.
+        With return_nodes=True, (indices, nodes)."""
+        threads = _config.check_threads(threads)
+        values, shape = batch_hashes(hashes)
+        out = _exec.map_array(values, np.int32, threads, self.route_hashes_into)
+        routed = out.reshape(shape)
+        return (routed, self.names) if return_nodes else routed
+
+    @overload
+    def route(
+        self, keys: object, *, threads: int | None = ..., null: int | None = ...,
+        return_nodes: Literal[False] = ...,
+    ) -> np.ndarray: ...
+    @overload
+    def route(
+        self, keys: object, *, threads: int | None = ..., null: int | None = ...,
+        return_nodes: Literal[True],
+    ) -> tuple[np.ndarray, tuple[str, ...]]: ...
+    @overload
+    def route(
+        self, keys: object, *, threads: int | None = ..., null: int | None = ...,
+        return_nodes: bool,
+    ) -> np.ndarray | tuple[np.ndarray, tuple[str, ...]]: ...
+    def route(
+        self, keys: object, *, threads: int | None = None, null: int | None = None,
+        return_nodes: bool = False,
+    ) -> np.ndarray | tuple[np.ndarray, tuple[str, ...]]:
+        """int32 array: index into ``nodes`` of the owner of each key.
+
+        keys: a list/tuple/iterable of keys, or a numpy, Arrow, pandas or polars
+        array. threads: None uses the cores for large array batches, 1 forces
+        one. null: the value written for null keys (the nulls of Arrow, pandas
+        and polars, and None); without it a null is a NullKeyError (ValueError).
+        return_nodes: return (indices, nodes).
+        """
+        threads = _config.check_threads(threads)
+        allow_nulls = null is not None
+        null_owner = _config.check_null(null) if allow_nulls else -1
+        batch = batch_keys(keys)
+        if batch.size and not len(self.positions):
+            _exec.check_all_then_empty(batch, self, allow_nulls)
+        out = _exec.map_keys(
+            batch, np.int32, threads,
+            lambda b, o, lo, hi: self.route_batch_into(b, o, lo, hi, allow_nulls, null_owner),
+            lambda keys, o: self.route_list_into(keys, o, allow_nulls, null_owner),
+        )
+        return (out, self.names) if return_nodes else out
+
+    def ownership(self) -> dict[str, float]:
+        """Fraction of the hash space each node owns (SPEC.md 7)."""
+        ring_size = self.dialect.ring_size
+        owned = dict.fromkeys(self.names, 0)
+        positions = self.positions
+        if not len(positions):
+            return {name: 0.0 for name in owned}
+        # Point 0 wraps: it owns (last point, ring end) and [0, its position].
+        spans = np.empty(len(positions), dtype=np.uint64)
+        spans[1:] = positions[1:] - positions[:-1]
+        spans[0] = 0
+        wrap = int(positions[0]) + ring_size - int(positions[-1])
+        owners = self.owners
+        # Sum exactly: the spans of all points but the first add up to < 2**64.
+        order = np.argsort(owners, kind="stable")
+        sorted_owners = owners[order]
+        starts = np.flatnonzero(np.r_[True, sorted_owners[1:] != sorted_owners[:-1]])
+        sums = np.add.reduceat(spans[order], starts)
+        for owner, total in zip(sorted_owners[starts].tolist(), sums.tolist()):
+            owned[self.names[owner]] = total
+        owned[self.names[int(owners[0])]] += wrap
+        return {name: total / ring_size for name, total in owned.items()}
+
+    # -- protocol ---------------------------------------------------------------------
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and str.__str__(name) in self.index
+
+    def __eq__(self, other: object) -> bool:
+        """Same nodes in the same order, weights, vnodes, dialect and points."""
+        if not isinstance(other, RingLayout):
+            return NotImplemented
+        return self is other or (
+            self.names == other.names
+            and self.node_weights == other.node_weights
+            and self.vnodes == other.vnodes
+            and self.dialect == other.dialect
+            and np.array_equal(self.positions, other.positions)
+            and np.array_equal(self.owners, other.owners)
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({describe(self)})"
+
+    def __reduce__(self) -> tuple:
+        return (
+            _restore,
+            (
+                type(self),
+                list(zip(self.names, self.node_weights)),
+                self.vnodes,
+                self.dialect.get_config(),
+                np.ascontiguousarray(self.positions),
+                np.ascontiguousarray(self.owners),
+            ),
+        )
+
+
+def describe(layout: LayoutBase) -> str:
+    """The arguments part of a ring's repr."""
+    if len(layout.names) > 8:
+        nodes = f"<{len(layout.names)} nodes>"
+    elif all(w == 1.0 for w in layout.node_weights):
+        nodes = repr(list(layout.names))
+    else:
+        nodes = repr(dict(zip(layout.names, layout.node_weights)))
+    extra = "" if layout.dialect.name == "ringcore" else f", dialect={layout.dialect.name!r}"
+    return f"{nodes}, vnodes={layout.vnodes}{extra}, points={len(layout.positions)}"
+
+
+def _build(cls: type, nodes: list[tuple[str, float]], vnodes: int, dialect: Dialect):
+    """A layout built from scratch: every node's points, sorted in ring order."""
+    names = tuple(name for name, _ in nodes)
+    weights = tuple(weight for _, weight in nodes)
+    counts = np.array(dialect.point_counts(vnodes, weights, names), dtype=np.int64)
+    _config.check_total_points(int(counts.sum()))
+    # Place the nodes in UTF-8 name order: the stable sort then breaks ties
+    # between equal positions by name as SPEC.md 4 requires.
+    raw = [name.encode("utf-8") for name in names]
+    by_name = sorted(range(len(raw)), key=raw.__getitem__)
+    order = np.array(by_name, dtype=np.int32)
+    points, npoints = _place(
+        dialect,
+        [raw[i] for i in by_name],
+        counts[order].astype(np.uint32) if len(order) else np.empty(0, dtype=np.uint32),
+        order,
+    )
+    return make_layout(cls, names, weights, vnodes, dialect, dialect.hasher, points, npoints)
+
+
+# The two places where a dialect's point rule runs; tests replace them to force
+# positions that collide.
+def _node_points(dialect: Dialect, raw_name: bytes, count: int) -> np.ndarray:
+    """Positions of one node's points, in point order."""
+    return dialect.hasher.node_points(raw_name, count)
+
+
+def _place(dialect: Dialect, names_utf8: list, counts: np.ndarray, owners: np.ndarray):
+    """Every point of these nodes (given in tie-breaking order), sorted: (points, npoints)."""
+    return place_nodes(dialect.hasher, names_utf8, counts, owners)
+
+
+def _restore(
+    cls: type[RingLayout], nodes: list, vnodes: int, dialect: object, positions: object,
+    owners: object,
+) -> RingLayout:
+    """Unpickle a layout from its arrays: checked, not re-hashed."""
+    return cls.from_arrays(dict(nodes), positions, owners, vnodes=vnodes, dialect=dialect)
+
+
+EMPTY = RingLayout()

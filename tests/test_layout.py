@@ -1,0 +1,294 @@
+"""RingLayout (the immutable ring), the dialect registry and the executor."""
+
+import pickle
+import threading
+
+import numpy as np
+import pytest
+
+import ringcore
+import ringcore._keys
+from ringcore import RingLayout, _exec, _layout, dialects, layout
+from ringcore._batch import batch_keys
+from ringcore.dialects import DEFAULT, Dialect, get_dialect
+
+NODES = {"a": 1.0, "b": 2.0, "c": 0.5, "d🙂": 1.0}
+KEYS = [f"user:{i}" for i in range(2000)] + [b"raw", 7, 2**63]
+
+
+def test_layout_reads_match_the_mutable_ring():
+    ring = ringcore.HashRing(NODES, vnodes=40)
+    frozen = RingLayout(NODES, vnodes=40)
+    assert frozen == ring.layout
+    assert frozen.nodes == ring.nodes and frozen.weights == ring.weights
+    assert np.array_equal(frozen.route(KEYS), ring.route(KEYS))
+    assert np.array_equal(frozen.hash_keys(KEYS), ring.hash_keys(KEYS))
+    assert frozen.ownership() == ring.ownership()
+    for key in KEYS[:50]:
+        assert frozen.get_node(key) == ring.get_node(key)
+        assert frozen.get_nodes(key, 3) == ring.get_nodes(key, 3)
+    assert repr(frozen).startswith("RingLayout(") and "points=" in repr(frozen)
+    assert len(frozen) == 4 and "b" in frozen and "z" not in frozen
+
+
+def test_with_and_without_node_return_new_layouts():
+    base = RingLayout(NODES, vnodes=40)
+    grown = base.with_node("e", 1.5)
+    assert base.nodes == tuple(NODES) and grown.nodes == tuple(NODES) + ("e",)
+    assert grown == RingLayout({**NODES, "e": 1.5}, vnodes=40)
+    assert grown.without_node("e") == base
+    shrunk = base.without_node("b")
+    assert shrunk == RingLayout({k: w for k, w in NODES.items() if k != "b"}, vnodes=40)
+    with pytest.raises(ValueError, match="already"):
+        base.with_node("a")
+    with pytest.raises(KeyError, match="'zz'"):
+        base.without_node("zz")
+
+
+def test_a_layout_pickles_as_its_arrays_without_rehashing(monkeypatch):
+    frozen = RingLayout(NODES, vnodes=40)
+    blob = pickle.dumps(frozen)
+    ring_blob = pickle.dumps(ringcore.HashRing.from_layout(frozen))
+
+    def refuse(*args):
+        raise AssertionError("unpickling re-hashed the points")
+
+    monkeypatch.setattr(layout, "_place", refuse)
+    monkeypatch.setattr(layout, "_node_points", refuse)
+    again = pickle.loads(blob)
+    assert again == frozen and type(again) is RingLayout
+    ring = pickle.loads(ring_blob)
+    assert ring.layout == frozen and type(ring) is ringcore.HashRing
+
+
+def test_equality_needs_the_same_points_not_only_the_same_config():
+    frozen = RingLayout(NODES, vnodes=40)
+    owners = frozen.owners.copy()
+    owners[[0, 1]] = owners[[1, 0]]
+    forged = RingLayout.from_arrays(frozen.weights, frozen.positions, owners, vnodes=40)
+    if owners[0] != owners[1]:
+        assert forged != frozen
+    assert RingLayout.from_arrays(frozen.weights, frozen.positions, frozen.owners,
+                                  vnodes=40) == frozen
+
+
+def test_a_mutable_ring_starts_from_a_layout_and_shares_it():
+    frozen = RingLayout(NODES, vnodes=40)
+    ring = ringcore.HashRing.from_layout(frozen)
+    assert ring.layout is frozen
+    ring.add_node("e")
+    assert ring.layout is not frozen and frozen.nodes == tuple(NODES)
+    with pytest.raises(TypeError):
+        ringcore.HashRing.from_layout(ring)
+
+
+def test_layout_memory_is_lent_read_only_and_used_once():
+    frozen = RingLayout(NODES, vnodes=40)
+    memory = frozen.points.base
+    while not isinstance(memory, _layout.LayoutMemory):
+        memory = memory.obj if isinstance(memory, memoryview) else memory.base
+    view = memoryview(memory)
+    assert view.readonly and view.nbytes == (len(frozen.positions) + 1) * 16
+    with pytest.raises(TypeError):
+        view[0] = 1
+    with pytest.raises(ValueError, match="WRITEABLE"):
+        np.frombuffer(memory, dtype=np.uint8).setflags(write=True)
+    empty = _layout.LayoutMemory()
+    assert len(empty) == 0 and memoryview(empty).nbytes == 0
+    with pytest.raises(ValueError, match="another layout"):
+        _layout.make_layout(RingLayout, frozen.names, frozen.node_weights, 40, DEFAULT,
+                            DEFAULT.hasher, memory, len(frozen.positions))
+    # nor the table's memory, whatever length it is claimed to hold
+    table_memory = memoryview(frozen.table).obj
+    while not isinstance(table_memory, _layout.LayoutMemory):
+        table_memory = table_memory.obj if isinstance(table_memory, memoryview) else table_memory.base
+    npoints = len(table_memory) // 16 - 1
+    with pytest.raises(ValueError):
+        _layout.make_layout(RingLayout, frozen.names, frozen.node_weights, 40, DEFAULT,
+                            DEFAULT.hasher, table_memory, npoints)
+
+
+def test_trusted_points_still_need_their_owners():
+    # points merged for 5 nodes cannot make a layout of 4 names
+    frozen = RingLayout(NODES, vnodes=4)
+    points, n = _layout.merge_node(frozen, np.array([5, 9], np.uint64), 4,
+                                   np.zeros(4, np.uint8))
+    with pytest.raises(ValueError):
+        _layout.make_layout(RingLayout, frozen.names, frozen.node_weights, 4, DEFAULT,
+                            DEFAULT.hasher, points, n)
+    with pytest.raises(ValueError):  # a new node's points must come sorted
+        _layout.merge_node(frozen, np.array([9, 5], np.uint64), 4, np.zeros(4, np.uint8))
+
+
+def test_big_layouts_route_every_format_like_small_ones():
+    names = [f"n{i}" for i in range(400)]
+    big = RingLayout(names, vnodes=160)
+    assert (big.table >= 2**31).any()  # owner entries: the big layout
+    keys = [f"k{i}" for i in range(50_000)]
+    hashed = big.hash_keys(keys)
+    expected = np.append(big.owners, big.owners[0])[np.searchsorted(big.positions, hashed)]
+    assert np.array_equal(big.route(keys), expected)
+    assert np.array_equal(big.route(np.array(keys)), expected)
+    assert np.array_equal(big.route(keys, threads=2), expected)
+    ints = np.arange(50_000, dtype=np.uint64)
+    assert np.array_equal(big.route(ints), big.route_hashes(big.hash_keys(ints)))
+    for key in keys[:200]:
+        assert big.get_nodes(key, 3)[0] == big.get_node(key)
+        assert big.get_nodes(key, 3) == ringcore.reference.HashRing(names).get_nodes(key, 3)
+
+
+# -- dialects ------------------------------------------------------------------------
+
+
+def test_the_registry_names_the_default_dialect():
+    assert get_dialect() is DEFAULT and get_dialect("ringcore") is DEFAULT
+    assert get_dialect({"id": "ringcore"}) is DEFAULT and get_dialect(DEFAULT) is DEFAULT
+    assert get_dialect(DEFAULT.get_config()) is DEFAULT
+    assert pickle.loads(pickle.dumps(DEFAULT)) is DEFAULT
+    assert "ringcore" in dialects.available_dialects()
+    assert DEFAULT.ring_size == 2**64
+    assert ringcore.HashRing(["a"], dialect="ringcore") == ringcore.HashRing(["a"])
+    assert ringcore.HashRing(["a"]).dialect is DEFAULT
+
+
+@pytest.mark.parametrize("bad, error", [
+    ("ketama-typo", ValueError), ({"id": "x"}, ValueError), ({"name": "ringcore"}, ValueError),
+    ({"id": "ringcore", "extra": 1}, ValueError), (3, TypeError), (b"ringcore", TypeError),
+])
+def test_unknown_dialects_are_clear_errors(bad, error):
+    with pytest.raises(error):
+        get_dialect(bad)
+    with pytest.raises(error):
+        ringcore.HashRing(["a"], dialect=bad)
+
+
+def test_a_dialect_name_is_registered_once():
+    with pytest.raises(ValueError, match="already registered"):
+        dialects.register_dialect(Dialect("ringcore", DEFAULT.hash_kind, DEFAULT.points_kind, 64,
+                                          "again"))
+    with pytest.raises(TypeError):
+        dialects.register_dialect("ringcore")
+    with pytest.raises(ValueError):  # a combination the C does not have
+        Dialect("bad-bits", DEFAULT.hash_kind, DEFAULT.points_kind, 32, "XXH3 on 32 bits")
+
+
+# -- the executor --------------------------------------------------------------------
+
+
+def _rows(part, out, lo, hi):
+    out[:] = np.arange(lo, hi)[:, None] * 10 + np.arange(out.shape[1])
+
+
+def test_the_executor_writes_rows_of_a_width():
+    batch = batch_keys(np.arange(300_000, dtype=np.uint64))
+    out = _exec.map_keys(batch, np.int64, 2, _rows, None, width=3)
+    assert out.shape == (300_000, 3)
+    assert np.array_equal(out[:, 0], np.arange(300_000) * 10)
+    assert np.array_equal(out[:, 2], np.arange(300_000) * 10 + 2)
+    empty = _exec.map_keys(batch_keys(np.empty(0, np.uint64)), np.int32, None, _rows, None,
+                           width=4)
+    assert empty.shape == (0, 4)
+
+
+def test_an_ordered_run_is_one_pass_in_key_order_on_the_calling_thread():
+    seen = []
+
+    def kernel(part, out, lo, hi):
+        seen.append((lo, hi, threading.current_thread() is threading.main_thread()))
+        out[:] = 0
+
+    def list_kernel(keys, out):
+        seen.append(("list", len(keys)))
+        out[:] = 0
+
+    _exec.map_keys(batch_keys(list(range(10))), np.int32, 2, kernel, list_kernel, ordered=True)
+    assert seen == [("list", 10)]
+    big = batch_keys(np.arange(300_000, dtype=np.uint64))
+    seen.clear()
+    _exec.map_keys(big, np.int32, 2, kernel, list_kernel, ordered=True)
+    assert seen == [(0, 300_000, True)]
+    seen.clear()
+    _exec.map_keys(big, np.int32, 2, kernel, list_kernel)
+    assert sorted(s[:2] for s in seen) == [(0, 150_000), (150_000, 300_000)]
+
+
+def test_the_executor_raises_the_earliest_error_after_every_range():
+    done = []
+
+    def kernel(part, out, lo, hi):
+        done.append(lo)
+        raise ValueError(f"range {lo}")
+
+    with pytest.raises(ValueError, match="range 0$"):
+        _exec.map_keys(batch_keys(np.arange(300_000, dtype=np.uint64)), np.int32, 2, kernel,
+                       None)
+    assert sorted(done) == [0, 150_000]
+    with pytest.raises(ValueError):
+        _exec.map_keys(batch_keys([1]), np.int32, 1, kernel, lambda k, o: None, width=-1)
+
+
+# -- internals called directly (found by fuzz/fuzz_internals.py) ----------------------
+
+
+class LyingOwners(np.ndarray):
+    def min(self, *args, **kwargs):
+        return 0
+
+    def max(self, *args, **kwargs):
+        return 0
+
+
+def test_sorted_points_are_trusted_for_the_owners_they_hold_not_what_callers_say():
+    owners = np.array([-1_000_000, -1_000_000], np.int32).view(LyingOwners)
+    points, n = _layout.sort_placed(np.array([2**63, 2**64 - 1], np.uint64), owners, 64)
+    with pytest.raises(ValueError):
+        _layout.make_layout(RingLayout, ("a",), (1.0,), 1, DEFAULT, DEFAULT.hasher, points, n)
+
+    class Seven(int):
+        def __int__(self):
+            return 7
+
+    points, n = _layout.sort_placed(np.array([5, 9], np.uint64),
+                                    np.array([Seven(-5), 0], dtype=object), 64)
+    with pytest.raises(ValueError):
+        _layout.make_layout(RingLayout, ("a",), (1.0,), 1, DEFAULT, DEFAULT.hasher, points, n)
+    with pytest.raises(ValueError):  # owners beyond int32: not an OverflowError
+        _layout.sort_placed(np.array([5], np.uint64), np.array([2**63], np.uint64), 64)
+
+
+def test_a_layout_made_without_its_constructor_is_an_empty_ring():
+    bare = _layout.LayoutBase.__new__(_layout.LayoutBase)
+    batch = ringcore._keys.KeyBatch.from_numpy(np.arange(3))
+    with pytest.raises(ringcore.EmptyRingError):
+        bare.route_batch_into(batch, np.zeros(3, np.int32), 0, 3)
+    with pytest.raises(ringcore.EmptyRingError):
+        bare.get_node("k")
+    with pytest.raises(ringcore.EmptyRingError):
+        bare.route_list_into(["a"], np.zeros(1, np.int32))
+    assert bare.names == () and len(bare.positions) == 0
+    for array in (bare.points, bare.table, bare.positions):
+        with pytest.raises(ValueError):
+            array.flags.writeable = True
+
+
+def test_internal_calls_refuse_none_and_wrong_types():
+    frozen = RingLayout(NODES, vnodes=4)
+    out = np.zeros(1, np.int32)
+    with pytest.raises(TypeError):
+        frozen.route_batch_into(None, out, 0, 0)
+    with pytest.raises(TypeError):
+        frozen.route_list_into(None, out)
+    with pytest.raises(TypeError):
+        frozen.route_hashes_into(None, out)
+    with pytest.raises(TypeError):
+        _layout.merge_node(frozen, None, 4, np.zeros(4, np.uint8))
+    with pytest.raises(TypeError):
+        _layout.place_nodes(DEFAULT.hasher, [memoryview(np.arange(2, dtype=np.int64))],
+                            np.ones(1, np.uint32), np.zeros(1, np.int32))
+    with pytest.raises(TypeError):
+        DEFAULT.hasher.hash_batch(None, np.zeros(1, np.uint64), 0, 0)
+
+
+def test_a_layout_from_arrays_gives_every_node_a_point():
+    with pytest.raises(ValueError, match="at least one point"):
+        RingLayout.from_arrays(["a", "b"], np.array([5], np.uint64), np.array([0], np.int32))
