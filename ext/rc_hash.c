@@ -76,6 +76,20 @@ rc_status rc_hash_keys(const rc_dialect *d, const rc_keys *k, size_t start, size
     return RC_ERR_ARG;
 }
 
+/* The decimal digits of v (no sign, no leading zeros) at out; their count. */
+static size_t rc_decimal(uint32_t v, char *out)
+{
+    char rev[10];
+    size_t nd = 0;
+    do {
+        rev[nd++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < nd; i++)
+        out[i] = rev[nd - 1 - i];
+    return nd;
+}
+
 size_t rc_node_points_scratch_len(const rc_dialect *d, size_t name_len)
 {
     (void)d;
@@ -91,20 +105,28 @@ rc_status rc_node_points(const rc_dialect *d, const char *name, size_t name_len,
         return RC_ERR_ARG;
     if (d->points != RC_POINTS_NAME_HASH_J)
         return RC_ERR_ARG;
+    enum { SLOT = 64, BLOCK = 32 };
+    if (name_len + 11 <= SLOT) {
+        /* Short names (nearly all): write a block of "name#j" strings, then
+         * hash them. Hashing each string right after writing it byte by byte
+         * would stall every word load on the stores still in flight. */
+        char block[BLOCK][SLOT];
+        size_t lens[BLOCK];
+        for (uint32_t first = 0; first < count; first += BLOCK) {
+            uint32_t m = count - first < BLOCK ? count - first : BLOCK;
+            for (uint32_t k = 0; k < m; k++) {
+                memcpy(block[k], name, name_len);
+                block[k][name_len] = '#';
+                lens[k] = name_len + 1 + rc_decimal(first + k, block[k] + name_len + 1);
+            }
+            for (uint32_t k = 0; k < m; k++)
+                out[first + k] = rc_hash_bytes(d, block[k], lens[k]);
+        }
+        return RC_OK;
+    }
     memcpy(scratch, name, name_len);
     scratch[name_len] = '#';
-    char *digits = scratch + name_len + 1;
-    for (uint32_t j = 0; j < count; j++) {
-        char rev[10];
-        int nd = 0;
-        uint32_t v = j;
-        do {
-            rev[nd++] = (char)('0' + v % 10);
-            v /= 10;
-        } while (v);
-        for (int i = 0; i < nd; i++)
-            digits[i] = rev[nd - 1 - i];
-        out[j] = rc_hash_bytes(d, scratch, name_len + 1 + (size_t)nd);
-    }
+    for (uint32_t j = 0; j < count; j++)
+        out[j] = rc_hash_bytes(d, scratch, name_len + 1 + rc_decimal(j, scratch + name_len + 1));
     return RC_OK;
 }

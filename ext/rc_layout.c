@@ -67,9 +67,10 @@ static void radix_sort_low(rc_point *p, size_t n, rc_point *tmp, int bits)
         memcpy(p, src, n * sizeof(rc_point));
 }
 
-enum { DIGIT = 12, BUCKETS = 1 << DIGIT, SMALL = 48 };
+enum { DIGIT = 12, BUCKETS = RC_SORT_BUCKETS, SMALL = 48 };
 
-rc_status rc_sort_points(rc_point *p, size_t n, rc_point *tmp, int hash_bits)
+rc_status rc_sort_top(const rc_point *p, size_t n, rc_point *tmp, int hash_bits,
+                      uint32_t *bucket_ends)
 {
     if (n > RC_MAX_POINTS || (hash_bits != 64 && hash_bits != 32))
         return RC_ERR_ARG;
@@ -77,22 +78,8 @@ rc_status rc_sort_points(rc_point *p, size_t n, rc_point *tmp, int hash_bits)
         for (size_t i = 0; i < n; i++)
             if (p[i].pos >> hash_bits)
                 return RC_ERR_ARG;
-    if (n <= SMALL) {
-        insertion_sort(p, n);
-        return RC_OK;
-    }
-    /* Two counting passes on the top 24 bits (the second inside one first-level
-     * bucket, which fits in cache), then each run of equal 24-bit prefixes:
-     * about one point for hashed positions, sorted by insertion; a longer run
-     * (crafted positions) by radix on the remaining bits. Every step is stable. */
-    uint32_t *count = (uint32_t *)malloc(BUCKETS * sizeof(uint32_t));
-    uint32_t *sub = (uint32_t *)malloc((BUCKETS + 1) * sizeof(uint32_t));
-    if (count == NULL || sub == NULL) {
-        free(count);
-        free(sub);
-        return RC_ERR_NOMEM;
-    }
-    int top = hash_bits - DIGIT, next = hash_bits - 2 * DIGIT;
+    int top = hash_bits - DIGIT;
+    uint32_t *count = bucket_ends;
     memset(count, 0, BUCKETS * sizeof(uint32_t));
     for (size_t i = 0; i < n; i++)
         count[p[i].pos >> top]++;
@@ -105,38 +92,82 @@ rc_status rc_sort_points(rc_point *p, size_t n, rc_point *tmp, int hash_bits)
     for (size_t i = 0; i < n; i++)
         tmp[count[p[i].pos >> top]++] = p[i];
     /* count[d] is now the end of bucket d */
-    size_t lo = 0;
-    for (size_t d = 0; d < BUCKETS; d++) {
-        size_t hi = count[d], m = hi - lo;
+    return RC_OK;
+}
+
+rc_status rc_sort_buckets(rc_point *p, rc_point *tmp, size_t n, const uint32_t *bucket_ends,
+                          size_t first, size_t last, int hash_bits)
+{
+    if (first > last || last > BUCKETS || (hash_bits != 64 && hash_bits != 32))
+        return RC_ERR_ARG;
+    for (size_t d = 1; d < BUCKETS; d++)
+        if (bucket_ends[d] < bucket_ends[d - 1])
+            return RC_ERR_ARG;
+    if (bucket_ends[BUCKETS - 1] != n)
+        return RC_ERR_ARG;
+    uint32_t *sub = (uint32_t *)malloc((BUCKETS + 1) * sizeof(uint32_t));
+    if (sub == NULL)
+        return RC_ERR_NOMEM;
+    int top = hash_bits - DIGIT;
+    for (size_t d = first; d < last; d++) {
+        size_t lo = d ? bucket_ends[d - 1] : 0, hi = bucket_ends[d], m = hi - lo;
         if (m <= SMALL) {
             memcpy(p + lo, tmp + lo, m * sizeof(rc_point));
             insertion_sort(p + lo, m);
-            lo = hi;
             continue;
         }
-        memset(sub, 0, (BUCKETS + 1) * sizeof(uint32_t));
+        /* runs of about one point: 2^bits2 of them, sorted by insertion */
+        int bits2 = 4;
+        while (bits2 < DIGIT && ((size_t)1 << bits2) < m)
+            bits2++;
+        int shift2 = top - bits2;
+        size_t runs = (size_t)1 << bits2, mask = runs - 1;
+        memset(sub, 0, (runs + 1) * sizeof(uint32_t));
         for (size_t i = lo; i < hi; i++)
-            sub[((tmp[i].pos >> next) & (BUCKETS - 1)) + 1]++;
-        for (size_t s = 1; s <= BUCKETS; s++)
-            sub[s] += sub[s - 1];
-        /* sub[s] is the start of run s within the bucket */
+            sub[((tmp[i].pos >> shift2) & mask) + 1]++;
+        for (size_t r = 1; r <= runs; r++)
+            sub[r] += sub[r - 1];
+        /* sub[r] is the start of run r within the bucket */
         for (size_t i = lo; i < hi; i++)
-            p[lo + sub[(tmp[i].pos >> next) & (BUCKETS - 1)]++] = tmp[i];
-        /* sub[s] is now the end of run s */
+            p[lo + sub[(tmp[i].pos >> shift2) & mask]++] = tmp[i];
+        /* sub[r] is now the end of run r */
         size_t run = lo;
-        for (size_t s = 0; s < BUCKETS; s++) {
-            size_t end = lo + sub[s];
+        for (size_t r = 0; r < runs; r++) {
+            size_t end = lo + sub[r];
             if (end - run <= SMALL)
                 insertion_sort(p + run, end - run);
             else
-                radix_sort_low(p + run, end - run, tmp + run, next);
+                radix_sort_low(p + run, end - run, tmp + run, shift2);
             run = end;
         }
-        lo = hi;
     }
-    free(count);
     free(sub);
     return RC_OK;
+}
+
+rc_status rc_sort_points(rc_point *p, size_t n, rc_point *tmp, int hash_bits)
+{
+    /* A counting pass on the top 12 bits, then inside each bucket (which fits
+     * in cache) a counting pass on the next bits into runs of about one point
+     * for hashed positions, each sorted by insertion; a longer run (crafted
+     * positions) by radix on the remaining bits. Every step is stable. */
+    if (n > RC_MAX_POINTS || (hash_bits != 64 && hash_bits != 32))
+        return RC_ERR_ARG;
+    if (n <= SMALL) {
+        for (size_t i = 0; i < n; i++)
+            if (hash_bits < 64 && p[i].pos >> hash_bits)
+                return RC_ERR_ARG;
+        insertion_sort(p, n);
+        return RC_OK;
+    }
+    uint32_t *ends = (uint32_t *)malloc(BUCKETS * sizeof(uint32_t));
+    if (ends == NULL)
+        return RC_ERR_NOMEM;
+    rc_status status = rc_sort_top(p, n, tmp, hash_bits, ends);
+    if (status == RC_OK)
+        status = rc_sort_buckets(p, tmp, n, ends, 0, BUCKETS, hash_bits);
+    free(ends);
+    return status;
 }
 
 rc_status rc_place_nodes(const rc_dialect *d, const char *names, const int64_t *name_offsets,
@@ -272,21 +303,26 @@ rc_status rc_layout_init(rc_layout *layout, rc_point *points, size_t npoints, in
     points[npoints].pos = UINT64_MAX;
     points[npoints].owner = npoints ? points[0].owner : 0;
     points[npoints].spare = 0;
-    /* count the points of each bucket (the positions are sorted, so this
-     * walks the table in order), then turn counts into entries */
+    /* One pass in ring order: the first point of each bucket writes its
+     * entry and those of the empty buckets before it. Every entry is written
+     * once, whatever the points hold, and is at most npoints. */
     int shift = hash_bits - bits, big = rc_layout_is_big(npoints);
-    memset(table, 0, nbuckets * sizeof(uint32_t));
+    size_t next = 0; /* the first bucket not written yet */
     for (size_t i = 0; i < npoints; i++) {
         uint64_t b = points[i].pos >> shift; /* < nbuckets for checked points */
-        table[b < nbuckets ? b : nbuckets - 1]++;
+        if (b >= nbuckets)
+            b = nbuckets - 1;
+        if (b >= next) {
+            uint32_t empty = big ? RC_TABLE_OWNER | (uint32_t)points[i].owner : (uint32_t)i;
+            for (size_t e = next; e < b; e++)
+                table[e] = empty;
+            table[b] = (uint32_t)i;
+            next = b + 1;
+        }
     }
-    uint32_t first = 0;
-    for (size_t b = 0; b < nbuckets; b++) {
-        uint32_t c = table[b];
-        uint32_t owner_entry = RC_TABLE_OWNER | (uint32_t)points[first].owner;
-        table[b] = c || !big ? first : owner_entry;
-        first += c;
-    }
+    uint32_t tail = big ? RC_TABLE_OWNER | (uint32_t)points[npoints].owner : (uint32_t)npoints;
+    for (size_t e = next; e < nbuckets; e++)
+        table[e] = tail;
     layout->points = points;
     layout->table = table;
     layout->npoints = (uint32_t)npoints;

@@ -65,6 +65,17 @@ int rc_layout_table_bits(size_t npoints, int hash_bits);
  * tmp holds n records. Every position must be below 2^hash_bits. */
 rc_status rc_sort_points(rc_point *points, size_t n, rc_point *tmp, int hash_bits);
 
+/* The same sort in two steps, the second of which can run on several
+ * threads over disjoint bucket ranges: rc_sort_top scatters the points into
+ * tmp by their top 12 bits (bucket_ends: RC_SORT_BUCKETS entries, the end of
+ * each bucket in tmp); rc_sort_buckets sorts buckets [first, last) from tmp
+ * into points. */
+#define RC_SORT_BUCKETS 4096
+rc_status rc_sort_top(const rc_point *points, size_t n, rc_point *tmp, int hash_bits,
+                      uint32_t *bucket_ends);
+rc_status rc_sort_buckets(rc_point *points, rc_point *tmp, size_t n, const uint32_t *bucket_ends,
+                          size_t first, size_t last, int hash_bits);
+
 /* Write the points of nodes 0 .. nnodes-1 (given in the order their equal
  * positions should sort, SPEC.md 4) into out, unsorted: node k's name is
  * names[name_offsets[k] .. name_offsets[k + 1]), it gets counts[k] points,

@@ -84,6 +84,12 @@ cdef extern from "rc_layout.h":
     int rc_layout_table_bits(size_t npoints, int hash_bits) noexcept nogil
     rc_status rc_sort_points(rc_point *points, size_t n, rc_point *tmp,
                              int hash_bits) noexcept nogil
+    enum: RC_SORT_BUCKETS
+    rc_status rc_sort_top(const rc_point *points, size_t n, rc_point *tmp, int hash_bits,
+                          uint32_t *bucket_ends) noexcept nogil
+    rc_status rc_sort_buckets(rc_point *points, rc_point *tmp, size_t n,
+                              const uint32_t *bucket_ends, size_t first, size_t last,
+                              int hash_bits) noexcept nogil
     rc_status rc_place_nodes(const rc_dialect *d, const char *names, const int64_t *name_offsets,
                              size_t names_len, const uint32_t *counts, const int32_t *owners,
                              size_t nnodes, rc_point *out, size_t out_len) noexcept nogil

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping
 
 # Point indices are stored as int32/uint32 in the core.
 MAX_POINTS = 2**31 - 1
+# Hashes, route_hashes' inputs and int keys (modulo) live in [0, HASH_SPACE).
+HASH_SPACE = 2**64
 
 
 def check_vnodes(vnodes: object) -> int:

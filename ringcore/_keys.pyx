@@ -17,9 +17,9 @@ from libc.stdlib cimport free, malloc
 import numpy as np
 
 from ringcore._cdefs cimport *
-from ringcore._config import int_value
+from ringcore._config import HASH_SPACE as _HASH_SPACE, int_value
 from ringcore._null import NULL as NULL_KEY
-from ringcore.errors import NullKeyError
+from ringcore.errors import NullKeyError, batch_item_error, null_key_error
 
 
 cdef extern from "Python.h":
@@ -44,7 +44,7 @@ cdef object _np_integer = np.integer
 cdef inline bint _is_np_integer(object value):
     # By type: an object's __class__ attribute cannot make it a numpy integer.
     return issubclass(type(value), _np_integer)
-cdef object _TWO_64 = 2**64
+cdef object _TWO_64 = _HASH_SPACE
 
 
 cdef int _int_key_value(object key, uint64_t *out) except -1:
@@ -117,21 +117,11 @@ cdef int hash_object(const rc_dialect *spec, object key, uint64_t *out) except -
 
 
 cdef object batch_error(Exception err, object index):
-    """The same kind of error (the builtin class: a subclass's constructor
-    may take other arguments), naming the position of the key in its batch."""
-    if isinstance(err, UnicodeEncodeError):
-        return UnicodeEncodeError(err.encoding, err.object, err.start, err.end,
-                                  f"{err.reason} (keys[{index}])")
-    kind = OverflowError if isinstance(err, OverflowError) else (
-        TypeError if isinstance(err, TypeError) else ValueError)
-    return kind(f"keys[{index}]: {err}")
+    return batch_item_error(err, index)
 
 
 cdef object null_error(object index, int purpose):
-    if purpose == FOR_HASHING:
-        return NullKeyError(index, f"keys[{index}] is null; hash_keys takes no nulls "
-                                   "(drop them first, or use route(..., null=<int>))")
-    return NullKeyError(index)
+    return null_key_error(index, purpose == FOR_ROUTING)
 
 
 cdef int hash_range(const rc_dialect *spec, list keys, Py_ssize_t start, Py_ssize_t stop,

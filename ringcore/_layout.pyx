@@ -21,6 +21,7 @@ from ringcore._keys cimport (
     FOR_ROUTING, Hasher, KeyBatch, batch_scratch, check_list_size, check_range, default_hasher,
     hash_object, hash_range,
 )
+from ringcore import _threads
 from ringcore._config import check_replica_range, check_replica_type
 from ringcore.errors import EmptyRingError
 
@@ -345,7 +346,66 @@ def make_layout(cls, tuple names, tuple weights, vnodes, dialect, Hasher hasher 
     return layout
 
 
-def place_nodes(Hasher hasher not None, list names_utf8, const uint32_t[::1] counts not None,
+cdef class _PlaceJob:
+    """Placing the points of nodes [lo, hi) without the GIL, for the pool."""
+
+    cdef const rc_dialect *spec
+    cdef object blob, offsets_array, starts_array  # keep the memory below alive
+    cdef const char *names
+    cdef size_t names_len
+    cdef const int64_t *offsets
+    cdef const int64_t *starts      # where node k's points go
+    cdef const uint32_t *counts
+    cdef const int32_t *owners
+    cdef rc_point *out
+    cdef rc_status status
+
+    def run(self, Py_ssize_t lo, Py_ssize_t hi) -> None:
+        cdef rc_status status
+        with nogil:
+            status = rc_place_nodes(self.spec, self.names, self.offsets + lo, self.names_len,
+                                    self.counts + lo, self.owners + lo, <size_t>(hi - lo),
+                                    self.out + self.starts[lo],
+                                    <size_t>(self.starts[hi] - self.starts[lo]))
+        if status != RC_OK and self.status == RC_OK:
+            self.status = status
+
+
+cdef class _SortJob:
+    """Sorting buckets [lo, hi) (after rc_sort_top) without the GIL, for the pool."""
+
+    cdef rc_point *points
+    cdef rc_point *tmp
+    cdef size_t n
+    cdef uint32_t ends[RC_SORT_BUCKETS]
+    cdef int hash_bits
+    cdef rc_status status
+
+    def run(self, Py_ssize_t lo, Py_ssize_t hi) -> None:
+        cdef rc_status status
+        with nogil:
+            status = rc_sort_buckets(self.points, self.tmp, self.n, self.ends, <size_t>lo,
+                                     <size_t>hi, self.hash_bits)
+        if status != RC_OK and self.status == RC_OK:
+            self.status = status
+
+
+cdef int _sort_on_threads(rc_point *points, rc_point *tmp, size_t n, int hash_bits,
+                          object threads, rc_status *status) except -1:
+    """rc_sort_points, its bucket phase split across threads."""
+    cdef _SortJob job = _SortJob()
+    job.points, job.tmp, job.n, job.hash_bits = points, tmp, n, hash_bits
+    with nogil:
+        status[0] = rc_sort_top(points, n, tmp, hash_bits, job.ends)
+    if status[0] != RC_OK:
+        return 0
+    _threads.run_split(RC_SORT_BUCKETS, threads, job.run)
+    status[0] = job.status
+    return 0
+
+
+def place_nodes(Hasher hasher not None, list names_utf8 not None,
+                const uint32_t[::1] counts not None,
                 const int32_t[::1] owners not None):
     """The points of the given nodes (UTF-8 names, in the order that breaks
     ties between equal positions), sorted in ring order: (points, npoints)."""
@@ -363,24 +423,33 @@ def place_nodes(Hasher hasher not None, list names_utf8, const uint32_t[::1] cou
     points = _new_points(total)
     if total == 0:
         return points, 0
+    cdef _PlaceJob job = _PlaceJob()
+    job.spec = &hasher.spec
+    job.offsets_array = offsets
+    job.starts_array = np.zeros(nnodes + 1, dtype=np.int64)
+    np.cumsum(counts, out=job.starts_array[1:])
     cdef const int64_t[::1] offsets_view = offsets
-    cdef const char *blob_ptr = blob
-    cdef size_t blob_len = len(blob)
+    cdef const int64_t[::1] starts_view = job.starts_array
+    job.blob = blob
+    job.names = blob
+    job.names_len = len(blob)
+    job.offsets = &offsets_view[0]
+    job.starts = &starts_view[0]
+    job.counts = &counts[0]
+    job.owners = &owners[0]
+    job.out = _records(points)
     cdef size_t n = <size_t>total
-    cdef rc_point *records = _records(points)
-    cdef rc_point *tmp = <rc_point *>rc_alloc_big(n * sizeof(rc_point))
-    if tmp == NULL:
+    cdef LayoutMemory tmp = _allocate(n * sizeof(rc_point))
+    # placing is cut by node, sorting by bucket: both run on the cores
+    threads = _threads.thread_count(total, None)
+    _threads.run_split(nnodes, threads, job.run)
+    if job.status == RC_OK:
+        _sort_on_threads(_records(points), _records(tmp), n, hasher.spec.hash_bits, threads,
+                         &job.status)
+    del tmp
+    if job.status == RC_ERR_NOMEM:
         raise MemoryError()
-    cdef rc_status status
-    with nogil:
-        status = rc_place_nodes(&hasher.spec, blob_ptr, &offsets_view[0], blob_len, &counts[0],
-                                &owners[0], <size_t>nnodes, records, n)
-        if status == RC_OK:
-            status = rc_sort_points(records, n, tmp, hasher.spec.hash_bits)
-    rc_free_big(tmp)
-    if status == RC_ERR_NOMEM:
-        raise MemoryError()
-    if status != RC_OK:
+    if job.status != RC_OK:
         raise ValueError("place_nodes: inconsistent names, counts or owners")
     return _trust(points, int(np.max(owners)) + 1), total
 

@@ -18,18 +18,10 @@ from typing import Any
 import numpy as np
 
 from . import __version__
+from .benchmark import median_seconds as _median
 from .ring import HashRing
 
 DEFAULT_NODES = (100, 1_000, 10_000, 100_000)
-
-
-def _median(fn: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def run_scale(

@@ -2,6 +2,8 @@
 
 __all__ = ["EmptyRingError", "NullKeyError"]
 
+# The rules below are how both implementations word the errors of a batch.
+
 
 class EmptyRingError(LookupError):
     """A lookup was made on a ring that has no nodes."""
@@ -21,3 +23,25 @@ class NullKeyError(ValueError):
 
     def __reduce__(self) -> tuple:
         return (type(self), (self.index, str(self)))
+
+
+def batch_item_error(err: Exception, index: int) -> Exception:
+    """The error of one key, as the error of the batch: the same builtin kind
+    (a subclass's constructor may take other arguments), naming keys[index]."""
+    if isinstance(err, UnicodeEncodeError):
+        return UnicodeEncodeError(
+            err.encoding, err.object, err.start, err.end, f"{err.reason} (keys[{index}])"
+        )
+    for kind in (OverflowError, TypeError, ValueError):
+        if isinstance(err, kind):
+            return kind(f"keys[{index}]: {err}")
+    return err
+
+
+def null_key_error(index: int, routing: bool) -> NullKeyError:
+    """A null where no null value was given: route() suggests null=<int>;
+    hash_keys, which takes no nulls, says what to do instead."""
+    if routing:
+        return NullKeyError(index)
+    return NullKeyError(index, f"keys[{index}] is null; hash_keys takes no nulls "
+                               "(drop them first, or use route(..., null=<int>))")

@@ -17,11 +17,11 @@ import numpy as np
 import xxhash
 
 from . import _config
-from .errors import EmptyRingError, NullKeyError
+from .errors import EmptyRingError, batch_item_error, null_key_error
 
 __all__ = ["HashRing", "key_bytes", "hash_key", "vnode_position"]
 
-_RING = 2**64
+_RING = _config.HASH_SPACE
 
 
 class _Null:
@@ -302,17 +302,6 @@ def _column_hashes(hashes: Any, module: str) -> list:
     return hashes.to_pylist() if module == "pyarrow" else hashes.to_list()
 
 
-def _batch_item_error(err: Exception, index: int) -> Exception:
-    if isinstance(err, UnicodeEncodeError):
-        return UnicodeEncodeError(
-            err.encoding, err.object, err.start, err.end, f"{err.reason} (keys[{index}])"
-        )
-    for kind in (OverflowError, TypeError, ValueError):
-        if isinstance(err, kind):
-            return kind(f"keys[{index}]: {err}")
-    return err
-
-
 def _hashes(items: list, null: int | None, routing: bool) -> list:
     """The hash of every key; None for a null when a null value is given."""
     hashes: list = []
@@ -321,10 +310,7 @@ def _hashes(items: list, null: int | None, routing: bool) -> list:
             if null is not None:
                 hashes.append(None)
                 continue
-            if routing:
-                raise NullKeyError(i)
-            raise NullKeyError(i, f"keys[{i}] is null; hash_keys takes no nulls "
-                                  "(drop them first, or use route(..., null=<int>))")
+            raise null_key_error(i, routing)
         if key is None and routing:
             raise TypeError(f"keys[{i}]: unsupported key type NoneType (pass null=<int> "
                             "to route None and nulls to that value)")
@@ -333,7 +319,7 @@ def _hashes(items: list, null: int | None, routing: bool) -> list:
         try:
             hashes.append(hash_key(key))
         except (TypeError, ValueError, OverflowError) as err:
-            raise _batch_item_error(err, i) from None
+            raise batch_item_error(err, i) from None
     return hashes
 
 

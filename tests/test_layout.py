@@ -292,3 +292,16 @@ def test_internal_calls_refuse_none_and_wrong_types():
 def test_a_layout_from_arrays_gives_every_node_a_point():
     with pytest.raises(ValueError, match="at least one point"):
         RingLayout.from_arrays(["a", "b"], np.array([5], np.uint64), np.array([0], np.int32))
+
+
+def test_a_big_build_on_threads_equals_the_one_thread_sort():
+    names = [f"node-{i}" for i in range(1200)]  # 192,000 points: placed and sorted on threads
+    built = RingLayout(names, vnodes=160)
+    raw = sorted((name.encode(), i) for i, name in enumerate(names))
+    positions = np.concatenate([DEFAULT.hasher.node_points(name, 160) for name, _ in raw])
+    owners = np.repeat(np.array([i for _, i in raw], dtype=np.int32), 160)
+    points, n = _layout.sort_placed(positions, owners, 64)
+    expected = _layout.make_layout(RingLayout, built.names, built.node_weights, 160, DEFAULT,
+                                   DEFAULT.hasher, points, n)
+    assert expected == built
+    assert np.array_equal(np.sort(positions), built.positions)
