@@ -11,7 +11,7 @@
 
 int rc_layout_is_big(size_t npoints)
 {
-    return (npoints + 1) * sizeof(rc_point) + 2 * npoints * sizeof(uint32_t) > RC_BIG_BYTES;
+    return npoints > RC_BIG_POINTS;
 }
 
 int rc_layout_table_bits(size_t npoints, int hash_bits)
@@ -224,64 +224,69 @@ rc_status rc_place_nodes(const rc_dialect *d, const char *names, const int64_t *
     return status;
 }
 
-rc_status rc_merge_points(const rc_point *old, size_t n_old, const uint64_t *new_pos,
-                          size_t n_new, int32_t new_owner, const uint8_t *new_sorts_first,
-                          size_t nnodes, rc_point *out, size_t out_len)
+rc_status rc_merge_points(const rc_layout *old, const uint64_t *new_pos, size_t n_new,
+                          int32_t new_owner, const uint8_t *new_sorts_first, size_t nnodes,
+                          rc_point *out, size_t out_len)
 {
+    size_t n_old = old->npoints;
     if (out_len != n_old + n_new || n_old + n_new > RC_MAX_POINTS || new_owner < 0)
         return RC_ERR_ARG;
     for (size_t m = 1; m < n_new; m++)
         if (new_pos[m] < new_pos[m - 1])
             return RC_ERR_ARG;
     size_t i = 0, j = 0, k = 0;
-    while (i < n_old && j < n_new) {
-        int32_t owner = old[i].owner;
-        if (owner < 0 || (size_t)owner >= nnodes)
-            return RC_ERR_ARG;
-        int take_new = new_pos[j] < old[i].pos
-                       || (new_pos[j] == old[i].pos && new_sorts_first[owner]);
+    while (i < n_old || j < n_new) {
+        int take_new;
+        if (i == n_old) {
+            take_new = 1;
+        } else if (j == n_new) {
+            take_new = 0;
+        } else {
+            int32_t owner = rc_layout_owner(old, i);
+            if (owner < 0 || (size_t)owner >= nnodes)
+                return RC_ERR_ARG;
+            uint64_t pos = rc_layout_pos(old, i);
+            take_new = new_pos[j] < pos || (new_pos[j] == pos && new_sorts_first[owner]);
+        }
         if (take_new) {
             out[k].pos = new_pos[j++];
             out[k].owner = new_owner;
-            out[k++].spare = 0;
         } else {
-            out[k++] = old[i++];
+            out[k].pos = rc_layout_pos(old, i);
+            out[k].owner = rc_layout_owner(old, i);
+            i++;
         }
-    }
-    if (i < n_old)
-        memcpy(out + k, old + i, (n_old - i) * sizeof(rc_point));
-    k += n_old - i;
-    for (; j < n_new; j++, k++) {
-        out[k].pos = new_pos[j];
-        out[k].owner = new_owner;
-        out[k].spare = 0;
+        out[k++].spare = 0;
     }
     return RC_OK;
 }
 
-rc_status rc_remove_owner(const rc_point *old, size_t n_old, int32_t removed, size_t nnodes,
-                          rc_point *out, size_t out_len, size_t *out_n)
+rc_status rc_remove_owner(const rc_layout *old, int32_t removed, size_t nnodes, rc_point *out,
+                          size_t out_len, size_t *out_n)
 {
+    size_t n_old = old->npoints;
     if (removed < 0 || (size_t)removed >= nnodes || n_old > RC_MAX_POINTS)
         return RC_ERR_ARG;
     size_t k = 0;
     for (size_t i = 0; i < n_old; i++) {
-        int32_t owner = old[i].owner;
+        int32_t owner = rc_layout_owner(old, i);
         if (owner < 0 || (size_t)owner >= nnodes)
             return RC_ERR_ARG;
         if (owner == removed)
             continue;
         if (k >= out_len)
             return RC_ERR_ARG;
-        out[k] = old[i];
-        out[k++].owner = owner - (owner > removed);
+        out[k].pos = rc_layout_pos(old, i);
+        out[k].owner = owner - (owner > removed);
+        out[k++].spare = 0;
     }
     *out_n = k;
     return RC_OK;
 }
 
 rc_status rc_layout_init(rc_layout *layout, rc_point *points, size_t npoints, int hash_bits,
-                         int32_t nnodes, uint32_t *table, size_t table_len, int trusted)
+                         int32_t nnodes, uint32_t *table, size_t table_len, int trusted,
+                         uint64_t *positions_out, int32_t *owners_out)
 {
     if (npoints > RC_MAX_POINTS || (hash_bits != 64 && hash_bits != 32)
         || (npoints && nnodes < 1))
@@ -289,6 +294,9 @@ rc_status rc_layout_init(rc_layout *layout, rc_point *points, size_t npoints, in
     int bits = rc_layout_table_bits(npoints, hash_bits);
     size_t nbuckets = (size_t)1 << bits;
     if (table_len != nbuckets)
+        return RC_ERR_ARG;
+    int big = rc_layout_is_big(npoints);
+    if (!big && (positions_out == NULL || owners_out == NULL))
         return RC_ERR_ARG;
     if (!trusted) {
         int bad = 0;
@@ -306,7 +314,7 @@ rc_status rc_layout_init(rc_layout *layout, rc_point *points, size_t npoints, in
     /* One pass in ring order: the first point of each bucket writes its
      * entry and those of the empty buckets before it. Every entry is written
      * once, whatever the points hold, and is at most npoints. */
-    int shift = hash_bits - bits, big = rc_layout_is_big(npoints);
+    int shift = hash_bits - bits;
     size_t next = 0; /* the first bucket not written yet */
     for (size_t i = 0; i < npoints; i++) {
         uint64_t b = points[i].pos >> shift; /* < nbuckets for checked points */
@@ -323,7 +331,19 @@ rc_status rc_layout_init(rc_layout *layout, rc_point *points, size_t npoints, in
     uint32_t tail = big ? RC_TABLE_OWNER | (uint32_t)points[npoints].owner : (uint32_t)npoints;
     for (size_t e = next; e < nbuckets; e++)
         table[e] = tail;
-    layout->points = points;
+    if (big) {
+        layout->points = points;
+        layout->positions = NULL;
+        layout->owners = NULL;
+    } else {
+        for (size_t i = 0; i <= npoints; i++) {
+            positions_out[i] = points[i].pos;
+            owners_out[i] = points[i].owner;
+        }
+        layout->points = NULL;
+        layout->positions = positions_out;
+        layout->owners = owners_out;
+    }
     layout->table = table;
     layout->npoints = (uint32_t)npoints;
     layout->table_bits = bits;

@@ -17,6 +17,12 @@ uint32_t rc_lookup_index(const rc_layout *layout, uint64_t h)
 {
     uint32_t b = rc_layout_bucket(layout, h);
     uint32_t entry = layout->table[b];
+    if (!layout->big) {
+        const uint64_t *pos = layout->positions;
+        while (pos[entry] < h)
+            entry++;
+        return entry;
+    }
     /* an empty bucket: its hashes go to the first point of a later bucket */
     while (entry & RC_TABLE_OWNER) {
         if (b == layout->last_bucket)
@@ -45,16 +51,8 @@ void rc_lookup_owners(const rc_layout *layout, const uint64_t *hashes, size_t n,
 {
     const rc_layout l = *layout; /* a local copy: stores to out cannot alias it */
     if (!l.big) {
-        /* the table holds indices only: the two steps, no select */
-        for (size_t i = 0; i < n; i++) {
-            uint32_t at = l.table[rc_layout_bucket(&l, hashes[i])];
-            uint64_t h = hashes[i];
-            at += l.points[at].pos < h;
-            at += l.points[at].pos < h;
-            while (RC_UNLIKELY(l.points[at].pos < h))
-                at++;
-            out[i] = l.points[at].owner;
-        }
+        for (size_t i = 0; i < n; i++)
+            out[i] = rc_lookup_owner_small(&l, hashes[i]);
         return;
     }
     size_t i = 0;
@@ -66,12 +64,12 @@ void rc_lookup_owners(const rc_layout *layout, const uint64_t *hashes, size_t n,
     for (i = 0; i < steady; i++) {
         prefetch_table(&l, hashes[i + RC_AHEAD_TABLE]);
         prefetch_point(&l, hashes[i + RC_AHEAD_POINT]);
-        out[i] = rc_lookup_owner(&l, hashes[i]);
+        out[i] = rc_lookup_owner_big(&l, hashes[i]);
     }
     for (; i < n; i++) {
         if (i + RC_AHEAD_POINT < n)
             prefetch_point(&l, hashes[i + RC_AHEAD_POINT]);
-        out[i] = rc_lookup_owner(&l, hashes[i]);
+        out[i] = rc_lookup_owner_big(&l, hashes[i]);
     }
 }
 
@@ -111,7 +109,7 @@ int64_t rc_walk_owners(const rc_layout *layout, uint32_t start, size_t want, uin
     size_t taken = 0;
     uint32_t i = start;
     for (uint32_t step = 0; step < n && taken < want; step++) {
-        int32_t owner = layout->points[i].owner;
+        int32_t owner = rc_layout_owner(layout, i);
         if (owner < 0 || (size_t)owner >= nnodes)
             return RC_ERR_ARG;
         if (!seen[owner]) {

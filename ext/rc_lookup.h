@@ -26,13 +26,26 @@ static inline uint32_t rc_layout_bucket(const rc_layout *layout, uint64_t h)
     return (uint32_t)(b & layout->last_bucket);
 }
 
-/* The owner of hash h (SPEC.md 5). */
-static inline int32_t rc_lookup_owner(const rc_layout *layout, uint64_t h)
+/* The owner of hash h on a ring that is not big: the bucket's first point,
+ * then two branch-free steps (a loop for the rare crowded bucket). */
+static inline int32_t rc_lookup_owner_small(const rc_layout *layout, uint64_t h)
+{
+    const uint64_t *pos = layout->positions;
+    uint32_t i = layout->table[rc_layout_bucket(layout, h)];
+    i += pos[i] < h;
+    i += pos[i] < h;
+    while (RC_UNLIKELY(pos[i] < h))
+        i++;
+    return layout->owners[i];
+}
+
+/* The owner of hash h on a big ring. Free of unpredictable branches: an
+ * entry that names the owner still steps from point 0 (over no point, every
+ * position being >= 0; point 0 stays in cache) and the owner is picked by a
+ * select. */
+static inline int32_t rc_lookup_owner_big(const rc_layout *layout, uint64_t h)
 {
     uint32_t entry = layout->table[rc_layout_bucket(layout, h)];
-    /* Free of unpredictable branches: an entry that names the owner still
-     * steps from point 0 (over no point, every position being >= 0; point 0
-     * stays in cache) and the owner is picked by a select. */
     int direct = (entry & RC_TABLE_OWNER) != 0;
     uint32_t i = direct ? 0 : entry;
     uint64_t target = direct ? 0 : h;
@@ -43,6 +56,12 @@ static inline int32_t rc_lookup_owner(const rc_layout *layout, uint64_t h)
         i++;
     int32_t stepped = points[i].owner;
     return direct ? (int32_t)(entry & ~RC_TABLE_OWNER) : stepped;
+}
+
+/* The owner of hash h (SPEC.md 5). */
+static inline int32_t rc_lookup_owner(const rc_layout *layout, uint64_t h)
+{
+    return layout->big ? rc_lookup_owner_big(layout, h) : rc_lookup_owner_small(layout, h);
 }
 
 /* Index in ring order of the point that owns hash h, in [0, npoints]

@@ -559,15 +559,13 @@ def check_points(what, layout) -> tuple:
     """The layout's points as plain arrays, after checking they make a ring."""
     positions = np.array(layout.positions, dtype=np.uint64)
     owners = np.array(layout.owners, dtype=np.int64)
-    if layout.positions.flags.writeable or layout.owners.flags.writeable or \
-            run(setattr, layout.points.flags, "writeable", True)[1] is None:
-        raise Finding(f"{what()}\n  the layout's points are writeable")
+    for array in (layout.positions, layout.owners, layout.table):
+        if array.flags.writeable or run(setattr, array.flags, "writeable", True)[1] is None:
+            raise Finding(f"{what()}\n  the layout's arrays can be written")
     if np.any(positions[1:] < positions[:-1]) or np.any(owners < 0) or \
             np.any(owners >= len(layout.names)):
         raise Finding(f"{what()}\n  built a layout with unsorted points or bad owners: "
                       f"{positions.tolist()} {owners.tolist()}")
-    if np.any(np.asarray(layout.points["spare"]) != 0):
-        raise Finding(f"{what()}\n  a point's spare word is not zero")
     return positions, owners
 
 
@@ -658,7 +656,7 @@ def check_lookups(what, layout, r) -> None:
 
 
 def judge_layout(what, layout, r) -> None:
-    if layout.points is None:
+    if len(layout.positions) == 0:  # made without its constructor, or empty: no points
         unfilled(r, layout)
     else:
         check_lookups(what, layout, r)
@@ -1206,7 +1204,7 @@ def unfilled(r, obj=None) -> None:
         ("get_node", lambda: obj.get_node(r.pick(("k", 5, b"k")))),
         ("get_nodes", lambda: obj.get_nodes("k", 1)),
     ]
-    if isinstance(layout, LayoutBase) and layout.points is None:
+    if isinstance(layout, LayoutBase) and len(layout.positions) == 0:
         empty += [
             ("route_hashes_into", lambda: layout.route_hashes_into(
                 np.arange(len(array), dtype=np.uint64), np.zeros(len(array), np.int32))),

@@ -75,6 +75,8 @@ cdef extern from "rc_layout.h":
         int32_t spare
     ctypedef struct rc_layout:
         const rc_point *points
+        const uint64_t *positions
+        const int32_t *owners
         const uint32_t *table
         uint32_t npoints
         int table_bits
@@ -93,14 +95,17 @@ cdef extern from "rc_layout.h":
     rc_status rc_place_nodes(const rc_dialect *d, const char *names, const int64_t *name_offsets,
                              size_t names_len, const uint32_t *counts, const int32_t *owners,
                              size_t nnodes, rc_point *out, size_t out_len) noexcept nogil
-    rc_status rc_merge_points(const rc_point *old, size_t n_old, const uint64_t *new_pos,
-                              size_t n_new, int32_t new_owner, const uint8_t *new_sorts_first,
-                              size_t nnodes, rc_point *out, size_t out_len) noexcept nogil
-    rc_status rc_remove_owner(const rc_point *old, size_t n_old, int32_t removed, size_t nnodes,
+    int rc_layout_is_big(size_t npoints) noexcept nogil
+    int32_t rc_layout_owner(const rc_layout *layout, size_t i) noexcept nogil
+    rc_status rc_merge_points(const rc_layout *old, const uint64_t *new_pos, size_t n_new,
+                              int32_t new_owner, const uint8_t *new_sorts_first, size_t nnodes,
+                              rc_point *out, size_t out_len) noexcept nogil
+    rc_status rc_remove_owner(const rc_layout *old, int32_t removed, size_t nnodes,
                               rc_point *out, size_t out_len, size_t *out_n) noexcept nogil
     rc_status rc_layout_init(rc_layout *layout, rc_point *points, size_t npoints, int hash_bits,
                              int32_t nnodes, uint32_t *table, size_t table_len,
-                             int trusted) noexcept nogil
+                             int trusted, uint64_t *positions_out,
+                             int32_t *owners_out) noexcept nogil
     void *rc_alloc_big(size_t length) noexcept nogil
     void rc_free_big(void *data) noexcept nogil
 

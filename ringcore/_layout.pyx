@@ -120,7 +120,8 @@ cdef class LayoutBase:
     cdef readonly object vnodes
     cdef readonly object dialect     # the ringcore.dialects.Dialect
     cdef readonly Hasher hasher
-    cdef readonly object points      # read-only records (POINT_DTYPE), ring order
+    cdef readonly object positions   # read-only uint64 view of the points in ring order
+    cdef readonly object owners      # read-only int32 view: node index of each point
     cdef readonly object table       # read-only guide table
     cdef LayoutMemory _points
     cdef LayoutMemory _table
@@ -135,7 +136,8 @@ cdef class LayoutBase:
         self.node_weights = ()
         self.index = MappingProxyType({})
         self.hasher = default_hasher()
-        self.points = np.frombuffer(_NO_MEMORY, dtype=POINT_DTYPE)
+        self.positions = np.frombuffer(_NO_MEMORY, dtype=np.uint64)
+        self.owners = np.frombuffer(_NO_MEMORY, dtype=np.int32)
         self.table = np.frombuffer(_NO_MEMORY, dtype=np.uint32)
 
     cdef int _fill(self, tuple names, tuple weights, object vnodes, object dialect, Hasher hasher,
@@ -163,9 +165,19 @@ cdef class LayoutBase:
         cdef int32_t nnodes = <int32_t>len(names)
         cdef rc_status status
         points.claimed = True
+        # a ring that is not big keeps its points as two arrays, in memory of its own
+        cdef LayoutMemory arrays = None
+        cdef uint64_t *positions_out = NULL
+        cdef int32_t *owners_out = NULL
+        cdef bint big = rc_layout_is_big(<size_t>npoints)
+        if not big:
+            arrays = _allocate((<size_t>npoints + 1) * (sizeof(uint64_t) + sizeof(int32_t)))
+            arrays.claimed = True
+            positions_out = <uint64_t *>arrays.data
+            owners_out = <int32_t *>(arrays.data + (<size_t>npoints + 1) * sizeof(uint64_t))
         with nogil:
             status = rc_layout_init(&self.layout, records, <size_t>npoints, hash_bits, nnodes,
-                                    table_ptr, table_len, trusted)
+                                    table_ptr, table_len, trusted, positions_out, owners_out)
         if status != RC_OK:
             raise ValueError("ring layout: positions are not sorted, are too large for the "
                              "ring, or owners are out of range")
@@ -175,10 +187,18 @@ cdef class LayoutBase:
         self.vnodes = vnodes
         self.dialect = dialect
         self.hasher = hasher
-        self._points = points
         self._table = table
-        self.points = np.frombuffer(points, dtype=POINT_DTYPE)[:npoints]
         self.table = np.frombuffer(table, dtype=np.uint32)
+        if big:
+            self._points = points
+            records_view = np.frombuffer(points, dtype=POINT_DTYPE)[:npoints]
+            self.positions = records_view["pos"]
+            self.owners = records_view["owner"]
+        else:
+            self._points = arrays
+            self.positions = np.frombuffer(arrays, dtype=np.uint64, count=npoints)
+            self.owners = np.frombuffer(arrays, dtype=np.int32, count=npoints,
+                                        offset=(npoints + 1) * sizeof(uint64_t))
         self._filled = True
         return 0
 
@@ -186,14 +206,10 @@ cdef class LayoutBase:
         return len(self.names)
 
     @property
-    def positions(self):
-        """Read-only uint64 array of the ring's points in ring order."""
-        return self.points["pos"]
-
-    @property
-    def owners(self):
-        """Read-only int32 array: index into ``nodes`` of each point's owner."""
-        return self.points["owner"]
+    def memory_bytes(self) -> int:
+        """Bytes the points and the guide table take."""
+        return (self._points.size if self._points is not None else 0) + \
+            (self._table.size if self._table is not None else 0)
 
     @property
     def nodes(self) -> tuple:
@@ -535,8 +551,7 @@ def merge_node(LayoutBase old not None, const uint64_t[::1] new_pos not None, in
     cdef rc_point *records = _records(points)
     cdef rc_status status
     with nogil:
-        status = rc_merge_points(old.layout.points, n_old, &new_pos[0] if n_new else NULL,
-                                 n_new, new_owner,
+        status = rc_merge_points(&old.layout, &new_pos[0] if n_new else NULL, n_new, new_owner,
                                  &new_sorts_first[0] if nnodes else NULL, nnodes, records,
                                  n_old + n_new)
     if status != RC_OK:
@@ -555,13 +570,12 @@ def remove_node(LayoutBase old not None, int32_t removed):
     cdef size_t kept = 0, i
     with nogil:
         for i in range(n_old):
-            kept += old.layout.points[i].owner != removed
+            kept += rc_layout_owner(&old.layout, i) != removed
     points = _new_points(<Py_ssize_t>kept)
     cdef rc_point *records = _records(points)
     cdef rc_status status
     with nogil:
-        status = rc_remove_owner(old.layout.points, n_old, removed, nnodes, records, kept,
-                                 &n_out)
+        status = rc_remove_owner(&old.layout, removed, nnodes, records, kept, &n_out)
     if status != RC_OK or n_out != kept:
         raise ValueError("remove_node: inconsistent ring arrays")
     return _trust(points, <Py_ssize_t>nnodes - 1), <Py_ssize_t>kept

@@ -98,9 +98,8 @@ def _measure(
                           ("copy of the arrays", copy_s)):
         rows.append({"points": points, "nodes": nodes, "case": case, "unit": "ms",
                      "value": seconds * 1e3})
-    table_bytes = layout.table.nbytes
     rows.append({"points": points, "nodes": nodes, "case": "memory", "unit": "bytes/point",
-                 "value": (layout.points.nbytes + table_bytes) / points})
+                 "value": layout.memory_bytes / points})
     return rows
 
 

@@ -163,10 +163,11 @@ def test_layout_built_directly_is_checked():
     layout.route_hashes_into(np.array([0, 6, 2**64 - 1], dtype=np.uint64), out)
     assert out.tolist() == [0, 0, 0]
     # frozen: no attribute can be set, no array written, no index edited
-    for name in ("names", "node_weights", "vnodes", "points", "table", "dialect", "x"):
+    for name in ("names", "node_weights", "vnodes", "positions", "owners", "table", "dialect",
+                 "x"):
         with pytest.raises(AttributeError):
             setattr(layout, name, None)
-    for array in (layout.positions, layout.owners, layout.table, layout.points):
+    for array in (layout.positions, layout.owners, layout.table):
         with pytest.raises(ValueError):
             array[0] = array[1]
         with pytest.raises(ValueError):
