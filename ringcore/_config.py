@@ -78,6 +78,12 @@ def check_total_points(total: int) -> None:
 def normalize_nodes(nodes: object) -> list[tuple[str, float]]:
     """Turn the `nodes` argument (iterable of names or mapping name -> weight)
     into a checked list of (name, weight) in the given order."""
+    names, weights = node_columns(nodes)
+    return list(zip(names, weights))
+
+
+def node_columns(nodes: object) -> tuple[tuple[str, ...], tuple[float, ...]]:
+    """The checked names and weights of the `nodes` argument, in order."""
     if isinstance(nodes, (str, bytes, bytearray)):
         raise TypeError(
             f"nodes must be an iterable of names or a mapping name -> weight, "
@@ -85,45 +91,46 @@ def normalize_nodes(nodes: object) -> list[tuple[str, float]]:
         )
     if isinstance(nodes, Mapping):
         items = list(nodes.items())
+        names = tuple(name for name, _ in items)
+        weights = tuple(weight for _, weight in items)
     elif isinstance(nodes, Iterable):
-        items = [(name, 1.0) for name in nodes]
+        names = tuple(nodes)
+        weights = (1.0,) * len(names)
     else:
         raise TypeError(
             f"nodes must be an iterable of names or a mapping name -> weight, "
             f"not {type(nodes).__name__}"
         )
-    fast = _all_plain(items)
-    if fast is not None:
-        return fast
+    if _all_plain(names, weights):
+        return names, weights
     seen: set[str] = set()
-    checked = []
-    for name, weight in items:
+    checked_names, checked_weights = [], []
+    for name, weight in zip(names, weights):
         name = check_name(name)
         if name in seen:
             raise ValueError(f"duplicate node name {name!r}")
         seen.add(name)
-        checked.append((name, check_weight(weight, name)))
-    return checked
+        checked_names.append(name)
+        checked_weights.append(check_weight(weight, name))
+    return tuple(checked_names), tuple(checked_weights)
 
 
-def _all_plain(items: list) -> list[tuple[str, float]] | None:
-    """The checked nodes when every name is a plain, distinct, non-empty str
-    with UTF-8 and every weight a finite float > 0 (checked in bulk: a ring of
-    a million nodes); None to check one by one (and name what is wrong)."""
-    names = [item[0] for item in items]
-    weights = [item[1] for item in items]
-    if not all(type(name) is str for name in names) or not all(type(w) is float for w in weights):
-        return None
+def _all_plain(names: tuple, weights: tuple) -> bool:
+    """Whether every name is a plain, distinct, non-empty str with UTF-8 and
+    every weight a finite float > 0, checked in bulk (a ring of a million
+    nodes); if not, the caller checks one by one and names what is wrong."""
+    if set(map(type, names)) - {str} or set(map(type, weights)) - {float}:
+        return False
     distinct = set(names)
     if len(distinct) != len(names) or "" in distinct:
-        return None
+        return False
     try:
         "".join(names).encode("utf-8")
     except UnicodeEncodeError:
-        return None
-    if weights and not all(0.0 < w < math.inf for w in weights):
-        return None
-    return list(zip(names, weights))
+        return False
+    return not weights or (
+        min(weights) > 0.0 and max(weights) < math.inf and not any(map(math.isnan, weights))
+    )
 
 
 def point_counts(vnodes: int, weights: list[float], names: list[str]) -> list[int]:

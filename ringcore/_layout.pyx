@@ -183,7 +183,7 @@ cdef class LayoutBase:
                              "ring, or owners are out of range")
         self.names = names
         self.node_weights = weights
-        self.index = MappingProxyType({name: i for i, name in enumerate(names)})
+        self.index = MappingProxyType(dict(zip(names, range(len(names)))))
         self.vnodes = vnodes
         self.dialect = dialect
         self.hasher = hasher

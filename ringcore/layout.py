@@ -43,7 +43,7 @@ class RingLayout(LayoutBase):
     ) -> RingLayout:
         vnodes = _config.check_vnodes(vnodes)
         chosen = get_dialect(dialect)
-        return _build(cls, _config.normalize_nodes(nodes), vnodes, chosen)
+        return _build(cls, *_config.node_columns(nodes), vnodes, chosen)
 
     @classmethod
     def from_arrays(
@@ -57,14 +57,14 @@ class RingLayout(LayoutBase):
     ) -> RingLayout:
         """A layout from its arrays as they were saved (positions sorted,
         owners indices into nodes); they are checked, not re-hashed."""
-        checked = _config.normalize_nodes(nodes)
+        names, weights = _config.node_columns(nodes)
         vnodes = _config.check_vnodes(vnodes)
         chosen = get_dialect(dialect)
         points, npoints = points_from_arrays(positions, owners)
         made = make_layout(
             cls,
-            tuple(name for name, _ in checked),
-            tuple(weight for _, weight in checked),
+            names,
+            weights,
             vnodes,
             chosen,
             chosen.hasher,
@@ -262,10 +262,10 @@ def describe(layout: LayoutBase) -> str:
     return f"{nodes}, vnodes={layout.vnodes}{extra}, points={len(layout.positions)}"
 
 
-def _build(cls: type, nodes: list[tuple[str, float]], vnodes: int, dialect: Dialect):
+def _build(
+    cls: type, names: tuple[str, ...], weights: tuple[float, ...], vnodes: int, dialect: Dialect
+) -> RingLayout:
     """A layout built from scratch: every node's points, sorted in ring order."""
-    names = tuple(name for name, _ in nodes)
-    weights = tuple(weight for _, weight in nodes)
     counts = np.array(dialect.point_counts(vnodes, weights, names), dtype=np.int64)
     _config.check_total_points(int(counts.sum()))
     # Place the nodes in UTF-8 name order: the stable sort then breaks ties
