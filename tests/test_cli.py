@@ -54,3 +54,24 @@ def test_unknown_command_and_help(tmp_path):
     done = subprocess.run([sys.executable, "-m", "ringcore", "--help"], capture_output=True,
                           text=True, cwd=tmp_path, env=env)
     assert done.returncode == 0 and "bench" in done.stdout
+
+
+def test_bench_scale_sweeps_ring_sizes(capsys, tmp_path):
+    args = ["bench", "--scale", "--scale-nodes", "5,10", "--vnodes", "16", "--int-keys", "2000",
+            "--keys", "500", "--repeat", "1"]
+    assert cli.main(args + ["--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    sizes = sorted({row["points"] for row in result["rows"]})
+    assert sizes == [80, 160]
+    cases = {row["case"] for row in result["rows"]}
+    for expected in ("route_hashes(uint64)", "route(list[str])", "build", "add_node",
+                     "unpickle", "memory"):
+        assert expected in cases
+    assert all(row["value"] >= 0 for row in result["rows"])
+    assert cli.main(args) == 0
+    table = capsys.readouterr().out
+    assert "route_hashes(uint64)" in table and "160" in table
+    with pytest.raises(SystemExit):
+        benchmark.main(["--scale", "--scale-nodes", "5,x"])
+    with pytest.raises(SystemExit):
+        benchmark.main(["--scale", "--scale-nodes", "0"])
