@@ -515,6 +515,8 @@ cdef object _checked_ints(values, str what, lowest, bound, dtype):
         return np.array(array.tolist(), dtype=dtype)
     if array.dtype.kind not in "iu":
         raise TypeError(f"{what} must be an integer array, not {array.dtype}")
+    if array.dtype == np.dtype(dtype):  # every value fits (as pickled): nothing to check
+        return np.ascontiguousarray(array)
     if len(array) and (int(np.min(array)) < lowest or int(np.max(array)) >= bound):
         raise ValueError(f"{what} must lie in [{lowest}, {bound})")
     return np.ascontiguousarray(array, dtype=dtype)
