@@ -193,8 +193,17 @@ class HashRing(RingBase):
         return (_restore, (type(self), self.layout))
 
 
-def _restore(cls: type, layout: RingLayout) -> HashRing:
-    """Unpickle a ring from its pickled layout (arrays, not re-hashed)."""
+def _restore(cls: type, layout: object, vnodes: object = None) -> HashRing:
+    """Unpickle a ring from its pickled layout (arrays, not re-hashed), or,
+    from a pickle of ringcore 0.1's first format, (nodes, vnodes) rebuilt."""
     if not (isinstance(cls, type) and issubclass(cls, HashRing)):
         raise TypeError("a pickled HashRing names a class that is not a HashRing")
+    if vnodes is not None:
+        if not isinstance(layout, list) or not isinstance(vnodes, int):
+            raise TypeError("a pickled HashRing of the first format holds (nodes, vnodes)")
+        ring = cls.__new__(cls)
+        ring._layout = RingLayout(dict(layout), vnodes=vnodes)
+        return ring
+    if not isinstance(layout, RingLayout):
+        raise TypeError("a pickled HashRing holds no RingLayout")
     return cls.from_layout(layout)

@@ -310,3 +310,23 @@ def test_a_big_build_on_threads_equals_the_one_thread_sort():
                                    DEFAULT.hasher, points, n)
     assert expected == built
     assert np.array_equal(np.sort(positions), built.positions)
+
+
+# made by the first format (ringcore 0.1 before layouts): HashRing({"a": 1.0, "b": 2.0,
+# "c🙂": 0.5}, vnodes=8) pickled with protocol 2
+OLD_PICKLE = (
+    b"\x80\x02cringcore.ring\n_restore\nq\x00cringcore.ring\nHashRing\nq\x01]q\x02(X\x01\x00"
+    b"\x00\x00aq\x03G?\xf0\x00\x00\x00\x00\x00\x00\x86q\x04X\x01\x00\x00\x00bq\x05G@\x00"
+    b"\x00\x00\x00\x00\x00\x00\x86q\x06X\x05\x00\x00\x00c\xf0\x9f\x99\x82q\x07G?\xe0\x00"
+    b"\x00\x00\x00\x00\x00\x86q\x08eK\x08\x87q\tRq\n."
+)
+
+
+def test_pickles_of_the_first_format_still_load():
+    ring = pickle.loads(OLD_PICKLE)
+    assert ring == ringcore.HashRing({"a": 1.0, "b": 2.0, "c🙂": 0.5}, vnodes=8)
+    # what the old code answered for these keys
+    assert ring.get_node("k") == "a"
+    assert ring.route(["x", "y", "z"]).tolist() == [1, 2, 0]
+    assert ring.positions[:3].tolist() == [199182445281158425, 1480528559295545228,
+                                           1927640311433054912]
