@@ -349,6 +349,7 @@ rc_status rc_layout_init(rc_layout *layout, rc_point *points, size_t npoints, in
     layout->table_bits = bits;
     layout->shift = shift;
     layout->last_bucket = (uint32_t)(nbuckets - 1);
+    layout->narrow = hash_bits < 64;
     layout->big = big;
     return RC_OK;
 }

@@ -57,7 +57,8 @@ typedef struct {
     uint32_t npoints;           /* >= 1 for lookups */
     int table_bits;
     int shift;                  /* hash_bits - table_bits */
-    uint32_t last_bucket;       /* (1 << table_bits) - 1: larger hashes wrap */
+    uint32_t last_bucket;       /* (1 << table_bits) - 1 */
+    int narrow;                 /* a ring of fewer than 64 bits: hashes are masked */
     int big;                    /* more than RC_BIG_POINTS: records, owner entries */
 } rc_layout;
 

@@ -51,8 +51,14 @@ void rc_lookup_owners(const rc_layout *layout, const uint64_t *hashes, size_t n,
 {
     const rc_layout l = *layout; /* a local copy: stores to out cannot alias it */
     if (!l.big) {
-        for (size_t i = 0; i < n; i++)
-            out[i] = rc_lookup_owner_small(&l, hashes[i]);
+        /* one loop, compiled twice: without the mask on 64-bit rings */
+        if (l.narrow) {
+            for (size_t i = 0; i < n; i++)
+                out[i] = rc_owner_small(&l, hashes[i], 1);
+        } else {
+            for (size_t i = 0; i < n; i++)
+                out[i] = rc_owner_small(&l, hashes[i], 0);
+        }
         return;
     }
     size_t i = 0;

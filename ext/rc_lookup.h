@@ -18,25 +18,39 @@ extern "C" {
 #endif
 
 /* Keys hashed per chunk before their lookups: the hashes stay in L1. */
-#define RC_CHUNK 512
+#define RC_CHUNK 1024
+
+/* The bucket of hash h. On a 64-bit ring the shift alone keeps it inside the
+ * table; on a narrower ring a hash beyond the ring is masked into the table
+ * (it then wraps, as such a hash must: every position is below it). `narrow`
+ * is layout->narrow, passed as a constant where a loop is compiled for one. */
+static inline uint32_t rc_bucket_of(const rc_layout *layout, uint64_t h, int narrow)
+{
+    uint64_t b = h >> layout->shift;
+    return narrow ? (uint32_t)(b & layout->last_bucket) : (uint32_t)b;
+}
 
 static inline uint32_t rc_layout_bucket(const rc_layout *layout, uint64_t h)
 {
-    uint64_t b = h >> layout->shift;
-    return (uint32_t)(b & layout->last_bucket);
+    return rc_bucket_of(layout, h, layout->narrow);
 }
 
 /* The owner of hash h on a ring that is not big: the bucket's first point,
  * then two branch-free steps (a loop for the rare crowded bucket). */
-static inline int32_t rc_lookup_owner_small(const rc_layout *layout, uint64_t h)
+static inline int32_t rc_owner_small(const rc_layout *layout, uint64_t h, int narrow)
 {
     const uint64_t *pos = layout->positions;
-    uint32_t i = layout->table[rc_layout_bucket(layout, h)];
+    uint32_t i = layout->table[rc_bucket_of(layout, h, narrow)];
     i += pos[i] < h;
     i += pos[i] < h;
     while (RC_UNLIKELY(pos[i] < h))
         i++;
     return layout->owners[i];
+}
+
+static inline int32_t rc_lookup_owner_small(const rc_layout *layout, uint64_t h)
+{
+    return rc_owner_small(layout, h, layout->narrow);
 }
 
 /* The owner of hash h on a big ring. Free of unpredictable branches: an

@@ -82,6 +82,7 @@ cdef extern from "rc_layout.h":
         int table_bits
         int shift
         uint32_t last_bucket
+        int narrow
         int big
     int rc_layout_table_bits(size_t npoints, int hash_bits) noexcept nogil
     rc_status rc_sort_points(rc_point *points, size_t n, rc_point *tmp,

@@ -88,7 +88,13 @@ def test_layout_memory_is_lent_read_only_and_used_once():
     while not isinstance(memory, _layout.LayoutMemory):
         memory = memory.obj if isinstance(memory, memoryview) else memory.base
     view = memoryview(memory)
-    assert view.readonly and view.nbytes == (len(frozen.positions) + 1) * 12
+    # a small ring: positions and owners each in memory of their own
+    assert view.readonly and view.nbytes == (len(frozen.positions) + 1) * 8
+    owner_memory = frozen.owners.base
+    while not isinstance(owner_memory, _layout.LayoutMemory):
+        owner_memory = owner_memory.obj if isinstance(owner_memory, memoryview) else owner_memory.base
+    assert memoryview(owner_memory).nbytes == (len(frozen.owners) + 1) * 4
+    assert frozen.memory_bytes == view.nbytes + memoryview(owner_memory).nbytes + frozen.table.nbytes
     with pytest.raises(TypeError):
         view[0] = 1
     with pytest.raises(ValueError, match="WRITEABLE"):
@@ -99,7 +105,7 @@ def test_layout_memory_is_lent_read_only_and_used_once():
     table_memory = memoryview(frozen.table).obj
     while not isinstance(table_memory, _layout.LayoutMemory):
         table_memory = table_memory.obj if isinstance(table_memory, memoryview) else table_memory.base
-    for held in (memory, table_memory):
+    for held in (memory, owner_memory, table_memory):
         npoints = len(held) // 16 - 1  # as many records as its bytes hold
         with pytest.raises(ValueError):
             _layout.make_layout(RingLayout, frozen.names, frozen.node_weights, 40, DEFAULT,
