@@ -7,6 +7,53 @@
 #if defined(__linux__)
 #  include <sys/mman.h>
 #endif
+#if defined(__SSE2__)
+#  include <emmintrin.h>
+#endif
+
+/* Rings big enough to leave the cache are copied with stores that bypass
+ * it: a plain store first reads the line it writes (a third of the memory
+ * traffic of a copy), and the copy would evict what lookups keep cached. */
+#define RC_STREAM_MIN ((size_t)1 << 16)
+
+/* Records src[0 .. n) into dst, owners above `removed` (or none, when it is
+ * negative) one lower; the removed owner's records are left out and their
+ * indices (offset by first) written to removed_at. Returns the records
+ * written. */
+static size_t copy_records(rc_point *dst, const rc_point *src, size_t n, int32_t removed,
+                           uint32_t *removed_at, size_t first)
+{
+    size_t k = 0;
+#if defined(__SSE2__)
+    if (n >= RC_STREAM_MIN && ((uintptr_t)dst & 15) == 0) {
+        const __m128i owner_lane = _mm_set_epi32(0, -1, 0, 0);
+        const __m128i limit = _mm_set1_epi32(removed < 0 ? INT32_MAX : removed);
+        for (size_t i = 0; i < n; i++) {
+            __m128i point = _mm_loadu_si128((const __m128i *)(src + i));
+            if (src[i].owner == removed) {
+                *removed_at++ = (uint32_t)(first + i);
+                continue;
+            }
+            /* owner - (owner > removed): the compare gives -1 in that lane */
+            __m128i above = _mm_and_si128(_mm_cmpgt_epi32(point, limit), owner_lane);
+            _mm_stream_si128((__m128i *)(dst + k), _mm_add_epi32(point, above));
+            k++;
+        }
+        _mm_sfence();
+        return k;
+    }
+#endif
+    for (size_t i = 0; i < n; i++) {
+        rc_point point = src[i];
+        if (point.owner == removed) {
+            *removed_at++ = (uint32_t)(first + i);
+            continue;
+        }
+        point.owner -= removed >= 0 && point.owner > removed;
+        dst[k++] = point;
+    }
+    return k;
+}
 
 
 int rc_layout_is_big(size_t npoints)
@@ -224,56 +271,153 @@ rc_status rc_place_nodes(const rc_dialect *d, const char *names, const int64_t *
     return status;
 }
 
+/* Where new_pos goes among old points [lo, n_old): after the points below
+ * it and after the equal ones whose names sort first. */
+static size_t merge_slot(const rc_layout *old, size_t lo, uint64_t new_pos,
+                         const uint8_t *new_sorts_first, size_t nnodes, int *bad)
+{
+    size_t hi = old->npoints;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (rc_layout_pos(old, mid) < new_pos)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    while (lo < old->npoints && rc_layout_pos(old, lo) == new_pos) {
+        int32_t owner = rc_layout_owner(old, lo);
+        if (owner < 0 || (size_t)owner >= nnodes) {
+            *bad = 1;
+            return lo;
+        }
+        if (new_sorts_first[owner])
+            break;
+        lo++;
+    }
+    return lo;
+}
+
+int rc_points_from_arrays(const uint64_t *positions, const int32_t *owners, size_t n,
+                          int32_t nnodes, int hash_bits, rc_point *out, uint8_t *owned)
+{
+    uint64_t above = hash_bits < 64 ? ~(((uint64_t)1 << hash_bits) - 1) : 0;
+    uint64_t previous = 0;
+    int bad = nnodes < 1 && n > 0;
+#if defined(__SSE2__)
+    int stream = n >= RC_STREAM_MIN && ((uintptr_t)out & 15) == 0;
+#endif
+    for (size_t i = 0; i < n; i++) {
+        uint64_t pos = positions[i];
+        int32_t owner = owners[i];
+        int in_range = owner >= 0 && owner < nnodes;
+#if defined(__SSE2__)
+        if (stream) {
+            _mm_stream_si128((__m128i *)(out + i),
+                             _mm_set_epi64x((int64_t)(uint32_t)owner, (int64_t)pos));
+        } else
+#endif
+        {
+            out[i].pos = pos;
+            out[i].owner = owner;
+            out[i].spare = 0;
+        }
+        bad |= !in_range | (pos < previous) | ((pos & above) != 0);
+        owned[in_range ? owner : 0] = 1;
+        previous = pos;
+    }
+#if defined(__SSE2__)
+    if (stream)
+        _mm_sfence();
+#endif
+    return !bad;
+}
+
+size_t rc_count_present(const rc_layout *layout, const uint64_t *pos, size_t n)
+{
+    size_t found = 0;
+    for (size_t j = 0; j < n; j++) {
+        size_t lo = 0, hi = layout->npoints;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (rc_layout_pos(layout, mid) < pos[j])
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        found += lo < layout->npoints && rc_layout_pos(layout, lo) == pos[j];
+    }
+    return found;
+}
+
+/* Old points [from, to) as records into out. */
+static void copy_points(const rc_layout *old, size_t from, size_t to, rc_point *out)
+{
+    if (old->big) {
+        copy_records(out, old->points + from, to - from, -1, NULL, 0);
+        return;
+    }
+    for (size_t i = from; i < to; i++) {
+        out[i - from].pos = old->positions[i];
+        out[i - from].owner = old->owners[i];
+        out[i - from].spare = 0;
+    }
+}
+
 rc_status rc_merge_points(const rc_layout *old, const uint64_t *new_pos, size_t n_new,
                           int32_t new_owner, const uint8_t *new_sorts_first, size_t nnodes,
-                          rc_point *out, size_t out_len)
+                          rc_point *out, size_t out_len, uint32_t *slots)
 {
+    /* A few new points among many old ones: each new point's place by binary
+     * search, the old points between them copied as blocks. */
     size_t n_old = old->npoints;
     if (out_len != n_old + n_new || n_old + n_new > RC_MAX_POINTS || new_owner < 0)
         return RC_ERR_ARG;
     for (size_t m = 1; m < n_new; m++)
         if (new_pos[m] < new_pos[m - 1])
             return RC_ERR_ARG;
-    size_t i = 0, j = 0, k = 0;
-    while (i < n_old || j < n_new) {
-        int take_new;
-        if (i == n_old) {
-            take_new = 1;
-        } else if (j == n_new) {
-            take_new = 0;
-        } else {
-            int32_t owner = rc_layout_owner(old, i);
-            if (owner < 0 || (size_t)owner >= nnodes)
-                return RC_ERR_ARG;
-            uint64_t pos = rc_layout_pos(old, i);
-            take_new = new_pos[j] < pos || (new_pos[j] == pos && new_sorts_first[owner]);
-        }
-        if (take_new) {
-            out[k].pos = new_pos[j++];
-            out[k].owner = new_owner;
-        } else {
-            out[k].pos = rc_layout_pos(old, i);
-            out[k].owner = rc_layout_owner(old, i);
-            i++;
-        }
+    size_t i = 0, k = 0;
+    int bad = 0;
+    for (size_t j = 0; j < n_new; j++) {
+        size_t slot = merge_slot(old, i, new_pos[j], new_sorts_first, nnodes, &bad);
+        if (bad)
+            return RC_ERR_ARG;
+        copy_points(old, i, slot, out + k);
+        k += slot - i;
+        i = slot;
+        if (slots != NULL)
+            slots[j] = (uint32_t)slot;
+        out[k].pos = new_pos[j];
+        out[k].owner = new_owner;
         out[k++].spare = 0;
     }
+    copy_points(old, i, n_old, out + k);
     return RC_OK;
 }
 
 rc_status rc_remove_owner(const rc_layout *old, int32_t removed, size_t nnodes, rc_point *out,
-                          size_t out_len, size_t *out_n)
+                          size_t out_len, size_t *out_n, uint32_t *removed_at, size_t removed_len)
 {
     size_t n_old = old->npoints;
     if (removed < 0 || (size_t)removed >= nnodes || n_old > RC_MAX_POINTS)
         return RC_ERR_ARG;
     size_t k = 0;
+    int bad = 0;
+    if (old->big && out_len >= n_old && removed_at != NULL && removed_len >= n_old) {
+        /* a layout's owners were checked (or made here) when it was filled */
+        *out_n = copy_records(out, old->points, n_old, removed, removed_at, 0);
+        return RC_OK;
+    }
     for (size_t i = 0; i < n_old; i++) {
         int32_t owner = rc_layout_owner(old, i);
-        if (owner < 0 || (size_t)owner >= nnodes)
-            return RC_ERR_ARG;
-        if (owner == removed)
+        bad |= (owner < 0) | ((size_t)owner >= nnodes);
+        if (owner == removed) {
+            if (removed_at != NULL) {
+                if (i - k >= removed_len)
+                    return RC_ERR_ARG;
+                removed_at[i - k] = (uint32_t)i;
+            }
             continue;
+        }
         if (k >= out_len)
             return RC_ERR_ARG;
         out[k].pos = rc_layout_pos(old, i);
@@ -281,12 +425,204 @@ rc_status rc_remove_owner(const rc_layout *old, int32_t removed, size_t nnodes, 
         out[k++].spare = 0;
     }
     *out_n = k;
+    return bad ? RC_ERR_ARG : RC_OK;
+}
+
+static inline uint64_t bucket_of(uint64_t pos, int shift, uint64_t last)
+{
+    uint64_t b = pos >> shift;
+    return b < last ? b : last;
+}
+
+/* Whether a layout of npoints has the table shape (bits and kind) of old. */
+static int same_table(const rc_layout *old, size_t npoints)
+{
+    int hash_bits = old->shift + old->table_bits;
+    return npoints > 0 && old->npoints > 0
+           && rc_layout_table_bits(npoints, hash_bits) == old->table_bits
+           && rc_layout_is_big(npoints) == old->big;
+}
+
+rc_status rc_table_after_merge(const rc_layout *old, const uint64_t *new_pos,
+                               const uint32_t *slots, size_t n_new, int32_t new_owner,
+                               uint32_t *out, size_t out_len)
+{
+    size_t n_old = old->npoints, nbuckets = (size_t)old->last_bucket + 1;
+    if (out_len != nbuckets || n_new > RC_MAX_POINTS - n_old || new_owner < 0
+        || !same_table(old, n_old + n_new))
+        return RC_ERR_ARG;
+    for (size_t j = 0; j < n_new; j++)
+        if (slots[j] > n_old || (j && (slots[j] < slots[j - 1] || new_pos[j] < new_pos[j - 1])))
+            return RC_ERR_ARG;
+    int shift = old->shift;
+    uint64_t last = old->last_bucket;
+    const uint32_t *table = old->table;
+    /* The buckets above j new points (a run of buckets each) move their
+     * first point up by j; an owner entry keeps its owner. One pass the
+     * compiler vectorises. */
+    size_t e = 0;
+    for (size_t j = 0; j <= n_new; j++) {
+        size_t end = j < n_new ? bucket_of(new_pos[j], shift, last) + 1 : nbuckets;
+        for (; e < end; e++) {
+            uint32_t entry = table[e];
+            out[e] = entry + ((uint32_t)j & ((entry >> 31) - 1));
+        }
+    }
+    if (!old->big || n_new == 0)
+        return RC_OK;
+    /* Then the few entries a new point changes: the empty buckets between it
+     * and the old point before it now name its owner, an empty bucket that
+     * it falls in now starts at it, and the empty buckets past the last point
+     * name the owner of the first. */
+    uint32_t new_entry = RC_TABLE_OWNER | (uint32_t)new_owner;
+    for (size_t j = 0; j < n_new; j++) {
+        uint64_t bucket = bucket_of(new_pos[j], shift, last);
+        uint64_t lo = slots[j] ? bucket_of(old->points[slots[j] - 1].pos, shift, last) + 1 : 0;
+        if (j) {
+            uint64_t after_previous = bucket_of(new_pos[j - 1], shift, last) + 1;
+            lo = lo > after_previous ? lo : after_previous;
+        }
+        for (uint64_t f = lo; f < bucket; f++)
+            out[f] = new_entry;
+        int first_in_bucket = j == 0 || bucket_of(new_pos[j - 1], shift, last) != bucket;
+        if (first_in_bucket && (table[bucket] & RC_TABLE_OWNER))
+            out[bucket] = slots[j] + (uint32_t)j;
+    }
+    if (slots[0] == 0) {
+        uint64_t last_old = bucket_of(old->points[n_old - 1].pos, shift, last);
+        uint64_t last_new = bucket_of(new_pos[n_new - 1], shift, last);
+        for (size_t f = (last_old > last_new ? last_old : last_new) + 1; f < nbuckets; f++)
+            out[f] = new_entry;
+    }
+    return RC_OK;
+}
+
+rc_status rc_table_after_remove(const rc_layout *old, const uint32_t *removed_at,
+                                size_t n_removed, int32_t removed, uint32_t *out, size_t out_len)
+{
+    size_t n_old = old->npoints, nbuckets = (size_t)old->last_bucket + 1;
+    if (out_len != nbuckets || n_removed >= n_old || removed < 0
+        || !same_table(old, n_old - n_removed))
+        return RC_ERR_ARG;
+    for (size_t q = 0; q < n_removed; q++)
+        if (removed_at[q] >= n_old || (q && removed_at[q] <= removed_at[q - 1])
+            || rc_layout_owner(old, removed_at[q]) != removed)
+            return RC_ERR_ARG;
+    int shift = old->shift;
+    uint64_t last = old->last_bucket;
+    const uint32_t *table = old->table;
+    /* The buckets above q removed points move their first point down by q;
+     * an owner entry above the removed node's index moves down by one. */
+    size_t e = 0;
+    for (size_t q = 0; q <= n_removed; q++) {
+        size_t end = q < n_removed
+                         ? bucket_of(rc_layout_pos(old, removed_at[q]), shift, last) + 1
+                         : nbuckets;
+        for (; e < end; e++) {
+            uint32_t entry = table[e];
+            uint32_t is_index = (entry >> 31) - 1;
+            uint32_t above = (uint32_t)((entry & ~RC_TABLE_OWNER) > (uint32_t)removed);
+            out[e] = entry - (((uint32_t)q & is_index) | (above & ~is_index));
+        }
+    }
+    if (!old->big || n_removed == 0)
+        return RC_OK;
+    /* Then the buckets whose first point at or after them was removed: the
+     * next point that stays decides (the first point, past the last one). */
+    size_t first = 0;
+    while (first < n_removed && removed_at[first] == first)
+        first++;
+    int32_t first_owner = old->points[first].owner;
+    uint32_t wrap_entry = RC_TABLE_OWNER | (uint32_t)(first_owner - (first_owner > removed));
+    size_t q = 0;
+    while (q < n_removed) {
+        size_t next = removed_at[q], run_end = q;
+        while (run_end < n_removed && removed_at[run_end] == next) {
+            run_end++;
+            next++;
+        }
+        /* removed points removed_at[q .. run_end) are consecutive; next stays */
+        uint32_t index = removed_at[q] - (uint32_t)q;
+        uint32_t entry = wrap_entry;
+        uint64_t next_bucket = nbuckets;
+        if (next < n_old) {
+            int32_t o = old->points[next].owner;
+            entry = RC_TABLE_OWNER | (uint32_t)(o - (o > removed));
+            next_bucket = bucket_of(old->points[next].pos, shift, last);
+        }
+        uint64_t lo = removed_at[q] ? bucket_of(old->points[removed_at[q] - 1].pos, shift, last) + 1
+                                    : 0;
+        uint64_t hi = bucket_of(old->points[next - 1].pos, shift, last);
+        for (uint64_t f = lo; f <= hi; f++)
+            out[f] = f == next_bucket ? index : entry;
+        q = run_end;
+    }
+    if (removed_at[0] == 0) {
+        for (size_t f = bucket_of(old->points[n_old - 1].pos, shift, last) + 1; f < nbuckets; f++)
+            out[f] = wrap_entry;
+    }
+    return RC_OK;
+}
+
+/* The first point at or after bucket e: binary search. */
+static size_t first_in_bucket(const rc_point *points, size_t npoints, uint64_t e, int shift,
+                              uint64_t last)
+{
+    size_t lo = 0, hi = npoints;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (bucket_of(points[mid].pos, shift, last) < e)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+rc_status rc_fill_table_range(const rc_point *points, size_t npoints, int hash_bits,
+                              uint32_t *table, size_t table_len, size_t first, size_t end)
+{
+    /* Count the points of each bucket, then turn the counts into the index
+     * of each bucket's first point (the number of points before it): no
+     * branch depends on the data, whatever the points hold. On a big ring an
+     * empty bucket names the owner of the next point clockwise instead. A
+     * range of buckets needs only its own points: ranges run in parallel. */
+    if (npoints > RC_MAX_POINTS || (hash_bits != 64 && hash_bits != 32))
+        return RC_ERR_ARG;
+    int bits = rc_layout_table_bits(npoints, hash_bits);
+    size_t nbuckets = (size_t)1 << bits;
+    if (table_len != nbuckets || first > end || end > nbuckets)
+        return RC_ERR_ARG;
+    int shift = hash_bits - bits, big = rc_layout_is_big(npoints);
+    uint64_t last = nbuckets - 1;
+    size_t lo = first_in_bucket(points, npoints, first, shift, last);
+    size_t hi = end == nbuckets ? npoints : first_in_bucket(points, npoints, end, shift, last);
+    memset(table + first, 0, (end - first) * sizeof(uint32_t));
+    for (size_t i = lo; i < hi; i++)
+        table[bucket_of(points[i].pos, shift, last)]++;
+    uint32_t before = (uint32_t)lo;
+    if (big) {
+        for (size_t e = first; e < end; e++) {
+            uint32_t count = table[e];
+            uint32_t owner_entry = RC_TABLE_OWNER | (uint32_t)points[before].owner;
+            /* a select, not a branch: empty and full buckets alternate at random */
+            uint32_t full = (uint32_t)0 - (uint32_t)(count != 0);
+            table[e] = (before & full) | (owner_entry & ~full);
+            before += count;
+        }
+    } else {
+        for (size_t e = first; e < end; e++) {
+            uint32_t count = table[e];
+            table[e] = before;
+            before += count;
+        }
+    }
     return RC_OK;
 }
 
 rc_status rc_layout_init(rc_layout *layout, rc_point *points, size_t npoints, int hash_bits,
                          int32_t nnodes, uint32_t *table, size_t table_len, int trusted,
-                         uint64_t *positions_out, int32_t *owners_out)
+                         int table_ready, uint64_t *positions_out, int32_t *owners_out)
 {
     if (npoints > RC_MAX_POINTS || (hash_bits != 64 && hash_bits != 32)
         || (npoints && nnodes < 1))
@@ -296,7 +632,7 @@ rc_status rc_layout_init(rc_layout *layout, rc_point *points, size_t npoints, in
     if (table_len != nbuckets)
         return RC_ERR_ARG;
     int big = rc_layout_is_big(npoints);
-    if (!big && (positions_out == NULL || owners_out == NULL))
+    if ((!big && (positions_out == NULL || owners_out == NULL)) || (table_ready && !trusted))
         return RC_ERR_ARG;
     if (!trusted) {
         int bad = 0;
@@ -311,26 +647,14 @@ rc_status rc_layout_init(rc_layout *layout, rc_point *points, size_t npoints, in
     points[npoints].pos = UINT64_MAX;
     points[npoints].owner = npoints ? points[0].owner : 0;
     points[npoints].spare = 0;
-    /* One pass in ring order: the first point of each bucket writes its
-     * entry and those of the empty buckets before it. Every entry is written
-     * once, whatever the points hold, and is at most npoints. */
+    /* Count the points of each bucket, then turn the counts into the index
+     * of each bucket's first point (the number of points before it): no
+     * branch depends on the data, whatever the points hold. On a big ring an
+     * empty bucket names the owner of the next point clockwise instead. */
     int shift = hash_bits - bits;
-    size_t next = 0; /* the first bucket not written yet */
-    for (size_t i = 0; i < npoints; i++) {
-        uint64_t b = points[i].pos >> shift; /* < nbuckets for checked points */
-        if (b >= nbuckets)
-            b = nbuckets - 1;
-        if (b >= next) {
-            uint32_t empty = big ? RC_TABLE_OWNER | (uint32_t)points[i].owner : (uint32_t)i;
-            for (size_t e = next; e < b; e++)
-                table[e] = empty;
-            table[b] = (uint32_t)i;
-            next = b + 1;
-        }
-    }
-    uint32_t tail = big ? RC_TABLE_OWNER | (uint32_t)points[npoints].owner : (uint32_t)npoints;
-    for (size_t e = next; e < nbuckets; e++)
-        table[e] = tail;
+    if (!table_ready)
+        rc_fill_table_range(points, npoints, hash_bits, table, nbuckets, 0, nbuckets);
+
     if (big) {
         layout->points = points;
         layout->positions = NULL;

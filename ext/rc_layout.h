@@ -103,25 +103,59 @@ rc_status rc_place_nodes(const rc_dialect *d, const char *names, const int64_t *
 
 /* Merge a new node's points (sorted positions, all owned by new_owner) into
  * a ring's points, as records. new_sorts_first[k] is nonzero when the new
- * node's name sorts before node k's; it breaks ties between equal positions. */
+ * node's name sorts before node k's; it breaks ties between equal positions
+ * (read only where a new position equals an old one). slots (n_new entries,
+ * or NULL) receives for each new point the index of the old point it goes
+ * before. */
 rc_status rc_merge_points(const rc_layout *old, const uint64_t *new_pos, size_t n_new,
                           int32_t new_owner, const uint8_t *new_sorts_first, size_t nnodes,
-                          rc_point *out, size_t out_len);
+                          rc_point *out, size_t out_len, uint32_t *slots);
+
+/* Records of a saved ring's arrays, checked on the way (positions sorted and
+ * below 2^hash_bits, owners in [0, nnodes)): whether they hold. owned
+ * (nnodes bytes, zeroed; one at least) gets a 1 for each owner seen. */
+int rc_points_from_arrays(const uint64_t *positions, const int32_t *owners, size_t n,
+                          int32_t nnodes, int hash_bits, rc_point *out, uint8_t *owned);
+
+/* How many of pos[0 .. n) are positions of the layout's points (a merge
+ * needs its tie flags only when some are). */
+size_t rc_count_present(const rc_layout *layout, const uint64_t *pos, size_t n);
 
 /* Copy the points not owned by `removed` as records, renumbering owners
- * above it down by one; *out_n is the number written. */
+ * above it down by one; *out_n is the number written. removed_at (or NULL)
+ * receives the old indices of the points left out (removed_len at most). */
 rc_status rc_remove_owner(const rc_layout *old, int32_t removed, size_t nnodes, rc_point *out,
-                          size_t out_len, size_t *out_n);
+                          size_t out_len, size_t *out_n, uint32_t *removed_at,
+                          size_t removed_len);
+
+/* The guide table of the layout that rc_merge_points (with its slots) or
+ * rc_remove_owner (with its removed_at) made from old, derived from old's
+ * table in one pass over it instead of rebuilt from the points: the same
+ * entries, for a fraction of the memory traffic. Only when the new layout
+ * has old's table shape (bits and kind): RC_ERR_ARG otherwise. */
+rc_status rc_table_after_merge(const rc_layout *old, const uint64_t *new_pos,
+                               const uint32_t *slots, size_t n_new, int32_t new_owner,
+                               uint32_t *out, size_t out_len);
+rc_status rc_table_after_remove(const rc_layout *old, const uint32_t *removed_at,
+                                size_t n_removed, int32_t removed, uint32_t *out,
+                                size_t out_len);
+
+/* Fill table entries [first, end) of a ring of npoints sorted points (the
+ * sentinel written): what rc_layout_init does for the whole table, in
+ * ranges that can run on several threads. */
+rc_status rc_fill_table_range(const rc_point *points, size_t npoints, int hash_bits,
+                              uint32_t *table, size_t table_len, size_t first, size_t end);
 
 /* Complete a layout over points[0 .. npoints) (npoints + 1 records, table_len
  * table entries): check the points (sorted, owners in [0, nnodes), positions
  * below 2^hash_bits) unless `trusted` (points this library just sorted or
- * merged from checked ones), write the sentinel, fill the table, set the
- * fields. A ring that is not big is copied into positions_out and owners_out
+ * merged from checked ones), write the sentinel, fill the table (unless
+ * `table_ready`: trusted points whose table was derived), set the fields.
+ * A ring that is not big is copied into positions_out and owners_out
  * (npoints + 1 entries each), which the layout then uses instead of points. */
 rc_status rc_layout_init(rc_layout *layout, rc_point *points, size_t npoints, int hash_bits,
                          int32_t nnodes, uint32_t *table, size_t table_len, int trusted,
-                         uint64_t *positions_out, int32_t *owners_out);
+                         int table_ready, uint64_t *positions_out, int32_t *owners_out);
 
 /* Memory for a layout's arrays: large blocks are aligned to 2 MiB and backed
  * by huge pages where the kernel offers them (a 16M-point ring is touched

@@ -100,12 +100,26 @@ cdef extern from "rc_layout.h":
     int32_t rc_layout_owner(const rc_layout *layout, size_t i) noexcept nogil
     rc_status rc_merge_points(const rc_layout *old, const uint64_t *new_pos, size_t n_new,
                               int32_t new_owner, const uint8_t *new_sorts_first, size_t nnodes,
-                              rc_point *out, size_t out_len) noexcept nogil
+                              rc_point *out, size_t out_len, uint32_t *slots) noexcept nogil
+    int rc_points_from_arrays(const uint64_t *positions, const int32_t *owners, size_t n,
+                              int32_t nnodes, int hash_bits, rc_point *out,
+                              uint8_t *owned) noexcept nogil
+    size_t rc_count_present(const rc_layout *layout, const uint64_t *pos, size_t n) noexcept nogil
     rc_status rc_remove_owner(const rc_layout *old, int32_t removed, size_t nnodes,
-                              rc_point *out, size_t out_len, size_t *out_n) noexcept nogil
+                              rc_point *out, size_t out_len, size_t *out_n,
+                              uint32_t *removed_at, size_t removed_len) noexcept nogil
+    rc_status rc_table_after_merge(const rc_layout *old, const uint64_t *new_pos,
+                                   const uint32_t *slots, size_t n_new, int32_t new_owner,
+                                   uint32_t *out, size_t out_len) noexcept nogil
+    rc_status rc_table_after_remove(const rc_layout *old, const uint32_t *removed_at,
+                                    size_t n_removed, int32_t removed, uint32_t *out,
+                                    size_t out_len) noexcept nogil
+    rc_status rc_fill_table_range(const rc_point *points, size_t npoints, int hash_bits,
+                                  uint32_t *table, size_t table_len, size_t first,
+                                  size_t end) noexcept nogil
     rc_status rc_layout_init(rc_layout *layout, rc_point *points, size_t npoints, int hash_bits,
                              int32_t nnodes, uint32_t *table, size_t table_len,
-                             int trusted, uint64_t *positions_out,
+                             int trusted, int table_ready, uint64_t *positions_out,
                              int32_t *owners_out) noexcept nogil
     void *rc_alloc_big(size_t length) noexcept nogil
     void rc_free_big(void *data) noexcept nogil

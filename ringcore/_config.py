@@ -101,6 +101,14 @@ def node_columns(nodes: object) -> tuple[tuple[str, ...], tuple[float, ...]]:
             f"nodes must be an iterable of names or a mapping name -> weight, "
             f"not {type(nodes).__name__}"
         )
+    return checked_columns(names, weights)
+
+
+def checked_columns(names: tuple, weights: tuple) -> tuple[tuple[str, ...], tuple[float, ...]]:
+    """Names and weights as parallel tuples, checked (in bulk when they are
+    plain, one by one naming the culprit when they are not)."""
+    if len(names) != len(weights):
+        raise ValueError("names and weights differ in length")
     if _all_plain(names, weights):
         return names, weights
     seen: set[str] = set()

@@ -8,7 +8,7 @@ the current layout of a mutable HashRing in RingBase.
 from cpython.buffer cimport PyBUF_FORMAT, PyBUF_ND, PyBUF_WRITABLE
 from cpython.list cimport PyList_New, PyList_SET_ITEM
 from cpython.ref cimport Py_INCREF
-from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
+from libc.stdint cimport UINT64_MAX, int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memset
 
@@ -41,17 +41,25 @@ cdef class LayoutMemory:
 
     cdef char *data
     cdef Py_ssize_t size
+    cdef size_t capacity     # bytes allocated (size rounded up)
     cdef Py_ssize_t exports
     cdef bint claimed        # a layout has taken it: it never changes again
     cdef bint trusted        # points this module sorted or merged from checked ones
     cdef Py_ssize_t owners_below  # when trusted: every owner is below this
+    cdef int trusted_bits    # when trusted: every position is below 2^trusted_bits
+    cdef LayoutMemory table  # points from a merge or removal: their table, derived
 
     def __dealloc__(self):
         if self.data != NULL:
-            rc_free_big(self.data)
+            _release(self.data, self.capacity)
 
     def __len__(self) -> int:
         return self.size
+
+    @property
+    def derived_table(self) -> bool:
+        """Whether these points carry a table derived from an older layout's."""
+        return self.table is not None
 
     def __getbuffer__(self, Py_buffer *view, int flags):
         if flags & PyBUF_WRITABLE:
@@ -76,13 +84,96 @@ cdef class LayoutMemory:
 cdef LayoutMemory _NO_MEMORY = LayoutMemory.__new__(LayoutMemory)  # read-only, empty
 
 
+# Memory of big layouts is kept for reuse when a layout dies while others of
+# at least its size live: updating a big ring (add, remove, unpickle beside
+# it) then writes into memory that is already mapped instead of waiting for
+# the kernel to zero hundreds of megabytes of new pages. The blocks kept never
+# exceed the bytes of the big layouts alive, and go when those do. The GIL
+# guards this state: it is only touched from Python-level code.
+cdef enum:
+    _REUSE_MIN = 4 << 20     # smaller blocks come and go through malloc
+    _REUSE_SLOTS = 4
+    _REUSE_ROUND = 2 << 20   # big blocks are whole huge pages: neighbours in size share
+cdef void *_kept_data[_REUSE_SLOTS]
+cdef size_t _kept_size[_REUSE_SLOTS]
+cdef size_t _kept_bytes = 0
+cdef size_t _live_bytes = 0   # bytes of big blocks in use
+
+
+cdef size_t _rounded(size_t size) noexcept nogil:
+    if size < _REUSE_MIN:
+        return size
+    return (size + _REUSE_ROUND - 1) // _REUSE_ROUND * _REUSE_ROUND
+
+
+cdef void _trim_kept() noexcept:
+    """Free kept blocks, largest first, until they are no more than what lives."""
+    global _kept_bytes
+    cdef int slot, largest
+    while _kept_bytes > _live_bytes:
+        largest = -1
+        for slot in range(_REUSE_SLOTS):
+            if _kept_data[slot] != NULL and (largest < 0 or _kept_size[slot] > _kept_size[largest]):
+                largest = slot
+        rc_free_big(_kept_data[largest])
+        _kept_bytes -= _kept_size[largest]
+        _kept_data[largest] = NULL
+
+
+cdef void *_take(size_t capacity) noexcept:
+    """A block of capacity bytes: a kept one of that size, or a new one."""
+    global _kept_bytes, _live_bytes
+    cdef int slot
+    cdef void *data = NULL
+    if capacity >= _REUSE_MIN:
+        for slot in range(_REUSE_SLOTS):
+            if _kept_data[slot] != NULL and _kept_size[slot] == capacity:
+                data = _kept_data[slot]
+                _kept_data[slot] = NULL
+                _kept_bytes -= capacity
+                break
+        if data == NULL:
+            data = rc_alloc_big(capacity)
+        if data != NULL:
+            _live_bytes += capacity
+        return data
+    return rc_alloc_big(capacity)
+
+
+cdef void _release(void *data, size_t capacity) noexcept:
+    global _kept_bytes, _live_bytes
+    cdef int slot
+    if capacity < _REUSE_MIN:
+        rc_free_big(data)
+        return
+    _live_bytes -= capacity
+    if capacity <= _live_bytes:
+        for slot in range(_REUSE_SLOTS):
+            if _kept_data[slot] == NULL:
+                _kept_data[slot] = data
+                _kept_size[slot] = capacity
+                _kept_bytes += capacity
+                data = NULL
+                break
+    if data != NULL:
+        rc_free_big(data)
+    _trim_kept()
+
+
+def kept_memory() -> tuple:
+    """(bytes kept for reuse, bytes of big blocks in use): for tests."""
+    return _kept_bytes, _live_bytes
+
+
 cdef LayoutMemory _allocate(size_t size):
     """New memory of `size` bytes, filled by the caller before it is lent."""
     cdef LayoutMemory memory = LayoutMemory.__new__(LayoutMemory)
-    memory.data = <char *>rc_alloc_big(size)
+    cdef size_t capacity = _rounded(size)
+    memory.data = <char *>_take(capacity)
     if memory.data == NULL:
         raise MemoryError()
     memory.size = <Py_ssize_t>size
+    memory.capacity = capacity
     return memory
 
 
@@ -101,11 +192,12 @@ cdef LayoutMemory _new_points(Py_ssize_t npoints):
 
 
 
-cdef LayoutMemory _trust(LayoutMemory points, Py_ssize_t owners_below):
-    """Mark points as sorted and their owners below owners_below: the layout
-    made of them skips its check."""
+cdef LayoutMemory _trust(LayoutMemory points, Py_ssize_t owners_below, int hash_bits):
+    """Mark points as sorted, their owners below owners_below and their
+    positions below 2^hash_bits: a layout made of them skips its check."""
     points.trusted = True
     points.owners_below = owners_below
+    points.trusted_bits = hash_bits
     return points
 
 
@@ -116,7 +208,7 @@ cdef class LayoutBase:
 
     cdef readonly tuple names
     cdef readonly tuple node_weights  # parallel to names
-    cdef readonly object index       # read-only mapping: name -> position in names
+    cdef object _index               # name -> position in names, made when first asked
     cdef readonly object vnodes
     cdef readonly object dialect     # the ringcore.dialects.Dialect
     cdef readonly Hasher hasher
@@ -135,7 +227,7 @@ cdef class LayoutBase:
         # pickle) is an empty ring, not a read of uninitialised state.
         self.names = ()
         self.node_weights = ()
-        self.index = MappingProxyType({})
+        self._index = None
         self.hasher = default_hasher()
         self.positions = np.frombuffer(_NO_MEMORY, dtype=np.uint64)
         self.owners = np.frombuffer(_NO_MEMORY, dtype=np.int32)
@@ -155,11 +247,18 @@ cdef class LayoutBase:
             raise ValueError("ring layout: the points buffer has the wrong size")
         if points.claimed:
             raise ValueError("ring layout: these points belong to another layout")
-        cdef bint trusted = points.trusted and len(names) >= points.owners_below
         cdef int hash_bits = hasher.spec.hash_bits
+        cdef bint trusted = (points.trusted and len(names) >= points.owners_below
+                             and points.trusted_bits == hash_bits)
         cdef int bits = rc_layout_table_bits(<size_t>npoints, hash_bits)
         cdef size_t table_len = (<size_t>1) << bits
-        table = _allocate(table_len * sizeof(uint32_t))
+        # a merge or removal derived the table from the old one: taken as is
+        cdef LayoutMemory table = points.table
+        cdef bint table_ready = (trusted and table is not None and not table.claimed
+                                 and <size_t>table.size == table_len * sizeof(uint32_t))
+        points.table = None
+        if not table_ready:
+            table = _allocate(table_len * sizeof(uint32_t))
         table.claimed = True  # lent out with this layout: never another's points
         cdef rc_point *records = _records(points)
         cdef uint32_t *table_ptr = <uint32_t *>table.data
@@ -180,15 +279,19 @@ cdef class LayoutBase:
             owner_memory.claimed = True
             positions_out = <uint64_t *>arrays.data
             owners_out = <int32_t *>owner_memory.data
+        if big and trusted and not table_ready:
+            table_ready = _table_on_threads(records, <size_t>npoints, hash_bits, table_ptr,
+                                            table_len)
         with nogil:
             status = rc_layout_init(&self.layout, records, <size_t>npoints, hash_bits, nnodes,
-                                    table_ptr, table_len, trusted, positions_out, owners_out)
+                                    table_ptr, table_len, trusted, table_ready, positions_out,
+                                    owners_out)
         if status != RC_OK:
             raise ValueError("ring layout: positions are not sorted, are too large for the "
                              "ring, or owners are out of range")
         self.names = names
         self.node_weights = weights
-        self.index = MappingProxyType(dict(zip(names, range(len(names)))))
+        self._index = None
         self.vnodes = vnodes
         self.dialect = dialect
         self.hasher = hasher
@@ -209,6 +312,22 @@ cdef class LayoutBase:
 
     def __len__(self) -> int:
         return len(self.names)
+
+    @property
+    def index(self):
+        """Read-only mapping: node name -> its position in names."""
+        if self._index is None:
+            self._index = MappingProxyType(dict(zip(self.names, range(len(self.names)))))
+        return self._index
+
+    def position_of(self, str name) -> int:
+        """The position of name in names, or -1: without making the index."""
+        if self._index is not None:
+            return self._index.get(name, -1)
+        try:
+            return self.names.index(name)
+        except ValueError:
+            return -1
 
     @property
     def memory_bytes(self) -> int:
@@ -392,6 +511,40 @@ cdef class _PlaceJob:
             self.status = status
 
 
+cdef class _TableJob:
+    """Filling table entries [lo, hi) of sorted points without the GIL, for the pool."""
+
+    cdef const rc_point *points
+    cdef size_t npoints, table_len
+    cdef uint32_t *table
+    cdef int hash_bits
+    cdef rc_status status
+
+    def run(self, Py_ssize_t lo, Py_ssize_t hi) -> None:
+        cdef rc_status status
+        with nogil:
+            status = rc_fill_table_range(self.points, self.npoints, self.hash_bits, self.table,
+                                         self.table_len, <size_t>lo, <size_t>hi)
+        if status != RC_OK and self.status == RC_OK:
+            self.status = status
+
+
+cdef bint _table_on_threads(rc_point *points, size_t npoints, int hash_bits, uint32_t *table,
+                            size_t table_len) except -1:
+    """The table of trusted sorted points filled on the cores: whether it was."""
+    threads = _threads.thread_count(npoints, None)
+    if threads < 2:
+        return False
+    points[npoints].pos = UINT64_MAX  # the sentinel, read by the last range
+    points[npoints].owner = points[0].owner
+    points[npoints].spare = 0
+    cdef _TableJob job = _TableJob()
+    job.points, job.npoints, job.hash_bits = points, npoints, hash_bits
+    job.table, job.table_len, job.status = table, table_len, RC_OK
+    _threads.run_split(table_len, threads, job.run)
+    return job.status == RC_OK
+
+
 cdef class _SortJob:
     """Sorting buckets [lo, hi) (after rc_sort_top) without the GIL, for the pool."""
 
@@ -472,7 +625,7 @@ def place_nodes(Hasher hasher not None, list names_utf8 not None,
         raise MemoryError()
     if job.status != RC_OK:
         raise ValueError("place_nodes: inconsistent names, counts or owners")
-    return _trust(points, int(np.max(owners)) + 1), total
+    return _trust(points, int(np.max(owners)) + 1, hasher.spec.hash_bits), total
 
 
 def sort_placed(positions, owners, int hash_bits):
@@ -499,7 +652,7 @@ def sort_placed(positions, owners, int hash_bits):
             highest = max(highest, records[i].owner)
     if lowest < 0:
         return points, n  # the layout's check refuses the bad owner
-    return _trust(points, <Py_ssize_t>highest + 1), n
+    return _trust(points, <Py_ssize_t>highest + 1, hash_bits), n
 
 
 cdef object _checked_ints(values, str what, lowest, bound, dtype):
@@ -547,6 +700,44 @@ def points_from_arrays(positions, owners):
     return points, n
 
 
+def points_from_saved(positions, owners, Py_ssize_t nnodes, int hash_bits):
+    """Points from a saved ring's arrays for nnodes nodes on a ring of
+    hash_bits, checked as they are copied: (points, npoints, whether every
+    node owns a point). Points that pass are trusted; others are left for the
+    layout to refuse."""
+    pos_array = _checked_ints(positions, "positions", 0, 2**64, np.uint64)
+    own_array = _checked_ints(owners, "owners", -(2**31), 2**31, np.int32)
+    cdef const uint64_t[::1] pos = pos_array
+    cdef const int32_t[::1] own = own_array
+    cdef Py_ssize_t n = pos.shape[0]
+    if own.shape[0] != n:
+        raise ValueError("positions and owners differ in length")
+    if not 0 <= nnodes <= RC_MAX_POINTS or hash_bits not in (32, 64):
+        raise ValueError("points_from_saved: bad node count or ring width")
+    points = _new_points(n)
+    owned_array = np.zeros(max(nnodes, 1), dtype=np.uint8)
+    cdef uint8_t[::1] owned = owned_array
+    cdef int valid = 1
+    cdef rc_point *records = _records(points)
+    if n:
+        with nogil:
+            valid = rc_points_from_arrays(&pos[0], &own[0], <size_t>n, <int32_t>nnodes, hash_bits,
+                                          records, &owned[0])
+    if valid:
+        _trust(points, nnodes, hash_bits)
+    return points, n, bool(owned_array[:nnodes].all())
+
+
+def count_present(LayoutBase layout not None, const uint64_t[::1] positions not None) -> int:
+    """How many of positions are positions of the layout's points."""
+    cdef size_t n = <size_t>positions.shape[0]
+    if n == 0:
+        return 0
+    with nogil:
+        n = rc_count_present(&layout.layout, &positions[0], n)
+    return n
+
+
 def merge_node(LayoutBase old not None, const uint64_t[::1] new_pos not None, int32_t new_owner,
                const uint8_t[::1] new_sorts_first not None):
     """The points of `old` with a new node's sorted points merged in (SPEC.md 4)."""
@@ -556,15 +747,26 @@ def merge_node(LayoutBase old not None, const uint64_t[::1] new_pos not None, in
         raise ValueError("merge_node: one tie flag per node")
     points = _new_points(<Py_ssize_t>(n_old + n_new))
     cdef rc_point *records = _records(points)
-    cdef rc_status status
+    slots_array = np.empty(n_new, dtype=np.uint32)
+    cdef uint32_t[::1] slots = slots_array
+    cdef LayoutMemory table = _derived_table(old, n_old + n_new)
+    cdef uint32_t *table_ptr = <uint32_t *>table.data if table is not None else NULL
+    cdef size_t table_len = (<size_t>table.size // sizeof(uint32_t)) if table is not None else 0
+    cdef rc_status status, table_status = RC_ERR_ARG
     with nogil:
         status = rc_merge_points(&old.layout, &new_pos[0] if n_new else NULL, n_new, new_owner,
                                  &new_sorts_first[0] if nnodes else NULL, nnodes, records,
-                                 n_old + n_new)
+                                 n_old + n_new, &slots[0] if n_new else NULL)
+        if status == RC_OK and table_ptr != NULL:
+            table_status = rc_table_after_merge(&old.layout, &new_pos[0] if n_new else NULL,
+                                                &slots[0] if n_new else NULL, n_new, new_owner,
+                                                table_ptr, table_len)
     if status != RC_OK:
         raise ValueError("merge_node: inconsistent ring arrays")
-    return _trust(points, max(<Py_ssize_t>nnodes, <Py_ssize_t>new_owner + 1)), \
-        <Py_ssize_t>(n_old + n_new)
+    if table_status == RC_OK:
+        points.table = table
+    return _trust(points, max(<Py_ssize_t>nnodes, <Py_ssize_t>new_owner + 1),
+                  old.hasher.spec.hash_bits), <Py_ssize_t>(n_old + n_new)
 
 
 def remove_node(LayoutBase old not None, int32_t removed):
@@ -573,19 +775,46 @@ def remove_node(LayoutBase old not None, int32_t removed):
     cdef size_t nnodes = len(old.names)
     if not 0 <= removed < <int32_t>nnodes:
         raise ValueError("remove_node: no such node index")
-    # count first: the new buffer is exactly as large as the points that stay
-    cdef size_t kept = 0, i
-    with nogil:
-        for i in range(n_old):
-            kept += rc_layout_owner(&old.layout, i) != removed
-    points = _new_points(<Py_ssize_t>kept)
+    # room for every old point (one pass, not a count first), then cut to what stays
+    cdef size_t kept = 0
+    points = _new_points(<Py_ssize_t>n_old)
     cdef rc_point *records = _records(points)
-    cdef rc_status status
+    # the removed node's points: the layout's points with its index, at most all
+    removed_array = np.empty(max(n_old, 1), dtype=np.uint32)
+    cdef uint32_t[::1] removed_at = removed_array
+    cdef LayoutMemory table = None
+    cdef uint32_t *table_ptr = NULL
+    cdef size_t table_len = 0
+    cdef rc_status status, table_status = RC_ERR_ARG
     with nogil:
-        status = rc_remove_owner(&old.layout, removed, nnodes, records, kept, &n_out)
-    if status != RC_OK or n_out != kept:
+        status = rc_remove_owner(&old.layout, removed, nnodes, records, n_old, &n_out,
+                                 &removed_at[0], n_old)
+    kept = n_out
+    if status == RC_OK:
+        table = _derived_table(old, kept)
+    if table is not None:
+        table_ptr = <uint32_t *>table.data
+        table_len = <size_t>table.size // sizeof(uint32_t)
+        with nogil:
+            table_status = rc_table_after_remove(&old.layout, &removed_at[0], n_old - kept,
+                                                 removed, table_ptr, table_len)
+    if status != RC_OK:
         raise ValueError("remove_node: inconsistent ring arrays")
-    return _trust(points, <Py_ssize_t>nnodes - 1), <Py_ssize_t>kept
+    points.size = <Py_ssize_t>((kept + 1) * sizeof(rc_point))
+    if table_status == RC_OK:
+        points.table = table
+    return _trust(points, <Py_ssize_t>nnodes - 1, old.hasher.spec.hash_bits), <Py_ssize_t>kept
+
+
+cdef LayoutMemory _derived_table(LayoutBase old, size_t npoints):
+    """Memory for the table of a layout of npoints made from old, when it has
+    old's shape (then it is derived from old's table, not rebuilt), or None."""
+    cdef int hash_bits = old.hasher.spec.hash_bits
+    if (npoints == 0 or old.layout.npoints == 0 or old.layout.table == NULL
+            or rc_layout_table_bits(npoints, hash_bits) != old.layout.table_bits
+            or rc_layout_is_big(npoints) != old.layout.big):
+        return None
+    return _allocate(((<size_t>1) << old.layout.table_bits) * sizeof(uint32_t))
 
 
 cdef class RingBase:

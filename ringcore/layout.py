@@ -17,7 +17,14 @@ import numpy as np
 
 from . import _config, _exec
 from ._batch import batch_hashes, batch_keys
-from ._layout import LayoutBase, make_layout, merge_node, place_nodes, points_from_arrays
+from ._layout import (
+    LayoutBase,
+    count_present,
+    make_layout,
+    merge_node,
+    place_nodes,
+    points_from_saved,
+)
 from ._layout import remove_node as _remove_points
 from .dialects import Dialect, get_dialect
 
@@ -58,22 +65,7 @@ class RingLayout(LayoutBase):
         """A layout from its arrays as they were saved (positions sorted,
         owners indices into nodes); they are checked, not re-hashed."""
         names, weights = _config.node_columns(nodes)
-        vnodes = _config.check_vnodes(vnodes)
-        chosen = get_dialect(dialect)
-        points, npoints = points_from_arrays(positions, owners)
-        made = make_layout(
-            cls,
-            names,
-            weights,
-            vnodes,
-            chosen,
-            chosen.hasher,
-            points,
-            npoints,
-        )
-        if np.bincount(made.owners, minlength=len(made.names)).min(initial=1) < 1:
-            raise ValueError("every node of a layout must own at least one point")
-        return made
+        return _from_columns(cls, names, weights, vnodes, dialect, positions, owners)
 
     # -- updates: new layouts ---------------------------------------------------------
 
@@ -81,17 +73,22 @@ class RingLayout(LayoutBase):
         """This layout with one more node; only keys that now belong to it move."""
         name = _config.check_name(name)
         weight = _config.check_weight(weight, name)
-        if name in self.index:
+        if self.position_of(name) >= 0:
             raise ValueError(f"node {name!r} is already in the ring")
         dialect: Dialect = self.dialect
         count = dialect.point_count(self.vnodes, weight, name)
         _config.check_total_points(len(self.positions) + count)
         raw = name.encode("utf-8")
         new_points = np.sort(_node_points(dialect, raw, count))
-        sorts_first = np.fromiter(
-            (raw < other.encode("utf-8") for other in self.names), dtype=np.uint8,
-            count=len(self.names),
-        )
+        # Name order breaks ties between equal positions (SPEC.md 4): the flags
+        # are read only where a new point falls on an old one.
+        if count_present(self, new_points):
+            sorts_first = np.fromiter(
+                (raw < other.encode("utf-8") for other in self.names), dtype=np.uint8,
+                count=len(self.names),
+            )
+        else:
+            sorts_first = np.zeros(len(self.names), dtype=np.uint8)
         points, npoints = merge_node(self, new_points, len(self.names), sorts_first)
         return make_layout(
             type(self), self.names + (name,), self.node_weights + (weight,), self.vnodes,
@@ -101,8 +98,8 @@ class RingLayout(LayoutBase):
     def without_node(self, name: str) -> RingLayout:
         """This layout without a node; only its keys move. Missing -> KeyError."""
         name = _config.exact_name(name)
-        index = self.index.get(name)
-        if index is None:
+        index = self.position_of(name)
+        if index < 0:
             raise KeyError(f"node {name!r} is not in the ring")
         points, npoints = _remove_points(self, index)
         return make_layout(
@@ -241,11 +238,12 @@ class RingLayout(LayoutBase):
             _restore,
             (
                 type(self),
-                list(zip(self.names, self.node_weights)),
+                self.names,
                 self.vnodes,
                 self.dialect.get_config(),
                 np.ascontiguousarray(self.positions),
                 np.ascontiguousarray(self.owners),
+                self.node_weights,
             ),
         )
 
@@ -294,12 +292,38 @@ def _place(dialect: Dialect, names_utf8: list, counts: np.ndarray, owners: np.nd
     return place_nodes(dialect.hasher, names_utf8, counts, owners)
 
 
-def _restore(
-    cls: type[RingLayout], nodes: list, vnodes: int, dialect: object, positions: object,
-    owners: object,
+def _from_columns(
+    cls: type, names: tuple[str, ...], weights: tuple[float, ...], vnodes: object,
+    dialect: object, positions: object, owners: object,
 ) -> RingLayout:
-    """Unpickle a layout from its arrays: checked, not re-hashed."""
-    return cls.from_arrays(dict(nodes), positions, owners, vnodes=vnodes, dialect=dialect)
+    """A layout of checked names and weights over saved arrays, checked as
+    they are copied into the layout."""
+    vnodes = _config.check_vnodes(vnodes)
+    chosen = get_dialect(dialect)
+    points, npoints, every_node_owns = points_from_saved(
+        positions, owners, len(names), chosen.hasher.hash_bits
+    )
+    made = make_layout(cls, names, weights, vnodes, chosen, chosen.hasher, points, npoints)
+    if not every_node_owns:
+        raise ValueError("every node of a layout must own at least one point")
+    return made
+
+
+def _restore(
+    cls: type[RingLayout], nodes: object, vnodes: int, dialect: object, positions: object,
+    owners: object, weights: object = None,
+) -> RingLayout:
+    """Unpickle a layout from its arrays: checked, not re-hashed. nodes is the
+    names (weights beside them) or, as first pickled, (name, weight) pairs."""
+    if not (isinstance(cls, type) and issubclass(cls, RingLayout)):
+        raise TypeError("a pickled RingLayout names a class that is not a RingLayout")
+    if weights is None:
+        names, node_weights = _config.node_columns(dict(nodes))  # type: ignore[call-overload]
+    elif isinstance(nodes, tuple) and isinstance(weights, tuple):
+        names, node_weights = _config.checked_columns(nodes, weights)
+    else:
+        raise TypeError("a pickled RingLayout holds its names and weights as tuples")
+    return _from_columns(cls, names, node_weights, vnodes, dialect, positions, owners)
 
 
 EMPTY = RingLayout()

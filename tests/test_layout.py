@@ -336,3 +336,103 @@ def test_pickles_of_the_first_format_still_load():
     assert ring.route(["x", "y", "z"]).tolist() == [1, 2, 0]
     assert ring.positions[:3].tolist() == [199182445281158425, 1480528559295545228,
                                            1927640311433054912]
+
+
+# -- tables derived on updates -----------------------------------------------------------
+
+
+def _rebuilt(made):
+    """The same points with the table built from scratch."""
+    return RingLayout.from_arrays(made.weights, made.positions, made.owners, vnodes=made.vnodes)
+
+
+def _merged(frozen, positions, flags=None):
+    positions = np.sort(np.asarray(positions, dtype=np.uint64))
+    flags = np.zeros(len(frozen.names), np.uint8) if flags is None else flags
+    points, n = _layout.merge_node(frozen, positions, len(frozen.names), flags)
+    assert points.derived_table
+    made = _layout.make_layout(RingLayout, frozen.names + ("new",),
+                               frozen.node_weights + (1.0,), frozen.vnodes, DEFAULT,
+                               DEFAULT.hasher, points, n)
+    assert not points.derived_table  # taken by the layout
+    return made
+
+
+def _crafted(npoints, nnodes, seed, top=2**64):
+    """A layout of sorted random positions below top with runs of one owner
+    and a few positions shared by two points."""
+    rng = np.random.default_rng(seed)
+    positions = np.sort(rng.integers(0, top, npoints, dtype=np.uint64, endpoint=False))
+    positions[100:104] = positions[100]  # ties
+    owners = rng.integers(0, nnodes, npoints).astype(np.int32)
+    owners[:nnodes] = np.arange(nnodes)  # every node owns a point
+    owners[[0, 20]] = [20, 0]  # point 0 is n20's, point 1 n1's
+    owners[-50:] = 1  # a run at the end, wrapping to point 0's owner
+    owners[500:530] = 2
+    return RingLayout.from_arrays([f"n{i}" for i in range(nnodes)], positions, owners)
+
+
+@pytest.mark.parametrize("top", [2**64, 2**63])  # the upper half empty: buckets past the last
+@pytest.mark.parametrize("npoints", [3_000, 600_000])  # the plain and the big layout
+def test_tables_derived_on_updates_equal_tables_built_from_scratch(npoints, top):
+    frozen = _crafted(npoints, 40, npoints, top)
+    assert rc_big(frozen) == (npoints > 2**19)
+    positions = frozen.positions
+    shift = 64 - int(np.log2(len(frozen.table)))
+    lows = [0, 1, 2**64 - 1, 2**64 - 2]
+    at_old = [int(positions[0]), int(positions[100]), int(positions[-1]), int(positions[777])]
+    # bucket starts, one of them of a bucket with no old point
+    empty = np.flatnonzero(np.diff(positions >> np.uint64(shift)) > 1)
+    bucket_starts = [int(positions[0] >> np.uint64(shift)) << shift,
+                     (int(positions[empty[0]] >> np.uint64(shift)) + 1) << shift]
+    rng = np.random.default_rng(1)
+    cases = [lows, at_old, bucket_starts, lows + at_old + bucket_starts,
+             rng.integers(0, 2**64, 160, dtype=np.uint64).tolist(),
+             [int(positions[-1]) + 1, 2**64 - 1], [5] * 3]
+    for case in cases:
+        for flags in (None, np.ones(len(frozen.names), np.uint8)):
+            made = _merged(frozen, case, flags)
+            assert np.array_equal(made.table, _rebuilt(made).table), case
+    for name in ("n0", "n1", "n2", "n20", "n39"):
+        points, _ = _layout.remove_node(frozen, frozen.index[name])
+        assert points.derived_table
+        made = frozen.without_node(name)
+        assert np.array_equal(made.table, _rebuilt(made).table), name
+    # a chain of updates stays equal to the rebuilt ring
+    made = frozen
+    for step in range(6):
+        made = made.with_node(f"extra{step}") if step % 2 == 0 else made.without_node(f"n{step}")
+        assert np.array_equal(made.table, _rebuilt(made).table)
+        assert made == _rebuilt(made)
+
+
+def test_updates_that_change_the_table_shape_rebuild_it():
+    frozen = RingLayout({"a": 1.0}, vnodes=64)  # 64 points: adding 64 more grows the table
+    grown = frozen.with_node("b")
+    assert len(grown.table) > len(frozen.table)
+    points, _ = _layout.merge_node(frozen, np.arange(64, dtype=np.uint64), 1, np.zeros(1, np.uint8))
+    assert not points.derived_table
+    assert np.array_equal(grown.table, _rebuilt(grown).table)
+    shrunk = grown.without_node("a")
+    assert np.array_equal(shrunk.table, _rebuilt(shrunk).table)
+    assert len(shrunk.without_node("b").names) == 0
+
+
+def rc_big(made):
+    return bool((made.table >= 2**31).any())
+
+
+def test_memory_kept_for_reuse_never_exceeds_what_lives():
+    frozen = _crafted(600_000, 40, 3)  # blocks of megabytes: kept for reuse when freed
+    grown = frozen.with_node("x")
+    kept, live = _layout.kept_memory()
+    assert kept <= live
+    del grown  # its blocks are kept: a layout of their size lives
+    kept_after, live_after = _layout.kept_memory()
+    assert kept < kept_after <= live_after
+    again = frozen.with_node("x")  # takes them back
+    assert _layout.kept_memory()[0] < kept_after
+    assert np.array_equal(again.table, _rebuilt(again).table)
+    del again, frozen
+    kept_end, live_end = _layout.kept_memory()
+    assert kept_end <= live_end
