@@ -30,7 +30,7 @@ static size_t copy_records(rc_point *dst, const rc_point *src, size_t n, int32_t
         const __m128i limit = _mm_set1_epi32(removed < 0 ? INT32_MAX : removed);
         for (size_t i = 0; i < n; i++) {
             __m128i point = _mm_loadu_si128((const __m128i *)(src + i));
-            if (src[i].owner == removed) {
+            if (removed >= 0 && src[i].owner == removed) {
                 *removed_at++ = (uint32_t)(first + i);
                 continue;
             }
@@ -45,7 +45,7 @@ static size_t copy_records(rc_point *dst, const rc_point *src, size_t n, int32_t
 #endif
     for (size_t i = 0; i < n; i++) {
         rc_point point = src[i];
-        if (point.owner == removed) {
+        if (removed >= 0 && point.owner == removed) {
             *removed_at++ = (uint32_t)(first + i);
             continue;
         }
