@@ -247,6 +247,8 @@ cdef class LayoutBase:
             raise ValueError("ring layout: the points buffer has the wrong size")
         if points.claimed:
             raise ValueError("ring layout: these points belong to another layout")
+        for name in names:  # the index, made when first asked for, must be possible
+            hash(name)
         cdef int hash_bits = hasher.spec.hash_bits
         cdef bint trusted = (points.trusted and len(names) >= points.owners_below
                              and points.trusted_bits == hash_bits)

@@ -436,3 +436,11 @@ def test_memory_kept_for_reuse_never_exceeds_what_lives():
     del again, frozen
     kept_end, live_end = _layout.kept_memory()
     assert kept_end <= live_end
+
+
+def test_a_layout_refuses_names_it_could_not_index():
+    # the name index is made when first asked for; unhashable names fail up front
+    points, n = _layout.points_from_arrays(np.array([5, 9], np.uint64), np.array([0, 1], np.int32))
+    with pytest.raises(TypeError):
+        _layout.make_layout(RingLayout, (["unhashable"], "b"), (1.0, 1.0), 4, DEFAULT,
+                            DEFAULT.hasher, points, n)
