@@ -9,6 +9,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#if defined(_MSC_VER) && !defined(__clang__)
+#  include <stdlib.h>  /* _byteswap_uint64 */
+#endif
 
 typedef enum {
     RC_OK = 0,
@@ -47,9 +50,15 @@ static inline void rc_prefetch_object(const void *p)
 
 static inline uint64_t rc_bswap64(uint64_t v)
 {
+#if defined(_MSC_VER) && !defined(__clang__)
+    return _byteswap_uint64(v);
+#elif defined(__GNUC__) || defined(__clang__)
+    return __builtin_bswap64(v);
+#else
     v = ((v & 0x00FF00FF00FF00FFull) << 8) | ((v >> 8) & 0x00FF00FF00FF00FFull);
     v = ((v & 0x0000FFFF0000FFFFull) << 16) | ((v >> 16) & 0x0000FFFF0000FFFFull);
     return (v << 32) | (v >> 32);
+#endif
 }
 
 #endif /* RC_COMMON_H */

@@ -271,19 +271,27 @@ rc_status rc_place_nodes(const rc_dialect *d, const char *names, const int64_t *
     return status;
 }
 
+/* The first point of the layout at or after index lo whose position is at
+ * least value (npoints if none). */
+static size_t lower_bound(const rc_layout *layout, size_t lo, uint64_t value)
+{
+    size_t hi = layout->npoints;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (rc_layout_pos(layout, mid) < value)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 /* Where new_pos goes among old points [lo, n_old): after the points below
  * it and after the equal ones whose names sort first. */
 static size_t merge_slot(const rc_layout *old, size_t lo, uint64_t new_pos,
                          const uint8_t *new_sorts_first, size_t nnodes, int *bad)
 {
-    size_t hi = old->npoints;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (rc_layout_pos(old, mid) < new_pos)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    lo = lower_bound(old, lo, new_pos);
     while (lo < old->npoints && rc_layout_pos(old, lo) == new_pos) {
         int32_t owner = rc_layout_owner(old, lo);
         if (owner < 0 || (size_t)owner >= nnodes) {
@@ -336,15 +344,8 @@ size_t rc_count_present(const rc_layout *layout, const uint64_t *pos, size_t n)
 {
     size_t found = 0;
     for (size_t j = 0; j < n; j++) {
-        size_t lo = 0, hi = layout->npoints;
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (rc_layout_pos(layout, mid) < pos[j])
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        found += lo < layout->npoints && rc_layout_pos(layout, lo) == pos[j];
+        size_t at = lower_bound(layout, 0, pos[j]);
+        found += at < layout->npoints && rc_layout_pos(layout, at) == pos[j];
     }
     return found;
 }
@@ -365,16 +366,19 @@ static void copy_points(const rc_layout *old, size_t from, size_t to, rc_point *
 
 rc_status rc_merge_points(const rc_layout *old, const uint64_t *new_pos, size_t n_new,
                           int32_t new_owner, const uint8_t *new_sorts_first, size_t nnodes,
-                          rc_point *out, size_t out_len, uint32_t *slots)
+                          int hash_bits, rc_point *out, size_t out_len, uint32_t *slots)
 {
     /* A few new points among many old ones: each new point's place by binary
      * search, the old points between them copied as blocks. */
     size_t n_old = old->npoints;
-    if (out_len != n_old + n_new || n_old + n_new > RC_MAX_POINTS || new_owner < 0)
+    if (out_len != n_old + n_new || n_old + n_new > RC_MAX_POINTS || new_owner < 0
+        || (hash_bits != 64 && hash_bits != 32))
         return RC_ERR_ARG;
     for (size_t m = 1; m < n_new; m++)
         if (new_pos[m] < new_pos[m - 1])
             return RC_ERR_ARG;
+    if (hash_bits < 64 && n_new && new_pos[n_new - 1] >> hash_bits)
+        return RC_ERR_ARG; /* the merged points are trusted to fit the ring */
     size_t i = 0, k = 0;
     int bad = 0;
     for (size_t j = 0; j < n_new; j++) {
@@ -401,15 +405,13 @@ rc_status rc_remove_owner(const rc_layout *old, int32_t removed, size_t nnodes, 
     if (removed < 0 || (size_t)removed >= nnodes || n_old > RC_MAX_POINTS)
         return RC_ERR_ARG;
     size_t k = 0;
-    int bad = 0;
+    /* a layout's owners were checked (or made here) when it was filled */
     if (old->big && out_len >= n_old && removed_at != NULL && removed_len >= n_old) {
-        /* a layout's owners were checked (or made here) when it was filled */
         *out_n = copy_records(out, old->points, n_old, removed, removed_at, 0);
         return RC_OK;
     }
     for (size_t i = 0; i < n_old; i++) {
         int32_t owner = rc_layout_owner(old, i);
-        bad |= (owner < 0) | ((size_t)owner >= nnodes);
         if (owner == removed) {
             if (removed_at != NULL) {
                 if (i - k >= removed_len)
@@ -425,22 +427,21 @@ rc_status rc_remove_owner(const rc_layout *old, int32_t removed, size_t nnodes, 
         out[k++].spare = 0;
     }
     *out_n = k;
-    return bad ? RC_ERR_ARG : RC_OK;
+    return RC_OK;
 }
 
-static inline uint64_t bucket_of(uint64_t pos, int shift, uint64_t last)
-{
-    uint64_t b = pos >> shift;
-    return b < last ? b : last;
-}
-
-/* Whether a layout of npoints has the table shape (bits and kind) of old. */
-static int same_table(const rc_layout *old, size_t npoints)
+int rc_layout_same_shape(const rc_layout *old, size_t npoints)
 {
     int hash_bits = old->shift + old->table_bits;
     return npoints > 0 && old->npoints > 0
            && rc_layout_table_bits(npoints, hash_bits) == old->table_bits
            && rc_layout_is_big(npoints) == old->big;
+}
+
+/* The bucket of pos in old's table. */
+static inline uint64_t bucket_in(const rc_layout *old, uint64_t pos)
+{
+    return rc_bucket_clamped(pos, old->shift, old->last_bucket);
 }
 
 rc_status rc_table_after_merge(const rc_layout *old, const uint64_t *new_pos,
@@ -449,20 +450,18 @@ rc_status rc_table_after_merge(const rc_layout *old, const uint64_t *new_pos,
 {
     size_t n_old = old->npoints, nbuckets = (size_t)old->last_bucket + 1;
     if (out_len != nbuckets || n_new > RC_MAX_POINTS - n_old || new_owner < 0
-        || !same_table(old, n_old + n_new))
+        || !rc_layout_same_shape(old, n_old + n_new))
         return RC_ERR_ARG;
     for (size_t j = 0; j < n_new; j++)
         if (slots[j] > n_old || (j && (slots[j] < slots[j - 1] || new_pos[j] < new_pos[j - 1])))
             return RC_ERR_ARG;
-    int shift = old->shift;
-    uint64_t last = old->last_bucket;
     const uint32_t *table = old->table;
     /* The buckets above j new points (a run of buckets each) move their
      * first point up by j; an owner entry keeps its owner. One pass the
      * compiler vectorises. */
     size_t e = 0;
     for (size_t j = 0; j <= n_new; j++) {
-        size_t end = j < n_new ? bucket_of(new_pos[j], shift, last) + 1 : nbuckets;
+        size_t end = j < n_new ? bucket_in(old, new_pos[j]) + 1 : nbuckets;
         for (; e < end; e++) {
             uint32_t entry = table[e];
             out[e] = entry + ((uint32_t)j & ((entry >> 31) - 1));
@@ -476,21 +475,21 @@ rc_status rc_table_after_merge(const rc_layout *old, const uint64_t *new_pos,
      * name the owner of the first. */
     uint32_t new_entry = RC_TABLE_OWNER | (uint32_t)new_owner;
     for (size_t j = 0; j < n_new; j++) {
-        uint64_t bucket = bucket_of(new_pos[j], shift, last);
-        uint64_t lo = slots[j] ? bucket_of(old->points[slots[j] - 1].pos, shift, last) + 1 : 0;
+        uint64_t bucket = bucket_in(old, new_pos[j]);
+        uint64_t lo = slots[j] ? bucket_in(old, old->points[slots[j] - 1].pos) + 1 : 0;
         if (j) {
-            uint64_t after_previous = bucket_of(new_pos[j - 1], shift, last) + 1;
+            uint64_t after_previous = bucket_in(old, new_pos[j - 1]) + 1;
             lo = lo > after_previous ? lo : after_previous;
         }
         for (uint64_t f = lo; f < bucket; f++)
             out[f] = new_entry;
-        int first_in_bucket = j == 0 || bucket_of(new_pos[j - 1], shift, last) != bucket;
+        int first_in_bucket = j == 0 || bucket_in(old, new_pos[j - 1]) != bucket;
         if (first_in_bucket && (table[bucket] & RC_TABLE_OWNER))
             out[bucket] = slots[j] + (uint32_t)j;
     }
     if (slots[0] == 0) {
-        uint64_t last_old = bucket_of(old->points[n_old - 1].pos, shift, last);
-        uint64_t last_new = bucket_of(new_pos[n_new - 1], shift, last);
+        uint64_t last_old = bucket_in(old, old->points[n_old - 1].pos);
+        uint64_t last_new = bucket_in(old, new_pos[n_new - 1]);
         for (size_t f = (last_old > last_new ? last_old : last_new) + 1; f < nbuckets; f++)
             out[f] = new_entry;
     }
@@ -502,21 +501,19 @@ rc_status rc_table_after_remove(const rc_layout *old, const uint32_t *removed_at
 {
     size_t n_old = old->npoints, nbuckets = (size_t)old->last_bucket + 1;
     if (out_len != nbuckets || n_removed >= n_old || removed < 0
-        || !same_table(old, n_old - n_removed))
+        || !rc_layout_same_shape(old, n_old - n_removed))
         return RC_ERR_ARG;
     for (size_t q = 0; q < n_removed; q++)
         if (removed_at[q] >= n_old || (q && removed_at[q] <= removed_at[q - 1])
             || rc_layout_owner(old, removed_at[q]) != removed)
             return RC_ERR_ARG;
-    int shift = old->shift;
-    uint64_t last = old->last_bucket;
     const uint32_t *table = old->table;
     /* The buckets above q removed points move their first point down by q;
      * an owner entry above the removed node's index moves down by one. */
     size_t e = 0;
     for (size_t q = 0; q <= n_removed; q++) {
         size_t end = q < n_removed
-                         ? bucket_of(rc_layout_pos(old, removed_at[q]), shift, last) + 1
+                         ? bucket_in(old, rc_layout_pos(old, removed_at[q])) + 1
                          : nbuckets;
         for (; e < end; e++) {
             uint32_t entry = table[e];
@@ -548,30 +545,30 @@ rc_status rc_table_after_remove(const rc_layout *old, const uint32_t *removed_at
         if (next < n_old) {
             int32_t o = old->points[next].owner;
             entry = RC_TABLE_OWNER | (uint32_t)(o - (o > removed));
-            next_bucket = bucket_of(old->points[next].pos, shift, last);
+            next_bucket = bucket_in(old, old->points[next].pos);
         }
-        uint64_t lo = removed_at[q] ? bucket_of(old->points[removed_at[q] - 1].pos, shift, last) + 1
+        uint64_t lo = removed_at[q] ? bucket_in(old, old->points[removed_at[q] - 1].pos) + 1
                                     : 0;
-        uint64_t hi = bucket_of(old->points[next - 1].pos, shift, last);
+        uint64_t hi = bucket_in(old, old->points[next - 1].pos);
         for (uint64_t f = lo; f <= hi; f++)
             out[f] = f == next_bucket ? index : entry;
         q = run_end;
     }
     if (removed_at[0] == 0) {
-        for (size_t f = bucket_of(old->points[n_old - 1].pos, shift, last) + 1; f < nbuckets; f++)
+        for (size_t f = bucket_in(old, old->points[n_old - 1].pos) + 1; f < nbuckets; f++)
             out[f] = wrap_entry;
     }
     return RC_OK;
 }
 
-/* The first point at or after bucket e: binary search. */
-static size_t first_in_bucket(const rc_point *points, size_t npoints, uint64_t e, int shift,
-                              uint64_t last)
+/* The first of n sorted points in bucket e or above (e below the last bucket + 1). */
+static size_t first_in_bucket(const rc_point *points, size_t n, uint64_t e, int shift)
 {
-    size_t lo = 0, hi = npoints;
+    uint64_t value = e << shift; /* e < 2^bits: no bit is shifted out */
+    size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (bucket_of(points[mid].pos, shift, last) < e)
+        if (points[mid].pos < value)
             lo = mid + 1;
         else
             hi = mid;
@@ -595,11 +592,12 @@ rc_status rc_fill_table_range(const rc_point *points, size_t npoints, int hash_b
         return RC_ERR_ARG;
     int shift = hash_bits - bits, big = rc_layout_is_big(npoints);
     uint64_t last = nbuckets - 1;
-    size_t lo = first_in_bucket(points, npoints, first, shift, last);
-    size_t hi = end == nbuckets ? npoints : first_in_bucket(points, npoints, end, shift, last);
+    size_t lo = first == 0 ? 0 : first == nbuckets ? npoints
+                                                   : first_in_bucket(points, npoints, first, shift);
+    size_t hi = end == nbuckets ? npoints : first_in_bucket(points, npoints, end, shift);
     memset(table + first, 0, (end - first) * sizeof(uint32_t));
     for (size_t i = lo; i < hi; i++)
-        table[bucket_of(points[i].pos, shift, last)]++;
+        table[rc_bucket_clamped(points[i].pos, shift, last)]++;
     uint32_t before = (uint32_t)lo;
     if (big) {
         for (size_t e = first; e < end; e++) {
@@ -647,13 +645,13 @@ rc_status rc_layout_init(rc_layout *layout, rc_point *points, size_t npoints, in
     points[npoints].pos = UINT64_MAX;
     points[npoints].owner = npoints ? points[0].owner : 0;
     points[npoints].spare = 0;
-    /* Count the points of each bucket, then turn the counts into the index
-     * of each bucket's first point (the number of points before it): no
-     * branch depends on the data, whatever the points hold. On a big ring an
-     * empty bucket names the owner of the next point clockwise instead. */
     int shift = hash_bits - bits;
-    if (!table_ready)
-        rc_fill_table_range(points, npoints, hash_bits, table, nbuckets, 0, nbuckets);
+    if (!table_ready) {
+        rc_status status = rc_fill_table_range(points, npoints, hash_bits, table, nbuckets, 0,
+                                               nbuckets);
+        if (status != RC_OK)
+            return status;
+    }
 
     if (big) {
         layout->points = points;

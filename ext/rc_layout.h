@@ -14,7 +14,7 @@
  * The guide table splits the ring (2^hash_bits wide) into 2^table_bits equal
  * buckets, 1 to 2 per point. An entry is the index of the bucket's first point
  * (or of the next point clockwise), and the lookup steps over the points below
- * the hash: two steps almost always. On a big ring (RC_BIG_BYTES) the table
+ * the hash: two steps almost always. On a big ring (RC_BIG_POINTS) the table
  * has 2 to 4 buckets per point and an empty bucket answers every hash in it by
  * itself: its entry is RC_TABLE_OWNER | the owner of the next point clockwise,
  * so most lookups read one cache line, not two.
@@ -58,7 +58,7 @@ typedef struct {
     int table_bits;
     int shift;                  /* hash_bits - table_bits */
     uint32_t last_bucket;       /* (1 << table_bits) - 1 */
-    int narrow;                 /* a ring of fewer than 64 bits: hashes are masked */
+    int narrow;                 /* a ring of fewer than 64 bits: buckets are clamped */
     int big;                    /* more than RC_BIG_POINTS: records, owner entries */
 } rc_layout;
 
@@ -71,6 +71,19 @@ static inline int32_t rc_layout_owner(const rc_layout *layout, size_t i)
 {
     return layout->big ? layout->points[i].owner : layout->owners[i];
 }
+
+/* The bucket of a position or hash: above the ring (a hash of more bits than
+ * a narrow ring has), the last bucket, whose lookup wraps to point 0 as it
+ * must, every position being below such a hash. */
+static inline uint64_t rc_bucket_clamped(uint64_t pos, int shift, uint64_t last_bucket)
+{
+    uint64_t b = pos >> shift;
+    return b < last_bucket ? b : last_bucket;
+}
+
+/* Whether a layout of npoints made from old has old's table shape (bits and
+ * kind): then its table can be derived from old's. */
+int rc_layout_same_shape(const rc_layout *old, size_t npoints);
 
 /* Whether a ring of npoints gets the big layout. */
 int rc_layout_is_big(size_t npoints);
@@ -101,15 +114,15 @@ rc_status rc_place_nodes(const rc_dialect *d, const char *names, const int64_t *
                          size_t names_len, const uint32_t *counts, const int32_t *owners,
                          size_t nnodes, rc_point *out, size_t out_len);
 
-/* Merge a new node's points (sorted positions, all owned by new_owner) into
- * a ring's points, as records. new_sorts_first[k] is nonzero when the new
+/* Merge a new node's points (sorted positions below 2^hash_bits, all owned
+ * by new_owner) into a ring's points, as records. new_sorts_first[k] is nonzero when the new
  * node's name sorts before node k's; it breaks ties between equal positions
  * (read only where a new position equals an old one). slots (n_new entries,
  * or NULL) receives for each new point the index of the old point it goes
  * before. */
 rc_status rc_merge_points(const rc_layout *old, const uint64_t *new_pos, size_t n_new,
                           int32_t new_owner, const uint8_t *new_sorts_first, size_t nnodes,
-                          rc_point *out, size_t out_len, uint32_t *slots);
+                          int hash_bits, rc_point *out, size_t out_len, uint32_t *slots);
 
 /* Records of a saved ring's arrays, checked on the way (positions sorted and
  * below 2^hash_bits, owners in [0, nnodes)): whether they hold. owned
@@ -140,9 +153,9 @@ rc_status rc_table_after_remove(const rc_layout *old, const uint32_t *removed_at
                                 size_t n_removed, int32_t removed, uint32_t *out,
                                 size_t out_len);
 
-/* Fill table entries [first, end) of a ring of npoints sorted points (the
- * sentinel written): what rc_layout_init does for the whole table, in
- * ranges that can run on several threads. */
+/* Fill table entries [first, end) of a ring of npoints sorted, checked
+ * points whose sentinel is written: what rc_layout_init does for the whole
+ * table, in ranges that can run on several threads. */
 rc_status rc_fill_table_range(const rc_point *points, size_t npoints, int hash_bits,
                               uint32_t *table, size_t table_len, size_t first, size_t end);
 

@@ -21,13 +21,13 @@ extern "C" {
 #define RC_CHUNK 1024
 
 /* The bucket of hash h. On a 64-bit ring the shift alone keeps it inside the
- * table; on a narrower ring a hash beyond the ring is masked into the table
- * (it then wraps, as such a hash must: every position is below it). `narrow`
- * is layout->narrow, passed as a constant where a loop is compiled for one. */
+ * table; on a narrower ring a hash beyond the ring goes to the last bucket
+ * (rc_bucket_clamped), whence it wraps to point 0. `narrow` is
+ * layout->narrow, passed as a constant where a loop is compiled for one. */
 static inline uint32_t rc_bucket_of(const rc_layout *layout, uint64_t h, int narrow)
 {
-    uint64_t b = h >> layout->shift;
-    return narrow ? (uint32_t)(b & layout->last_bucket) : (uint32_t)b;
+    return narrow ? (uint32_t)rc_bucket_clamped(h, layout->shift, layout->last_bucket)
+                  : (uint32_t)(h >> layout->shift);
 }
 
 static inline uint32_t rc_layout_bucket(const rc_layout *layout, uint64_t h)

@@ -20,8 +20,9 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "rc_common.h"  /* rc_bswap64 */
+
 #if defined(_MSC_VER) && !defined(__clang__)
-#  include <stdlib.h>  /* _byteswap_uint64 */
 #  include <intrin.h>  /* _umul128, __umulh */
 #  define RC_XXH3_INLINE   static __inline
 #  define RC_XXH3_NOINLINE static __declspec(noinline)
@@ -91,19 +92,6 @@ RC_XXH3_INLINE uint64_t rc_xxh_rotl64(uint64_t x, unsigned r)
     return (x << r) | (x >> (64u - r));       /* r is always in 1..63 */
 }
 
-RC_XXH3_INLINE uint64_t rc_xxh_bswap64(uint64_t x)
-{
-#if defined(_MSC_VER) && !defined(__clang__)
-    return _byteswap_uint64(x);
-#elif defined(__GNUC__) || defined(__clang__)
-    return __builtin_bswap64(x);
-#else
-    x = ((x & 0x00FF00FF00FF00FFULL) << 8)  | ((x >> 8)  & 0x00FF00FF00FF00FFULL);
-    x = ((x & 0x0000FFFF0000FFFFULL) << 16) | ((x >> 16) & 0x0000FFFF0000FFFFULL);
-    return (x << 32) | (x >> 32);
-#endif
-}
-
 /* Little-endian loads of possibly unaligned bytes. */
 RC_XXH3_INLINE uint64_t rc_xxh_read64(const uint8_t *p)
 {
@@ -116,7 +104,7 @@ RC_XXH3_INLINE uint64_t rc_xxh_read64(const uint8_t *p)
     uint64_t v;
     memcpy(&v, p, sizeof v);
 #  if RC_XXH3_ENDIAN == 2
-    v = rc_xxh_bswap64(v);
+    v = rc_bswap64(v);
 #  endif
     return v;
 #endif
@@ -131,7 +119,7 @@ RC_XXH3_INLINE uint32_t rc_xxh_read32(const uint8_t *p)
     uint32_t v;
     memcpy(&v, p, sizeof v);
 #  if RC_XXH3_ENDIAN == 2
-    v = (uint32_t)(rc_xxh_bswap64((uint64_t)v) >> 32);
+    v = (uint32_t)(rc_bswap64((uint64_t)v) >> 32);
 #  endif
     return v;
 #endif
@@ -227,7 +215,7 @@ RC_XXH3_INLINE uint64_t rc_xxh3_9to16(const uint8_t *p, size_t len)
     uint64_t lo = rc_xxh_read64(s + 24) ^ rc_xxh_read64(s + 32) ^ rc_xxh_read64(p);
     uint64_t hi = rc_xxh_read64(s + 40) ^ rc_xxh_read64(s + 48) ^
                   rc_xxh_read64(p + len - 8);
-    uint64_t acc = (uint64_t)len + rc_xxh_bswap64(lo) + hi + rc_xxh_mulfold(lo, hi);
+    uint64_t acc = (uint64_t)len + rc_bswap64(lo) + hi + rc_xxh_mulfold(lo, hi);
     return rc_xxh3_avalanche(acc);
 }
 

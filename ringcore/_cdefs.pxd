@@ -97,10 +97,11 @@ cdef extern from "rc_layout.h":
                              size_t names_len, const uint32_t *counts, const int32_t *owners,
                              size_t nnodes, rc_point *out, size_t out_len) noexcept nogil
     int rc_layout_is_big(size_t npoints) noexcept nogil
-    int32_t rc_layout_owner(const rc_layout *layout, size_t i) noexcept nogil
+    int rc_layout_same_shape(const rc_layout *old, size_t npoints) noexcept nogil
     rc_status rc_merge_points(const rc_layout *old, const uint64_t *new_pos, size_t n_new,
                               int32_t new_owner, const uint8_t *new_sorts_first, size_t nnodes,
-                              rc_point *out, size_t out_len, uint32_t *slots) noexcept nogil
+                              int hash_bits, rc_point *out, size_t out_len,
+                              uint32_t *slots) noexcept nogil
     int rc_points_from_arrays(const uint64_t *positions, const int32_t *owners, size_t n,
                               int32_t nnodes, int hash_bits, rc_point *out,
                               uint8_t *owned) noexcept nogil

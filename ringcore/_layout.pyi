@@ -25,6 +25,7 @@ class LayoutBase:
     positions: NDArray[np.uint64]
     owners: NDArray[np.int32]
     table: NDArray[np.uint32]
+    table_derived: bool
     def __len__(self) -> int: ...
     @property
     def index(self) -> Mapping[str, int]: ...
@@ -58,6 +59,8 @@ def make_layout(
     hasher: Hasher,
     points: LayoutMemory,
     npoints: int,
+    *,
+    names_checked: bool = ...,
 ) -> Any: ...
 def place_nodes(
     hasher: Hasher, names_utf8: list[bytes], counts: NDArray[np.uint32], owners: NDArray[np.int32]

@@ -21,7 +21,7 @@ from ringcore._keys cimport (
     FOR_ROUTING, Hasher, KeyBatch, batch_scratch, check_list_size, check_range, default_hasher,
     hash_object, hash_range,
 )
-from ringcore import _threads
+from ringcore import _config, _threads
 from ringcore._config import check_replica_range, check_replica_type
 from ringcore.errors import EmptyRingError
 
@@ -42,7 +42,6 @@ cdef class LayoutMemory:
     cdef char *data
     cdef Py_ssize_t size
     cdef size_t capacity     # bytes allocated (size rounded up)
-    cdef Py_ssize_t exports
     cdef bint claimed        # a layout has taken it: it never changes again
     cdef bint trusted        # points this module sorted or merged from checked ones
     cdef Py_ssize_t owners_below  # when trusted: every owner is below this
@@ -75,10 +74,6 @@ cdef class LayoutMemory:
         view.strides = NULL
         view.suboffsets = NULL
         view.internal = NULL
-        self.exports += 1
-
-    def __releasebuffer__(self, Py_buffer *view):
-        self.exports -= 1
 
 
 cdef LayoutMemory _NO_MEMORY = LayoutMemory.__new__(LayoutMemory)  # read-only, empty
@@ -215,6 +210,7 @@ cdef class LayoutBase:
     cdef readonly object positions   # read-only uint64 view of the points in ring order
     cdef readonly object owners      # read-only int32 view: node index of each point
     cdef readonly object table       # read-only guide table
+    cdef readonly bint table_derived # the table came from an older layout's, not rebuilt
     cdef LayoutMemory _points
     cdef LayoutMemory _table
     cdef LayoutMemory _owner_memory
@@ -234,7 +230,7 @@ cdef class LayoutBase:
         self.table = np.frombuffer(_NO_MEMORY, dtype=np.uint32)
 
     cdef int _fill(self, tuple names, tuple weights, object vnodes, object dialect, Hasher hasher,
-                   LayoutMemory points, Py_ssize_t npoints) except -1:
+                   LayoutMemory points, Py_ssize_t npoints, bint names_checked) except -1:
         """Take points[0 .. npoints) (ring order; room for the sentinel), check
         them, build the table. Only once: a layout never changes."""
         if self._filled:
@@ -247,8 +243,9 @@ cdef class LayoutBase:
             raise ValueError("ring layout: the points buffer has the wrong size")
         if points.claimed:
             raise ValueError("ring layout: these points belong to another layout")
-        for name in names:  # the index, made when first asked for, must be possible
-            hash(name)
+        if not names_checked:  # the index, made when first asked for, must be possible
+            for name in names:
+                hash(name)
         cdef int hash_bits = hasher.spec.hash_bits
         cdef bint trusted = (points.trusted and len(names) >= points.owners_below
                              and points.trusted_bits == hash_bits)
@@ -259,6 +256,7 @@ cdef class LayoutBase:
         cdef bint table_ready = (trusted and table is not None and not table.claimed
                                  and <size_t>table.size == table_len * sizeof(uint32_t))
         points.table = None
+        self.table_derived = table_ready
         if not table_ready:
             table = _allocate(table_len * sizeof(uint32_t))
         table.claimed = True  # lent out with this layout: never another's points
@@ -293,7 +291,6 @@ cdef class LayoutBase:
                              "ring, or owners are out of range")
         self.names = names
         self.node_weights = weights
-        self._index = None
         self.vnodes = vnodes
         self.dialect = dialect
         self.hasher = hasher
@@ -478,13 +475,14 @@ cdef class LayoutBase:
 
 
 def make_layout(cls, tuple names, tuple weights, vnodes, dialect, Hasher hasher not None,
-                LayoutMemory points not None, Py_ssize_t npoints):
+                LayoutMemory points not None, Py_ssize_t npoints, *, bint names_checked=False):
     """A new layout of type cls (LayoutBase or a subclass) over points made by
-    one of the functions below."""
+    one of the functions below. names_checked: the names are distinct str
+    already checked (ringcore.layout's callers), not to be hashed again."""
     if not (isinstance(cls, type) and issubclass(cls, LayoutBase)):
         raise TypeError("make_layout: cls must be a LayoutBase type")
     cdef LayoutBase layout = LayoutBase.__new__(cls)  # not cls.__new__: it builds
-    layout._fill(names, weights, vnodes, dialect, hasher, points, npoints)
+    layout._fill(names, weights, vnodes, dialect, hasher, points, npoints, names_checked)
     return layout
 
 
@@ -685,20 +683,7 @@ cdef object _checked_ints(values, str what, lowest, bound, dtype):
 def points_from_arrays(positions, owners):
     """Points from a ring's positions (sorted) and owners arrays, as pickled:
     (points, npoints). The layout checks them when it is made."""
-    pos_array = _checked_ints(positions, "positions", 0, 2**64, np.uint64)
-    own_array = _checked_ints(owners, "owners", -(2**31), 2**31, np.int32)
-    cdef const uint64_t[::1] pos = pos_array
-    cdef const int32_t[::1] own = own_array
-    cdef Py_ssize_t n = pos.shape[0], i
-    if own.shape[0] != n:
-        raise ValueError("positions and owners differ in length")
-    points = _new_points(n)
-    cdef rc_point *records = _records(points)
-    with nogil:
-        for i in range(n):
-            records[i].pos = pos[i]
-            records[i].owner = own[i]
-            records[i].spare = 0
+    points, n, _ = points_from_saved(positions, owners, 0, 64)  # for no node: never trusted
     return points, n
 
 
@@ -707,7 +692,7 @@ def points_from_saved(positions, owners, Py_ssize_t nnodes, int hash_bits):
     hash_bits, checked as they are copied: (points, npoints, whether every
     node owns a point). Points that pass are trusted; others are left for the
     layout to refuse."""
-    pos_array = _checked_ints(positions, "positions", 0, 2**64, np.uint64)
+    pos_array = _checked_ints(positions, "positions", 0, _config.HASH_SPACE, np.uint64)
     own_array = _checked_ints(owners, "owners", -(2**31), 2**31, np.int32)
     cdef const uint64_t[::1] pos = pos_array
     cdef const int32_t[::1] own = own_array
@@ -751,14 +736,15 @@ def merge_node(LayoutBase old not None, const uint64_t[::1] new_pos not None, in
     cdef rc_point *records = _records(points)
     slots_array = np.empty(n_new, dtype=np.uint32)
     cdef uint32_t[::1] slots = slots_array
+    cdef int hash_bits = old.hasher.spec.hash_bits
     cdef LayoutMemory table = _derived_table(old, n_old + n_new)
     cdef uint32_t *table_ptr = <uint32_t *>table.data if table is not None else NULL
     cdef size_t table_len = (<size_t>table.size // sizeof(uint32_t)) if table is not None else 0
     cdef rc_status status, table_status = RC_ERR_ARG
     with nogil:
         status = rc_merge_points(&old.layout, &new_pos[0] if n_new else NULL, n_new, new_owner,
-                                 &new_sorts_first[0] if nnodes else NULL, nnodes, records,
-                                 n_old + n_new, &slots[0] if n_new else NULL)
+                                 &new_sorts_first[0] if nnodes else NULL, nnodes, hash_bits,
+                                 records, n_old + n_new, &slots[0] if n_new else NULL)
         if status == RC_OK and table_ptr != NULL:
             table_status = rc_table_after_merge(&old.layout, &new_pos[0] if n_new else NULL,
                                                 &slots[0] if n_new else NULL, n_new, new_owner,
@@ -767,8 +753,8 @@ def merge_node(LayoutBase old not None, const uint64_t[::1] new_pos not None, in
         raise ValueError("merge_node: inconsistent ring arrays")
     if table_status == RC_OK:
         points.table = table
-    return _trust(points, max(<Py_ssize_t>nnodes, <Py_ssize_t>new_owner + 1),
-                  old.hasher.spec.hash_bits), <Py_ssize_t>(n_old + n_new)
+    return _trust(points, max(<Py_ssize_t>nnodes, <Py_ssize_t>new_owner + 1), hash_bits), \
+        <Py_ssize_t>(n_old + n_new)
 
 
 def remove_node(LayoutBase old not None, int32_t removed):
@@ -811,10 +797,7 @@ def remove_node(LayoutBase old not None, int32_t removed):
 cdef LayoutMemory _derived_table(LayoutBase old, size_t npoints):
     """Memory for the table of a layout of npoints made from old, when it has
     old's shape (then it is derived from old's table, not rebuilt), or None."""
-    cdef int hash_bits = old.hasher.spec.hash_bits
-    if (npoints == 0 or old.layout.npoints == 0 or old.layout.table == NULL
-            or rc_layout_table_bits(npoints, hash_bits) != old.layout.table_bits
-            or rc_layout_is_big(npoints) != old.layout.big):
+    if old.layout.table == NULL or not rc_layout_same_shape(&old.layout, npoints):
         return None
     return _allocate(((<size_t>1) << old.layout.table_bits) * sizeof(uint32_t))
 

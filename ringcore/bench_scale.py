@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from . import __version__
+from .benchmark import _versions, pyplot
 from .benchmark import median_seconds as _median
 from .ring import HashRing
 
@@ -38,13 +38,10 @@ def run_scale(
     rows: list[dict[str, Any]] = []
     for nodes in nodes_list:
         rows += _measure(nodes, vnodes, hashes, ints, strs, repeat)
-    import platform
-
     return {
         "config": {"nodes": list(nodes_list), "vnodes": vnodes, "int_keys": int_keys,
                    "str_keys": str_keys, "repeat": repeat},
-        "versions": {"ringcore": __version__, "python": platform.python_version(),
-                     "numpy": np.__version__, "machine": platform.machine()},
+        "versions": _versions(),
         "rows": rows,
     }
 
@@ -56,27 +53,22 @@ def _measure(
     rows: list[dict[str, Any]] = []
     int_keys, str_keys = len(hashes), len(strs)
     names = [f"node-{i}" for i in range(nodes)]
-    build_repeat = max(1, min(repeat, 3 if nodes >= 10_000 else repeat))
+    build_repeat = min(repeat, 3) if nodes >= 10_000 else repeat
     build_s = _median(lambda: HashRing(names, vnodes=vnodes), build_repeat)
     ring = HashRing(names, vnodes=vnodes)
     layout = ring.layout
     points = len(layout.positions)
 
-    def add_remove(ring: HashRing = ring) -> float:
+    def timed(update: Callable[[], object]) -> float:
         start = time.perf_counter()
-        ring.add_node("extra-node")
-        added = time.perf_counter() - start
-        ring.remove_node("extra-node")
-        return added
+        update()
+        return time.perf_counter() - start
 
-    add_s = statistics.median(add_remove() for _ in range(build_repeat))
-    ring.add_node("extra-node")
-    def remove_add(ring: HashRing = ring) -> None:
-        ring.remove_node("extra-node")
-        ring.add_node("extra-node")
-
-    remove_s = _median(remove_add, build_repeat) - add_s
-    ring.remove_node("extra-node")
+    # each timing adds a node and takes it out again: both timed on their own
+    pairs = [(timed(lambda: ring.add_node("extra-node")),
+              timed(lambda: ring.remove_node("extra-node"))) for _ in range(build_repeat)]
+    add_s = statistics.median(added for added, _ in pairs)
+    remove_s = statistics.median(removed for _, removed in pairs)
     blob = pickle.dumps(ring, protocol=5)
     unpickle_s = _median(lambda: pickle.loads(blob), build_repeat)
     arrays = (np.ascontiguousarray(layout.positions), np.ascontiguousarray(layout.owners))
@@ -94,7 +86,7 @@ def _measure(
     lookup("numpy searchsorted (pre-hashed)",
            lambda: np.searchsorted(positions, hashes, side="left"), int_keys)
     for case, seconds in (("build", build_s), ("add_node", add_s),
-                          ("remove_node", max(remove_s, 0.0)), ("unpickle", unpickle_s),
+                          ("remove_node", remove_s), ("unpickle", unpickle_s),
                           ("copy of the arrays", copy_s)):
         rows.append({"points": points, "nodes": nodes, "case": case, "unit": "ms",
                      "value": seconds * 1e3})
@@ -128,14 +120,7 @@ def format_scale(result: dict[str, Any]) -> str:
 
 def plot_scale(result: dict[str, Any], path: str) -> None:
     """ns/key of each lookup case against ring size (log x)."""
-    import importlib
-
-    try:
-        matplotlib = importlib.import_module("matplotlib")
-    except ImportError:
-        raise SystemExit("--plot needs matplotlib: pip install 'ringcore[plot]'") from None
-    matplotlib.use("Agg")
-    plt = importlib.import_module("matplotlib.pyplot")
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.2))
     rows = [r for r in result["rows"] if r["unit"] == "ns/key"]
     for case in dict.fromkeys(r["case"] for r in rows):

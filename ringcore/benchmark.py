@@ -316,13 +316,18 @@ def format_table(result: dict) -> str:
     return "\n".join(lines)
 
 
-def plot(result: dict, path: str) -> None:
-    """A horizontal bar chart of ns/key for every per-key row (log scale)."""
+def pyplot() -> Any:
+    """matplotlib.pyplot drawing to files, or a clear exit when it is missing."""
     matplotlib = optional("matplotlib")
     if matplotlib is None:
         raise SystemExit("--plot needs matplotlib: pip install 'ringcore[plot]'")
     matplotlib.use("Agg")
-    plt = importlib.import_module("matplotlib.pyplot")
+    return importlib.import_module("matplotlib.pyplot")
+
+
+def plot(result: dict, path: str) -> None:
+    """A horizontal bar chart of ns/key for every per-key row (log scale)."""
+    plt = pyplot()
     rows = [r for r in result["rows"] if r["unit"] == "ns/key"]
     labels = [f"{r['case']} | {r['impl']}" for r in rows]
     values = [r["ns_per_key"] for r in rows]
@@ -379,10 +384,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale-nodes", default="100,1000,10000,100000",
                         help="with --scale: node counts to sweep (comma-separated)")
     args = parser.parse_args(argv)
-    if args.scale:
-        return _scale_main(args, parser)
     if min(args.nodes, args.vnodes, args.keys, args.int_keys, args.repeat) < 1:
         parser.error("--nodes, --vnodes, --keys, --int-keys and --repeat must be >= 1")
+    if args.scale:
+        return _scale_main(args, parser)
     result = run(args.nodes, args.vnodes, args.keys, args.int_keys, args.repeat, args.threads)
     print(json.dumps(result, indent=2) if args.json else format_table(result))
     if args.plot:

@@ -92,7 +92,7 @@ class RingLayout(LayoutBase):
         points, npoints = merge_node(self, new_points, len(self.names), sorts_first)
         return make_layout(
             type(self), self.names + (name,), self.node_weights + (weight,), self.vnodes,
-            dialect, self.hasher, points, npoints,
+            dialect, self.hasher, points, npoints, names_checked=True,
         )
 
     def without_node(self, name: str) -> RingLayout:
@@ -106,7 +106,7 @@ class RingLayout(LayoutBase):
             type(self),
             self.names[:index] + self.names[index + 1 :],
             self.node_weights[:index] + self.node_weights[index + 1 :],
-            self.vnodes, self.dialect, self.hasher, points, npoints,
+            self.vnodes, self.dialect, self.hasher, points, npoints, names_checked=True,
         )
 
     # -- reads ------------------------------------------------------------------------
@@ -277,7 +277,9 @@ def _build(
         counts[order].astype(np.uint32) if len(order) else np.empty(0, dtype=np.uint32),
         order,
     )
-    return make_layout(cls, names, weights, vnodes, dialect, dialect.hasher, points, npoints)
+    return make_layout(
+        cls, names, weights, vnodes, dialect, dialect.hasher, points, npoints, names_checked=True
+    )
 
 
 # The two places where a dialect's point rule runs; tests replace them to force
@@ -303,7 +305,9 @@ def _from_columns(
     points, npoints, every_node_owns = points_from_saved(
         positions, owners, len(names), chosen.hasher.hash_bits
     )
-    made = make_layout(cls, names, weights, vnodes, chosen, chosen.hasher, points, npoints)
+    made = make_layout(
+        cls, names, weights, vnodes, chosen, chosen.hasher, points, npoints, names_checked=True
+    )
     if not every_node_owns:
         raise ValueError("every node of a layout must own at least one point")
     return made

@@ -355,6 +355,7 @@ def _merged(frozen, positions, flags=None):
                                frozen.node_weights + (1.0,), frozen.vnodes, DEFAULT,
                                DEFAULT.hasher, points, n)
     assert not points.derived_table  # taken by the layout
+    assert made.table_derived  # and used, not rebuilt
     return made
 
 
@@ -397,13 +398,30 @@ def test_tables_derived_on_updates_equal_tables_built_from_scratch(npoints, top)
         points, _ = _layout.remove_node(frozen, frozen.index[name])
         assert points.derived_table
         made = frozen.without_node(name)
+        assert made.table_derived
         assert np.array_equal(made.table, _rebuilt(made).table), name
-    # a chain of updates stays equal to the rebuilt ring
+    # a chain of updates: derived tables, and the points the update should leave
     made = frozen
     for step in range(6):
-        made = made.with_node(f"extra{step}") if step % 2 == 0 else made.without_node(f"n{step}")
+        before = made
+        if step % 2 == 0:
+            name = f"extra{step}"  # sorts before every "n..." name: first among equals
+            made = made.with_node(name)
+            new = np.asarray(DEFAULT.hasher.node_points(name.encode(), 160), dtype=np.uint64)
+            positions = np.concatenate([before.positions, new])
+            owners = np.concatenate([before.owners, np.full(160, len(before.names), np.int32)])
+            order = np.lexsort((np.r_[np.ones(len(before.positions)), np.zeros(160)], positions))
+            want_positions, want_owners = positions[order], owners[order]
+        else:
+            gone = before.index[f"n{step}"]
+            made = made.without_node(f"n{step}")
+            kept = before.owners != gone
+            want_positions = before.positions[kept]
+            want_owners = before.owners[kept] - (before.owners[kept] > gone)
+        assert made.table_derived
         assert np.array_equal(made.table, _rebuilt(made).table)
-        assert made == _rebuilt(made)
+        assert np.array_equal(made.positions, want_positions)
+        assert np.array_equal(made.owners, want_owners)
 
 
 def test_updates_that_change_the_table_shape_rebuild_it():
@@ -411,9 +429,11 @@ def test_updates_that_change_the_table_shape_rebuild_it():
     grown = frozen.with_node("b")
     assert len(grown.table) > len(frozen.table)
     points, _ = _layout.merge_node(frozen, np.arange(64, dtype=np.uint64), 1, np.zeros(1, np.uint8))
-    assert not points.derived_table
+    assert not points.derived_table and not grown.table_derived
     assert np.array_equal(grown.table, _rebuilt(grown).table)
     shrunk = grown.without_node("a")
+    assert len(shrunk.table) < len(grown.table) and not shrunk.table_derived
+    assert not _layout.remove_node(grown, 0)[0].derived_table
     assert np.array_equal(shrunk.table, _rebuilt(shrunk).table)
     assert len(shrunk.without_node("b").names) == 0
 
