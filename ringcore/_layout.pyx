@@ -687,11 +687,37 @@ def points_from_arrays(positions, owners):
     return points, n
 
 
+cdef class _SavedJob:
+    """Copying and checking saved arrays [lo, hi) without the GIL, for the pool;
+    each range marks the owners it saw in an array of its own."""
+
+    cdef object arrays               # keeps the memory below alive
+    cdef const uint64_t *pos
+    cdef const int32_t *own
+    cdef rc_point *out
+    cdef int32_t nnodes
+    cdef int hash_bits
+    cdef list owned                  # one uint8 array per range
+    cdef bint valid
+
+    def run(self, Py_ssize_t lo, Py_ssize_t hi) -> None:
+        owned_array = np.zeros(max(self.nnodes, 1), dtype=np.uint8)
+        cdef uint8_t[::1] owned = owned_array
+        cdef int valid
+        with nogil:
+            valid = rc_points_from_arrays(self.pos + lo, self.own + lo, <size_t>(hi - lo),
+                                          self.nnodes, self.hash_bits, self.out + lo, &owned[0])
+        # ranges are sorted inside; across a boundary the point before must not be above
+        if not valid or (lo > 0 and self.pos[lo - 1] > self.pos[lo]):
+            self.valid = False
+        self.owned.append(owned_array)
+
+
 def points_from_saved(positions, owners, Py_ssize_t nnodes, int hash_bits):
     """Points from a saved ring's arrays for nnodes nodes on a ring of
-    hash_bits, checked as they are copied: (points, npoints, whether every
-    node owns a point). Points that pass are trusted; others are left for the
-    layout to refuse."""
+    hash_bits, checked as they are copied (on the cores): (points, npoints,
+    whether every node owns a point). Points that pass are trusted; others are
+    left for the layout to refuse."""
     pos_array = _checked_ints(positions, "positions", 0, _config.HASH_SPACE, np.uint64)
     own_array = _checked_ints(owners, "owners", -(2**31), 2**31, np.int32)
     cdef const uint64_t[::1] pos = pos_array
@@ -702,17 +728,17 @@ def points_from_saved(positions, owners, Py_ssize_t nnodes, int hash_bits):
     if not 0 <= nnodes <= RC_MAX_POINTS or hash_bits not in (32, 64):
         raise ValueError("points_from_saved: bad node count or ring width")
     points = _new_points(n)
-    owned_array = np.zeros(max(nnodes, 1), dtype=np.uint8)
-    cdef uint8_t[::1] owned = owned_array
-    cdef int valid = 1
-    cdef rc_point *records = _records(points)
-    if n:
-        with nogil:
-            valid = rc_points_from_arrays(&pos[0], &own[0], <size_t>n, <int32_t>nnodes, hash_bits,
-                                          records, &owned[0])
-    if valid:
+    if n == 0:
+        return _trust(points, nnodes, hash_bits), 0, nnodes == 0
+    cdef _SavedJob job = _SavedJob()
+    job.arrays = (pos_array, own_array)
+    job.pos, job.own, job.out = &pos[0], &own[0], _records(points)
+    job.nnodes, job.hash_bits, job.owned, job.valid = <int32_t>nnodes, hash_bits, [], True
+    _threads.run_split(n, _threads.thread_count(n, None), job.run)
+    if job.valid:
         _trust(points, nnodes, hash_bits)
-    return points, n, bool(owned_array[:nnodes].all())
+    owned = np.bitwise_or.reduce(job.owned) if len(job.owned) > 1 else job.owned[0]
+    return points, n, bool(owned[:nnodes].all())
 
 
 def count_present(LayoutBase layout not None, const uint64_t[::1] positions not None) -> int:

@@ -464,3 +464,16 @@ def test_a_layout_refuses_names_it_could_not_index():
     with pytest.raises(TypeError):
         _layout.make_layout(RingLayout, (["unhashable"], "b"), (1.0, 1.0), 4, DEFAULT,
                             DEFAULT.hasher, points, n)
+
+
+def test_saved_arrays_checked_on_threads_are_checked_across_their_ranges():
+    n = 400_000  # split across the cores: each range sorted, the boundary not
+    half = np.arange(n // 2, dtype=np.uint64) * 1000
+    owners = np.zeros(n, np.int32)
+    owners[-1] = 1  # node 1 owns a point in the last range only
+    with pytest.raises(ValueError, match="not sorted"):
+        RingLayout.from_arrays(["a", "b"], np.concatenate([half + 10**12, half]), owners)
+    made = RingLayout.from_arrays(["a", "b"], np.arange(n, dtype=np.uint64), owners)
+    assert made.owners[-1] == 1
+    with pytest.raises(ValueError, match="at least one point"):
+        RingLayout.from_arrays(["a", "b", "c"], np.arange(n, dtype=np.uint64), owners)
