@@ -61,4 +61,35 @@ static inline uint64_t rc_bswap64(uint64_t v)
 #endif
 }
 
+/* The 128-bit product a * b: returns the high half, *lo the low half. */
+static inline uint64_t rc_mul64(uint64_t a, uint64_t b, uint64_t *lo)
+{
+#if defined(__SIZEOF_INT128__)
+    unsigned __int128 product = (unsigned __int128)a * b;
+    *lo = (uint64_t)product;
+    return (uint64_t)(product >> 64);
+#else
+    uint64_t a_lo = a & 0xffffffffu, a_hi = a >> 32, b_lo = b & 0xffffffffu, b_hi = b >> 32;
+    uint64_t low = a_lo * b_lo, mid1 = a_hi * b_lo, mid2 = a_lo * b_hi, high = a_hi * b_hi;
+    uint64_t cross = (low >> 32) + (mid1 & 0xffffffffu) + (mid2 & 0xffffffffu);
+    *lo = (cross << 32) | (low & 0xffffffffu);
+    return high + (mid1 >> 32) + (mid2 >> 32) + (cross >> 32);
+#endif
+}
+
+/* The index of the lowest set bit of a nonzero mask. */
+static inline unsigned rc_lowest_bit(uint32_t mask)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return (unsigned)__builtin_ctz(mask);
+#else
+    unsigned i = 0;
+    while (!(mask & 1u)) {
+        mask >>= 1;
+        i++;
+    }
+    return i;
+#endif
+}
+
 #endif /* RC_COMMON_H */

@@ -63,14 +63,32 @@ int rc_layout_is_big(size_t npoints)
 
 int rc_layout_table_bits(size_t npoints, int hash_bits)
 {
-    /* 1 to 2 buckets per point; 2 to 4 on a big ring, where most buckets are
-     * empty and answer a lookup without reading a point */
-    int bits = 1;
+    int bits = 1; /* 1 to 2 buckets per point */
     while (bits < RC_MAX_TABLE_BITS && bits < hash_bits && ((size_t)1 << bits) < npoints)
         bits++;
-    if (rc_layout_is_big(npoints) && bits < RC_MAX_TABLE_BITS && bits < hash_bits)
-        bits++;
     return bits;
+}
+
+size_t rc_layout_line_count(size_t npoints)
+{
+    size_t lines = npoints / RC_LINE_POINTS, top = 1;
+    while (top <= lines / 2)
+        top *= 2;
+    size_t grain = top >= 64 ? top / 64 : 1;
+    lines = lines / grain * grain;
+    return lines ? lines : 1;
+}
+
+size_t rc_layout_table_units(size_t npoints, int hash_bits)
+{
+    return rc_layout_is_big(npoints) ? rc_layout_line_count(npoints)
+                                     : (size_t)1 << rc_layout_table_bits(npoints, hash_bits);
+}
+
+size_t rc_layout_table_len(size_t npoints, int hash_bits)
+{
+    size_t units = rc_layout_table_units(npoints, hash_bits);
+    return rc_layout_is_big(npoints) ? units * RC_LINE_WORDS : units;
 }
 
 static void insertion_sort(rc_point *p, size_t n)
@@ -432,13 +450,251 @@ rc_status rc_remove_owner(const rc_layout *old, int32_t removed, size_t nnodes, 
 
 int rc_layout_same_shape(const rc_layout *old, size_t npoints)
 {
-    int hash_bits = old->shift + old->table_bits;
-    return npoints > 0 && old->npoints > 0
-           && rc_layout_table_bits(npoints, hash_bits) == old->table_bits
-           && rc_layout_is_big(npoints) == old->big;
+    if (npoints == 0 || old->npoints == 0 || rc_layout_is_big(npoints) != old->big)
+        return 0;
+    if (old->big)
+        return rc_layout_line_count(npoints) == old->nlines;
+    return rc_layout_table_bits(npoints, old->hash_bits) == old->table_bits;
 }
 
-/* The bucket of pos in old's table. */
+/* Store a line: past the cache when `stream` (a whole table written once,
+ * which lookups will not read soon), else plainly. */
+static inline void store_line(rc_line *dst, const rc_line *line, int stream)
+{
+#if defined(__SSE2__)
+    if (stream) {
+        const __m128i *src = (const __m128i *)line;
+        __m128i *out = (__m128i *)dst;
+        for (int q = 0; q < 4; q++)
+            _mm_stream_si128(out + q, _mm_loadu_si128(src + q));
+        return;
+    }
+#else
+    (void)stream;
+#endif
+    *dst = *line;
+}
+
+static inline void end_stores(int stream)
+{
+#if defined(__SSE2__)
+    if (stream)
+        _mm_sfence();
+#else
+    (void)stream;
+#endif
+}
+
+/* dst = src with `up` added to and `down` taken from its first point's
+ * index and, when removed >= 0, its owners above `removed` one lower. */
+static inline void shift_line(rc_line *dst, const rc_line *src, uint32_t up, uint32_t down,
+                              int32_t removed, int stream)
+{
+#if defined(__SSE2__)
+    /* words 0-4 keys, 5-14 owners, 15 the first point: in four registers,
+     * without a round trip through memory */
+    const __m128i *in = (const __m128i *)src;
+    __m128i w4 = _mm_loadu_si128(in + 1), w8 = _mm_loadu_si128(in + 2);
+    __m128i w12 = _mm_loadu_si128(in + 3);
+    if (removed >= 0) {
+        __m128i limit = _mm_set1_epi32(removed);
+        /* owner - (owner > removed): the compare gives -1 in those lanes */
+        w4 = _mm_add_epi32(w4, _mm_and_si128(_mm_cmpgt_epi32(w4, limit),
+                                             _mm_set_epi32(-1, -1, -1, 0)));
+        w8 = _mm_add_epi32(w8, _mm_cmpgt_epi32(w8, limit));
+        w12 = _mm_add_epi32(w12, _mm_and_si128(_mm_cmpgt_epi32(w12, limit),
+                                               _mm_set_epi32(0, -1, -1, -1)));
+    }
+    w12 = _mm_add_epi32(w12, _mm_set_epi32((int)(up - down), 0, 0, 0));
+    __m128i *out = (__m128i *)dst;
+    if (stream) {
+        _mm_stream_si128(out, _mm_loadu_si128(in));
+        _mm_stream_si128(out + 1, w4);
+        _mm_stream_si128(out + 2, w8);
+        _mm_stream_si128(out + 3, w12);
+    } else {
+        _mm_storeu_si128(out, _mm_loadu_si128(in));
+        _mm_storeu_si128(out + 1, w4);
+        _mm_storeu_si128(out + 2, w8);
+        _mm_storeu_si128(out + 3, w12);
+    }
+#else
+    (void)stream;
+    rc_line line = *src;
+    line.first += up - down;
+    if (removed >= 0)
+        for (int s = 0; s <= RC_LINE_SLOTS; s++)
+            line.owners[s] -= line.owners[s] > removed;
+    *dst = line;
+#endif
+}
+
+/* The first of n sorted points in line e or above. */
+static size_t first_in_line(const rc_point *points, size_t n, uint64_t e, uint64_t nlines,
+                            int hash_bits)
+{
+    size_t lo = 0, hi = n;
+    int16_t key;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (rc_line_at(points[mid].pos, nlines, hash_bits, &key) < e)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Lines [first, end) of nlines from npoints (>= 1) sorted points. */
+static void fill_lines(const rc_point *points, size_t npoints, int hash_bits, rc_line *lines,
+                       uint64_t nlines, uint64_t first, uint64_t end, int stream)
+{
+    size_t i = first == 0 ? 0 : first_in_line(points, npoints, first, nlines, hash_bits);
+    int16_t key = 0;
+    uint64_t at = i < npoints ? rc_line_at(points[i].pos, nlines, hash_bits, &key) : nlines;
+    for (uint64_t e = first; e < end; e++) {
+        rc_line line;
+        unsigned count = 0;
+        line.first = (uint32_t)i;
+        while (at == e) {
+            if (count < RC_LINE_SLOTS) {
+                line.keys[count] = key;
+                line.owners[count] = points[i].owner;
+            }
+            count++;
+            i++;
+            at = i < npoints ? rc_line_at(points[i].pos, nlines, hash_bits, &key) : nlines;
+        }
+        int32_t after = count > RC_LINE_SLOTS ? RC_LINE_OVERFLOW
+                                              : points[i < npoints ? i : 0].owner;
+        for (unsigned s = count < RC_LINE_SLOTS ? count : RC_LINE_SLOTS; s <= RC_LINE_SLOTS; s++) {
+            line.keys[s] = RC_LINE_KEY_NONE;
+            line.owners[s] = after;
+        }
+        store_line(lines + e, &line, stream);
+    }
+    end_stores(stream);
+}
+
+/* The line of a point's position. */
+static inline uint64_t line_of_pos(uint64_t nlines, int hash_bits, uint64_t pos)
+{
+    int16_t key;
+    return rc_line_at(pos, nlines, hash_bits, &key);
+}
+
+/* Rebuild the lines from the one of the point before index m (the first
+ * line if none) to the one of point m (the last if m is past the points),
+ * from the new points: the lines whose points or owner after them changed
+ * when point m came or went. */
+static uint64_t refill_before(const rc_point *points, size_t new_n, int hash_bits, rc_line *lines,
+                              uint64_t nlines, size_t m, uint64_t done, uint64_t last_line)
+{
+    uint64_t lo = m ? line_of_pos(nlines, hash_bits, points[m - 1].pos) : 0;
+    uint64_t hi = (last_line < nlines ? last_line : nlines - 1) + 1;
+    if (lo < done)
+        lo = done;
+    if (lo < hi)
+        fill_lines(points, new_n, hash_bits, lines, nlines, lo, hi, 0);
+    return hi > done ? hi : done;
+}
+
+/* Lines [first, end) of old into out, each line's first point moved by the
+ * changed points before it: up by the new points whose slots (ascending) are
+ * at or below it, or, when removing (removed >= 0), down by the removed
+ * points (ascending indices) below it, with owners above `removed` one
+ * lower. */
+static void shift_lines(const rc_layout *old, const uint32_t *marks, size_t n_marks,
+                        int32_t removed, rc_line *out, uint64_t first, uint64_t end)
+{
+    int stream = ((uintptr_t)out & 15) == 0;
+    const rc_line *lines = old->lines;
+    /* the marks before the range's first line, by binary search */
+    size_t k = 0, hi = n_marks;
+    if (first < end) {
+        uint32_t start = lines[first].first;
+        while (k < hi) {
+            size_t mid = k + (hi - k) / 2;
+            if (removed >= 0 ? marks[mid] < start : marks[mid] <= start)
+                k = mid + 1;
+            else
+                hi = mid;
+        }
+    }
+    for (uint64_t e = first; e < end; e++) {
+        uint32_t at = lines[e].first;
+        if (removed >= 0) {
+            while (k < n_marks && marks[k] < at)
+                k++;
+            shift_line(out + e, lines + e, 0, (uint32_t)k, removed, stream);
+        } else {
+            while (k < n_marks && marks[k] <= at)
+                k++;
+            shift_line(out + e, lines + e, (uint32_t)k, 0, -1, stream);
+        }
+    }
+    end_stores(stream);
+}
+
+rc_status rc_lines_shift(const rc_layout *old, const uint32_t *marks, size_t n_marks,
+                         int32_t removed, uint32_t *out, size_t out_len, size_t first, size_t end)
+{
+    if (!old->big || out_len != old->nlines * RC_LINE_WORDS || first > end || end > old->nlines
+        || ((uintptr_t)out % sizeof(rc_line)) != 0)
+        return RC_ERR_ARG;
+    shift_lines(old, marks, n_marks, removed, (rc_line *)out, first, end);
+    return RC_OK;
+}
+
+static rc_status lines_after_merge(const rc_layout *old, const uint64_t *new_pos,
+                                   const uint32_t *slots, size_t n_new, const rc_point *points,
+                                   size_t new_n, rc_line *out, int shifted)
+{
+    uint64_t nlines = old->nlines;
+    int hash_bits = old->hash_bits;
+    if (!shifted)
+        shift_lines(old, slots, n_new, -1, out, 0, nlines);
+    /* Then the lines each new point falls in or follows. */
+    uint64_t done = 0;
+    for (size_t j = 0; j < n_new; j++) {
+        size_t m = (size_t)slots[j] + j;
+        done = refill_before(points, new_n, hash_bits, out, nlines, m, done,
+                             line_of_pos(nlines, hash_bits, new_pos[j]));
+    }
+    if (n_new && slots[0] == 0) /* a new first point: the lines after the last name it */
+        fill_lines(points, new_n, hash_bits, out, nlines,
+                   line_of_pos(nlines, hash_bits, points[new_n - 1].pos), nlines, 0);
+    return RC_OK;
+}
+
+static rc_status lines_after_remove(const rc_layout *old, const uint32_t *removed_at,
+                                    size_t n_removed, int32_t removed, const rc_point *points,
+                                    size_t new_n, rc_line *out, int shifted)
+{
+    uint64_t nlines = old->nlines;
+    int hash_bits = old->hash_bits;
+    if (!shifted)
+        shift_lines(old, removed_at, n_removed, removed, out, 0, nlines);
+    /* Then the lines each removed point was in or followed. */
+    uint64_t done = 0;
+    for (size_t q = 0; q < n_removed; q++) {
+        size_t r = removed_at[q];
+        uint64_t lo = r ? line_of_pos(nlines, hash_bits, old->points[r - 1].pos) : 0;
+        uint64_t hi = line_of_pos(nlines, hash_bits, old->points[r].pos) + 1;
+        if (lo < done)
+            lo = done;
+        if (lo < hi)
+            fill_lines(points, new_n, hash_bits, out, nlines, lo, hi, 0);
+        if (hi > done)
+            done = hi;
+    }
+    if (n_removed && removed_at[0] == 0) /* a new first point: the lines after the last name it */
+        fill_lines(points, new_n, hash_bits, out, nlines,
+                   line_of_pos(nlines, hash_bits, points[new_n - 1].pos), nlines, 0);
+    return RC_OK;
+}
+
+/* The bucket of pos in old's guide table. */
 static inline uint64_t bucket_in(const rc_layout *old, uint64_t pos)
 {
     return rc_bucket_clamped(pos, old->shift, old->last_bucket);
@@ -446,117 +702,57 @@ static inline uint64_t bucket_in(const rc_layout *old, uint64_t pos)
 
 rc_status rc_table_after_merge(const rc_layout *old, const uint64_t *new_pos,
                                const uint32_t *slots, size_t n_new, int32_t new_owner,
-                               uint32_t *out, size_t out_len)
+                               const rc_point *points, size_t new_n, uint32_t *out,
+                               size_t out_len, int lines_shifted)
 {
-    size_t n_old = old->npoints, nbuckets = (size_t)old->last_bucket + 1;
-    if (out_len != nbuckets || n_new > RC_MAX_POINTS - n_old || new_owner < 0
-        || !rc_layout_same_shape(old, n_old + n_new))
+    size_t n_old = old->npoints;
+    if (n_new > RC_MAX_POINTS - n_old || new_n != n_old + n_new || new_owner < 0
+        || !rc_layout_same_shape(old, new_n)
+        || out_len != rc_layout_table_len(new_n, old->hash_bits))
         return RC_ERR_ARG;
     for (size_t j = 0; j < n_new; j++)
         if (slots[j] > n_old || (j && (slots[j] < slots[j - 1] || new_pos[j] < new_pos[j - 1])))
             return RC_ERR_ARG;
-    const uint32_t *table = old->table;
+    if (old->big)
+        return lines_after_merge(old, new_pos, slots, n_new, points, new_n, (rc_line *)out,
+                                 lines_shifted);
     /* The buckets above j new points (a run of buckets each) move their
-     * first point up by j; an owner entry keeps its owner. One pass the
-     * compiler vectorises. */
-    size_t e = 0;
+     * first point up by j. One pass the compiler vectorises. */
+    const uint32_t *table = old->table;
+    size_t e = 0, nbuckets = (size_t)old->last_bucket + 1;
     for (size_t j = 0; j <= n_new; j++) {
         size_t end = j < n_new ? bucket_in(old, new_pos[j]) + 1 : nbuckets;
-        for (; e < end; e++) {
-            uint32_t entry = table[e];
-            out[e] = entry + ((uint32_t)j & ((entry >> 31) - 1));
-        }
-    }
-    if (!old->big || n_new == 0)
-        return RC_OK;
-    /* Then the few entries a new point changes: the empty buckets between it
-     * and the old point before it now name its owner, an empty bucket that
-     * it falls in now starts at it, and the empty buckets past the last point
-     * name the owner of the first. */
-    uint32_t new_entry = RC_TABLE_OWNER | (uint32_t)new_owner;
-    for (size_t j = 0; j < n_new; j++) {
-        uint64_t bucket = bucket_in(old, new_pos[j]);
-        uint64_t lo = slots[j] ? bucket_in(old, old->points[slots[j] - 1].pos) + 1 : 0;
-        if (j) {
-            uint64_t after_previous = bucket_in(old, new_pos[j - 1]) + 1;
-            lo = lo > after_previous ? lo : after_previous;
-        }
-        for (uint64_t f = lo; f < bucket; f++)
-            out[f] = new_entry;
-        int first_in_bucket = j == 0 || bucket_in(old, new_pos[j - 1]) != bucket;
-        if (first_in_bucket && (table[bucket] & RC_TABLE_OWNER))
-            out[bucket] = slots[j] + (uint32_t)j;
-    }
-    if (slots[0] == 0) {
-        uint64_t last_old = bucket_in(old, old->points[n_old - 1].pos);
-        uint64_t last_new = bucket_in(old, new_pos[n_new - 1]);
-        for (size_t f = (last_old > last_new ? last_old : last_new) + 1; f < nbuckets; f++)
-            out[f] = new_entry;
+        for (; e < end; e++)
+            out[e] = table[e] + (uint32_t)j;
     }
     return RC_OK;
 }
 
 rc_status rc_table_after_remove(const rc_layout *old, const uint32_t *removed_at,
-                                size_t n_removed, int32_t removed, uint32_t *out, size_t out_len)
+                                size_t n_removed, int32_t removed, const rc_point *points,
+                                size_t new_n, uint32_t *out, size_t out_len, int lines_shifted)
 {
-    size_t n_old = old->npoints, nbuckets = (size_t)old->last_bucket + 1;
-    if (out_len != nbuckets || n_removed >= n_old || removed < 0
-        || !rc_layout_same_shape(old, n_old - n_removed))
+    size_t n_old = old->npoints;
+    if (n_removed >= n_old || new_n != n_old - n_removed || removed < 0
+        || !rc_layout_same_shape(old, new_n)
+        || out_len != rc_layout_table_len(new_n, old->hash_bits))
         return RC_ERR_ARG;
     for (size_t q = 0; q < n_removed; q++)
         if (removed_at[q] >= n_old || (q && removed_at[q] <= removed_at[q - 1])
             || rc_layout_owner(old, removed_at[q]) != removed)
             return RC_ERR_ARG;
+    if (old->big)
+        return lines_after_remove(old, removed_at, n_removed, removed, points, new_n,
+                                  (rc_line *)out, lines_shifted);
+    /* The buckets above q removed points move their first point down by q. */
     const uint32_t *table = old->table;
-    /* The buckets above q removed points move their first point down by q;
-     * an owner entry above the removed node's index moves down by one. */
-    size_t e = 0;
+    size_t e = 0, nbuckets = (size_t)old->last_bucket + 1;
     for (size_t q = 0; q <= n_removed; q++) {
         size_t end = q < n_removed
                          ? bucket_in(old, rc_layout_pos(old, removed_at[q])) + 1
                          : nbuckets;
-        for (; e < end; e++) {
-            uint32_t entry = table[e];
-            uint32_t is_index = (entry >> 31) - 1;
-            uint32_t above = (uint32_t)((entry & ~RC_TABLE_OWNER) > (uint32_t)removed);
-            out[e] = entry - (((uint32_t)q & is_index) | (above & ~is_index));
-        }
-    }
-    if (!old->big || n_removed == 0)
-        return RC_OK;
-    /* Then the buckets whose first point at or after them was removed: the
-     * next point that stays decides (the first point, past the last one). */
-    size_t first = 0;
-    while (first < n_removed && removed_at[first] == first)
-        first++;
-    int32_t first_owner = old->points[first].owner;
-    uint32_t wrap_entry = RC_TABLE_OWNER | (uint32_t)(first_owner - (first_owner > removed));
-    size_t q = 0;
-    while (q < n_removed) {
-        size_t next = removed_at[q], run_end = q;
-        while (run_end < n_removed && removed_at[run_end] == next) {
-            run_end++;
-            next++;
-        }
-        /* removed points removed_at[q .. run_end) are consecutive; next stays */
-        uint32_t index = removed_at[q] - (uint32_t)q;
-        uint32_t entry = wrap_entry;
-        uint64_t next_bucket = nbuckets;
-        if (next < n_old) {
-            int32_t o = old->points[next].owner;
-            entry = RC_TABLE_OWNER | (uint32_t)(o - (o > removed));
-            next_bucket = bucket_in(old, old->points[next].pos);
-        }
-        uint64_t lo = removed_at[q] ? bucket_in(old, old->points[removed_at[q] - 1].pos) + 1
-                                    : 0;
-        uint64_t hi = bucket_in(old, old->points[next - 1].pos);
-        for (uint64_t f = lo; f <= hi; f++)
-            out[f] = f == next_bucket ? index : entry;
-        q = run_end;
-    }
-    if (removed_at[0] == 0) {
-        for (size_t f = bucket_in(old, old->points[n_old - 1].pos) + 1; f < nbuckets; f++)
-            out[f] = wrap_entry;
+        for (; e < end; e++)
+            out[e] = table[e] - (uint32_t)q;
     }
     return RC_OK;
 }
@@ -579,41 +775,35 @@ static size_t first_in_bucket(const rc_point *points, size_t n, uint64_t e, int 
 rc_status rc_fill_table_range(const rc_point *points, size_t npoints, int hash_bits,
                               uint32_t *table, size_t table_len, size_t first, size_t end)
 {
-    /* Count the points of each bucket, then turn the counts into the index
-     * of each bucket's first point (the number of points before it): no
-     * branch depends on the data, whatever the points hold. On a big ring an
-     * empty bucket names the owner of the next point clockwise instead. A
-     * range of buckets needs only its own points: ranges run in parallel. */
+    /* Guide table: count the points of each bucket, then turn the counts
+     * into the index of each bucket's first point (the number of points
+     * before it): no branch depends on the data, whatever the points hold.
+     * A range of buckets (or lines) needs only its own points: ranges run in
+     * parallel. */
     if (npoints > RC_MAX_POINTS || (hash_bits != 64 && hash_bits != 32))
         return RC_ERR_ARG;
-    int bits = rc_layout_table_bits(npoints, hash_bits);
-    size_t nbuckets = (size_t)1 << bits;
-    if (table_len != nbuckets || first > end || end > nbuckets)
+    size_t units = rc_layout_table_units(npoints, hash_bits);
+    if (table_len != rc_layout_table_len(npoints, hash_bits) || first > end || end > units)
         return RC_ERR_ARG;
-    int shift = hash_bits - bits, big = rc_layout_is_big(npoints);
-    uint64_t last = nbuckets - 1;
-    size_t lo = first == 0 ? 0 : first == nbuckets ? npoints
-                                                   : first_in_bucket(points, npoints, first, shift);
-    size_t hi = end == nbuckets ? npoints : first_in_bucket(points, npoints, end, shift);
+    if (rc_layout_is_big(npoints)) {
+        fill_lines(points, npoints, hash_bits, (rc_line *)table, units, first, end,
+                   ((uintptr_t)table & 15) == 0);
+        return RC_OK;
+    }
+    int bits = rc_layout_table_bits(npoints, hash_bits);
+    int shift = hash_bits - bits;
+    uint64_t last = units - 1;
+    size_t lo = first == 0 ? 0 : first == units ? npoints
+                                                : first_in_bucket(points, npoints, first, shift);
+    size_t hi = end == units ? npoints : first_in_bucket(points, npoints, end, shift);
     memset(table + first, 0, (end - first) * sizeof(uint32_t));
     for (size_t i = lo; i < hi; i++)
         table[rc_bucket_clamped(points[i].pos, shift, last)]++;
     uint32_t before = (uint32_t)lo;
-    if (big) {
-        for (size_t e = first; e < end; e++) {
-            uint32_t count = table[e];
-            uint32_t owner_entry = RC_TABLE_OWNER | (uint32_t)points[before].owner;
-            /* a select, not a branch: empty and full buckets alternate at random */
-            uint32_t full = (uint32_t)0 - (uint32_t)(count != 0);
-            table[e] = (before & full) | (owner_entry & ~full);
-            before += count;
-        }
-    } else {
-        for (size_t e = first; e < end; e++) {
-            uint32_t count = table[e];
-            table[e] = before;
-            before += count;
-        }
+    for (size_t e = first; e < end; e++) {
+        uint32_t count = table[e];
+        table[e] = before;
+        before += count;
     }
     return RC_OK;
 }
@@ -626,11 +816,12 @@ rc_status rc_layout_init(rc_layout *layout, rc_point *points, size_t npoints, in
         || (npoints && nnodes < 1))
         return RC_ERR_ARG;
     int bits = rc_layout_table_bits(npoints, hash_bits);
-    size_t nbuckets = (size_t)1 << bits;
-    if (table_len != nbuckets)
+    size_t units = rc_layout_table_units(npoints, hash_bits);
+    if (table_len != rc_layout_table_len(npoints, hash_bits))
         return RC_ERR_ARG;
     int big = rc_layout_is_big(npoints);
-    if ((!big && (positions_out == NULL || owners_out == NULL)) || (table_ready && !trusted))
+    if ((!big && (positions_out == NULL || owners_out == NULL)) || (table_ready && !trusted)
+        || (big && ((uintptr_t)table % sizeof(rc_line)) != 0))
         return RC_ERR_ARG;
     if (!trusted) {
         int bad = 0;
@@ -645,10 +836,9 @@ rc_status rc_layout_init(rc_layout *layout, rc_point *points, size_t npoints, in
     points[npoints].pos = UINT64_MAX;
     points[npoints].owner = npoints ? points[0].owner : 0;
     points[npoints].spare = 0;
-    int shift = hash_bits - bits;
     if (!table_ready) {
-        rc_status status = rc_fill_table_range(points, npoints, hash_bits, table, nbuckets, 0,
-                                               nbuckets);
+        rc_status status = rc_fill_table_range(points, npoints, hash_bits, table, table_len, 0,
+                                               units);
         if (status != RC_OK)
             return status;
     }
@@ -657,6 +847,9 @@ rc_status rc_layout_init(rc_layout *layout, rc_point *points, size_t npoints, in
         layout->points = points;
         layout->positions = NULL;
         layout->owners = NULL;
+        layout->table = NULL;
+        layout->lines = (const rc_line *)table;
+        layout->nlines = units;
     } else {
         for (size_t i = 0; i <= npoints; i++) {
             positions_out[i] = points[i].pos;
@@ -665,12 +858,15 @@ rc_status rc_layout_init(rc_layout *layout, rc_point *points, size_t npoints, in
         layout->points = NULL;
         layout->positions = positions_out;
         layout->owners = owners_out;
+        layout->table = table;
+        layout->lines = NULL;
+        layout->nlines = 0;
     }
-    layout->table = table;
     layout->npoints = (uint32_t)npoints;
     layout->table_bits = bits;
-    layout->shift = shift;
-    layout->last_bucket = (uint32_t)(nbuckets - 1);
+    layout->shift = hash_bits - bits;
+    layout->hash_bits = hash_bits;
+    layout->last_bucket = (uint32_t)(((size_t)1 << bits) - 1);
     layout->narrow = hash_bits < 64;
     layout->big = big;
     return RC_OK;
@@ -678,20 +874,34 @@ rc_status rc_layout_init(rc_layout *layout, rc_point *points, size_t npoints, in
 
 void *rc_alloc_big(size_t len)
 {
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    /* 64-byte aligned at least: a big ring's lines are cache lines */
+    if (len == 0)
+        len = 1;
+#if defined(_WIN32)
+    return _aligned_malloc(len, 64);
+#else
+    size_t align = 64;
+#  if defined(__linux__) && defined(MADV_HUGEPAGE)
     enum { HUGE_PAGE = 2 << 20 };
-    if (len >= 2 * (size_t)HUGE_PAGE) {
-        void *data = NULL;
-        if (posix_memalign(&data, HUGE_PAGE, len) != 0)
-            return NULL;
+    if (len >= 2 * (size_t)HUGE_PAGE)
+        align = HUGE_PAGE;
+#  endif
+    void *data = NULL;
+    if (posix_memalign(&data, align, len) != 0)
+        return NULL;
+#  if defined(__linux__) && defined(MADV_HUGEPAGE)
+    if (align == HUGE_PAGE)
         (void)madvise(data, len, MADV_HUGEPAGE); /* advice: failure is harmless */
-        return data;
-    }
+#  endif
+    return data;
 #endif
-    return malloc(len ? len : 1);
 }
 
 void rc_free_big(void *data)
 {
+#if defined(_WIN32)
+    _aligned_free(data);
+#else
     free(data);
+#endif
 }

@@ -1,81 +1,87 @@
 /* Lookups; see rc_lookup.h. */
 #include "rc_lookup.h"
 
-/* How far ahead the pipelined loop prefetches on a big ring: the table line
- * of key i + 32 and, once that has (most likely) arrived, the point line of
- * key i + 16, so that many misses are in flight while key i resolves.
- * Distances from 16/8 to 96/48 were measured on 1.6M and 16M points; 32/16
- * was fastest. */
-#ifndef RC_AHEAD_TABLE
-#  define RC_AHEAD_TABLE 32
+/* How many keys ahead the pipelined loop prefetches lines on a big ring, so
+ * that many misses are in flight while key i resolves (measured on 1.6M and
+ * 16M points: 16 was as fast as any). */
+#ifndef RC_AHEAD
+#  define RC_AHEAD 16
 #endif
-#ifndef RC_AHEAD_POINT
-#  define RC_AHEAD_POINT 16
-#endif
+
+uint32_t rc_line_scan(const rc_layout *layout, uint32_t i, uint64_t h)
+{
+    const rc_point *points = layout->points;
+    while (points[i].pos < h)
+        i++;
+    return i;
+}
+
+int32_t rc_line_owner_slow(const rc_layout *layout, const rc_line *line, int16_t key, uint64_t h)
+{
+    unsigned c = rc_line_count_below(line, key);
+    int32_t owner = line->owners[c];
+    if ((line->keys[c] == key) | (owner < 0))
+        return layout->points[rc_line_scan(layout, line->first + c, h)].owner;
+    return owner;
+}
 
 uint32_t rc_lookup_index(const rc_layout *layout, uint64_t h)
 {
-    uint32_t b = rc_layout_bucket(layout, h);
-    uint32_t entry = layout->table[b];
-    if (!layout->big) {
-        const uint64_t *pos = layout->positions;
-        while (pos[entry] < h)
-            entry++;
-        return entry;
+    if (layout->big) {
+        int16_t key;
+        const rc_line *line = layout->lines + rc_line_of(layout, h, layout->narrow, &key);
+        return rc_line_scan(layout, line->first + rc_line_count_below(line, key), h);
     }
-    /* an empty bucket: its hashes go to the first point of a later bucket */
-    while (entry & RC_TABLE_OWNER) {
-        if (b == layout->last_bucket)
-            return layout->npoints;
-        entry = layout->table[++b];
-    }
-    const rc_point *p = layout->points + entry;
-    while (p->pos < h)
-        p++;
-    return (uint32_t)(p - layout->points);
+    const uint64_t *pos = layout->positions;
+    uint32_t i = layout->table[rc_layout_bucket(layout, h)];
+    while (pos[i] < h)
+        i++;
+    return i;
 }
 
-static inline void prefetch_table(const rc_layout *l, uint64_t h)
+/* Owners of n hashes on a big ring: the line of key i + RC_AHEAD is
+ * prefetched (and its key kept) while key i resolves. */
+static inline void lookup_lines(const rc_layout *l, const uint64_t *hashes, size_t n,
+                                int32_t *out, int narrow)
 {
-    RC_PREFETCH(l->table + rc_layout_bucket(l, h));
-}
-
-static inline void prefetch_point(const rc_layout *l, uint64_t h)
-{
-    uint32_t entry = l->table[rc_layout_bucket(l, h)];
-    if (!(entry & RC_TABLE_OWNER))
-        RC_PREFETCH(l->points + entry);
+    uint64_t line_at[RC_AHEAD];
+    int16_t key_at[RC_AHEAD];
+    size_t i;
+    for (i = 0; i < n && i < RC_AHEAD; i++) {
+        line_at[i] = rc_line_of(l, hashes[i], narrow, &key_at[i]);
+        RC_PREFETCH(l->lines + line_at[i]);
+    }
+    for (i = 0; i + RC_AHEAD < n; i++) {
+        size_t s = i % RC_AHEAD;
+        const rc_line *line = l->lines + line_at[s];
+        int16_t key = key_at[s];
+        line_at[s] = rc_line_of(l, hashes[i + RC_AHEAD], narrow, &key_at[s]);
+        RC_PREFETCH(l->lines + line_at[s]);
+        out[i] = rc_line_owner(l, line, key, hashes[i]);
+    }
+    for (; i < n; i++) {
+        size_t s = i % RC_AHEAD;
+        out[i] = rc_line_owner(l, l->lines + line_at[s], key_at[s], hashes[i]);
+    }
 }
 
 void rc_lookup_owners(const rc_layout *layout, const uint64_t *hashes, size_t n, int32_t *out)
 {
     const rc_layout l = *layout; /* a local copy: stores to out cannot alias it */
-    if (!l.big) {
-        /* one loop, compiled twice: without the mask on 64-bit rings */
-        if (l.narrow) {
-            for (size_t i = 0; i < n; i++)
-                out[i] = rc_owner_small(&l, hashes[i], 1);
-        } else {
-            for (size_t i = 0; i < n; i++)
-                out[i] = rc_owner_small(&l, hashes[i], 0);
-        }
+    /* each loop compiled twice: without the narrow ring's stretch on 64-bit rings */
+    if (l.big) {
+        if (l.narrow)
+            lookup_lines(&l, hashes, n, out, 1);
+        else
+            lookup_lines(&l, hashes, n, out, 0);
         return;
     }
-    size_t i = 0;
-    for (; i < n && i < RC_AHEAD_TABLE; i++)
-        prefetch_table(&l, hashes[i]);
-    for (i = 0; i < n && i < RC_AHEAD_POINT; i++)
-        prefetch_point(&l, hashes[i]);
-    size_t steady = n > RC_AHEAD_TABLE ? n - RC_AHEAD_TABLE : 0;
-    for (i = 0; i < steady; i++) {
-        prefetch_table(&l, hashes[i + RC_AHEAD_TABLE]);
-        prefetch_point(&l, hashes[i + RC_AHEAD_POINT]);
-        out[i] = rc_lookup_owner_big(&l, hashes[i]);
-    }
-    for (; i < n; i++) {
-        if (i + RC_AHEAD_POINT < n)
-            prefetch_point(&l, hashes[i + RC_AHEAD_POINT]);
-        out[i] = rc_lookup_owner_big(&l, hashes[i]);
+    if (l.narrow) {
+        for (size_t i = 0; i < n; i++)
+            out[i] = rc_owner_small(&l, hashes[i], 1);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            out[i] = rc_owner_small(&l, hashes[i], 0);
     }
 }
 

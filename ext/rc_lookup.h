@@ -13,6 +13,12 @@
 #include "rc_keys.h"
 #include "rc_layout.h"
 
+#if defined(__SSE2__)
+#  include <emmintrin.h>
+#elif defined(__aarch64__) && defined(__ARM_NEON)
+#  include <arm_neon.h>
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -53,23 +59,62 @@ static inline int32_t rc_lookup_owner_small(const rc_layout *layout, uint64_t h)
     return rc_owner_small(layout, h, layout->narrow);
 }
 
-/* The owner of hash h on a big ring. Free of unpredictable branches: an
- * entry that names the owner still steps from point 0 (over no point, every
- * position being >= 0; point 0 stays in cache) and the owner is picked by a
- * select. */
+/* How many of a line's first eight slots hold keys below key: its points
+ * before the hash's, up to eight (the keys ascend, the unused slots holding
+ * the largest). */
+static inline unsigned rc_line_count_below8(const rc_line *line, int16_t key)
+{
+#if defined(__SSE2__)
+    __m128i below = _mm_cmpgt_epi16(_mm_set1_epi16(key),
+                                    _mm_loadu_si128((const __m128i *)line->keys));
+    return rc_lowest_bit(~(uint32_t)_mm_movemask_epi8(below)) >> 1;
+#elif defined(__aarch64__) && defined(__ARM_NEON)
+    uint16x8_t below = vcltq_s16(vld1q_s16(line->keys), vdupq_n_s16(key));
+    return vaddvq_u16(vshrq_n_u16(below, 15));
+#else
+    unsigned c = 0;
+    for (int s = 0; s < 8; s++)
+        c += line->keys[s] < key;
+    return c;
+#endif
+}
+
+/* How many of a line's slots hold keys below key. */
+static inline unsigned rc_line_count_below(const rc_line *line, int16_t key)
+{
+    unsigned c = rc_line_count_below8(line, key);
+    return c + ((c == 8) & (line->keys[8] < key));
+}
+
+/* The index of the first point at or after index i whose position is at
+ * least h (the sentinel stops the scan). */
+uint32_t rc_line_scan(const rc_layout *layout, uint32_t i, uint64_t h);
+
+/* rc_line_owner when the first eight slots do not decide. */
+int32_t rc_line_owner_slow(const rc_layout *layout, const rc_line *line, int16_t key, uint64_t h);
+
+/* The owner of hash h, whose key in `line` is key, on a big ring: the slot
+ * after the keys below it. The first eight slots decide almost always;
+ * otherwise (the key equals a slot's, the offsets differing below 16 bits;
+ * the ninth point is below the hash; the line overflows) the slow path
+ * looks further, to the full positions if it must. For the first eight
+ * slots, keys[c] <= key means keys[c] == key (slot c is the first not
+ * below); for c == 8 it means the ninth point may be below the hash. */
+static inline int32_t rc_line_owner(const rc_layout *layout, const rc_line *line, int16_t key,
+                                    uint64_t h)
+{
+    unsigned c = rc_line_count_below8(line, key);
+    int32_t owner = line->owners[c];
+    if (RC_UNLIKELY((line->keys[c] <= key) | (owner < 0)))
+        return rc_line_owner_slow(layout, line, key, h);
+    return owner;
+}
+
 static inline int32_t rc_lookup_owner_big(const rc_layout *layout, uint64_t h)
 {
-    uint32_t entry = layout->table[rc_layout_bucket(layout, h)];
-    int direct = (entry & RC_TABLE_OWNER) != 0;
-    uint32_t i = direct ? 0 : entry;
-    uint64_t target = direct ? 0 : h;
-    const rc_point *points = layout->points;
-    i += points[i].pos < target;
-    i += points[i].pos < target;
-    while (RC_UNLIKELY(points[i].pos < target))
-        i++;
-    int32_t stepped = points[i].owner;
-    return direct ? (int32_t)(entry & ~RC_TABLE_OWNER) : stepped;
+    int16_t key;
+    uint64_t line = rc_line_of(layout, h, layout->narrow, &key);
+    return rc_line_owner(layout, layout->lines + line, key, h);
 }
 
 /* The owner of hash h (SPEC.md 5). */

@@ -73,18 +73,26 @@ cdef extern from "rc_layout.h":
         uint64_t pos
         int32_t owner
         int32_t spare
+    ctypedef struct rc_line:
+        pass
     ctypedef struct rc_layout:
         const rc_point *points
         const uint64_t *positions
         const int32_t *owners
         const uint32_t *table
+        const rc_line *lines
+        uint64_t nlines
         uint32_t npoints
         int table_bits
         int shift
+        int hash_bits
         uint32_t last_bucket
         int narrow
         int big
-    int rc_layout_table_bits(size_t npoints, int hash_bits) noexcept nogil
+    enum: RC_LINE_SLOTS
+    enum: RC_LINE_POINTS
+    size_t rc_layout_table_units(size_t npoints, int hash_bits) noexcept nogil
+    size_t rc_layout_table_len(size_t npoints, int hash_bits) noexcept nogil
     rc_status rc_sort_points(rc_point *points, size_t n, rc_point *tmp,
                              int hash_bits) noexcept nogil
     enum: RC_SORT_BUCKETS
@@ -111,10 +119,15 @@ cdef extern from "rc_layout.h":
                               uint32_t *removed_at, size_t removed_len) noexcept nogil
     rc_status rc_table_after_merge(const rc_layout *old, const uint64_t *new_pos,
                                    const uint32_t *slots, size_t n_new, int32_t new_owner,
-                                   uint32_t *out, size_t out_len) noexcept nogil
+                                   const rc_point *points, size_t new_n, uint32_t *out,
+                                   size_t out_len, int lines_shifted) noexcept nogil
     rc_status rc_table_after_remove(const rc_layout *old, const uint32_t *removed_at,
-                                    size_t n_removed, int32_t removed, uint32_t *out,
-                                    size_t out_len) noexcept nogil
+                                    size_t n_removed, int32_t removed, const rc_point *points,
+                                    size_t new_n, uint32_t *out, size_t out_len,
+                                    int lines_shifted) noexcept nogil
+    rc_status rc_lines_shift(const rc_layout *old, const uint32_t *marks, size_t n_marks,
+                             int32_t removed, uint32_t *out, size_t out_len, size_t first,
+                             size_t end) noexcept nogil
     rc_status rc_fill_table_range(const rc_point *points, size_t npoints, int hash_bits,
                                   uint32_t *table, size_t table_len, size_t first,
                                   size_t end) noexcept nogil

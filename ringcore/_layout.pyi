@@ -8,6 +8,7 @@ from typing_extensions import disjoint_base
 from ._keys import Hasher, KeyBatch
 
 POINT_DTYPE: np.dtype[Any]
+LINE_DTYPE: np.dtype[Any]
 
 @disjoint_base
 class LayoutMemory:
@@ -25,8 +26,11 @@ class LayoutBase:
     positions: NDArray[np.uint64]
     owners: NDArray[np.int32]
     table: NDArray[np.uint32]
+    lines: NDArray[Any]
     table_derived: bool
     def __len__(self) -> int: ...
+    @property
+    def big(self) -> bool: ...
     @property
     def index(self) -> Mapping[str, int]: ...
     def position_of(self, name: str) -> int: ...

@@ -1,4 +1,4 @@
-"""The compiled side of a ring layout: its points and guide table in memory
+"""The compiled side of a ring layout: its points and table in memory
 that no one else can write, the single-key lookups, and the batch kernels.
 
 ringcore.layout builds on this (the public RingLayout); ringcore.ring keeps
@@ -28,6 +28,11 @@ from ringcore.errors import EmptyRingError
 # One record per point (ext/rc_layout.h): position, owner, a spare word.
 POINT_DTYPE = np.dtype([("pos", "=u8"), ("owner", "=i4"), ("spare", "=i4")])
 assert POINT_DTYPE.itemsize == sizeof(rc_point)
+# One line of a big ring's line table (ext/rc_layout.h): keys with their top
+# bit flipped, owners (then the owner after the line), the first point's index.
+LINE_DTYPE = np.dtype([("keys", "=i2", (RC_LINE_SLOTS + 1,)),
+                       ("owners", "=i4", (RC_LINE_SLOTS + 1,)), ("first", "=u4")])
+assert LINE_DTYPE.itemsize == sizeof(rc_line)
 
 
 cdef char _no_memory[1]
@@ -198,7 +203,7 @@ cdef LayoutMemory _trust(LayoutMemory points, Py_ssize_t owners_below, int hash_
 
 cdef class LayoutBase:
     """One immutable built ring: node names and weights, the points in ring
-    order and the guide table, in memory filled once and lent read-only (no
+    order and the table (guide or line table), in memory filled once and lent read-only (no
     one can make it writeable and break what the kernels rely on)."""
 
     cdef readonly tuple names
@@ -209,7 +214,8 @@ cdef class LayoutBase:
     cdef readonly Hasher hasher
     cdef readonly object positions   # read-only uint64 view of the points in ring order
     cdef readonly object owners      # read-only int32 view: node index of each point
-    cdef readonly object table       # read-only guide table
+    cdef readonly object table       # read-only table: guide table, or lines as words
+    cdef readonly object lines       # big rings: the line table (LINE_DTYPE), else empty
     cdef readonly bint table_derived # the table came from an older layout's, not rebuilt
     cdef LayoutMemory _points
     cdef LayoutMemory _table
@@ -228,6 +234,7 @@ cdef class LayoutBase:
         self.positions = np.frombuffer(_NO_MEMORY, dtype=np.uint64)
         self.owners = np.frombuffer(_NO_MEMORY, dtype=np.int32)
         self.table = np.frombuffer(_NO_MEMORY, dtype=np.uint32)
+        self.lines = np.frombuffer(_NO_MEMORY, dtype=LINE_DTYPE)
 
     cdef int _fill(self, tuple names, tuple weights, object vnodes, object dialect, Hasher hasher,
                    LayoutMemory points, Py_ssize_t npoints, bint names_checked) except -1:
@@ -249,8 +256,7 @@ cdef class LayoutBase:
         cdef int hash_bits = hasher.spec.hash_bits
         cdef bint trusted = (points.trusted and len(names) >= points.owners_below
                              and points.trusted_bits == hash_bits)
-        cdef int bits = rc_layout_table_bits(<size_t>npoints, hash_bits)
-        cdef size_t table_len = (<size_t>1) << bits
+        cdef size_t table_len = rc_layout_table_len(<size_t>npoints, hash_bits)
         # a merge or removal derived the table from the old one: taken as is
         cdef LayoutMemory table = points.table
         cdef bint table_ready = (trusted and table is not None and not table.claimed
@@ -296,6 +302,8 @@ cdef class LayoutBase:
         self.hasher = hasher
         self._table = table
         self.table = np.frombuffer(table, dtype=np.uint32)
+        self.lines = (np.frombuffer(table, dtype=LINE_DTYPE) if big
+                      else np.frombuffer(_NO_MEMORY, dtype=LINE_DTYPE))
         if big:
             self._points = points
             records_view = np.frombuffer(points, dtype=POINT_DTYPE)[:npoints]
@@ -329,8 +337,13 @@ cdef class LayoutBase:
             return -1
 
     @property
+    def big(self) -> bool:
+        """Whether this ring has the big layout (records and a line table)."""
+        return bool(self.layout.big)
+
+    @property
     def memory_bytes(self) -> int:
-        """Bytes the points and the guide table take."""
+        """Bytes the points and the table take."""
         return sum(memory.size for memory in (self._points, self._owner_memory, self._table)
                    if memory is not None)
 
@@ -541,7 +554,7 @@ cdef bint _table_on_threads(rc_point *points, size_t npoints, int hash_bits, uin
     cdef _TableJob job = _TableJob()
     job.points, job.npoints, job.hash_bits = points, npoints, hash_bits
     job.table, job.table_len, job.status = table, table_len, RC_OK
-    _threads.run_split(table_len, threads, job.run)
+    _threads.run_split(rc_layout_table_units(npoints, hash_bits), threads, job.run)
     return job.status == RC_OK
 
 
@@ -767,14 +780,19 @@ def merge_node(LayoutBase old not None, const uint64_t[::1] new_pos not None, in
     cdef uint32_t *table_ptr = <uint32_t *>table.data if table is not None else NULL
     cdef size_t table_len = (<size_t>table.size // sizeof(uint32_t)) if table is not None else 0
     cdef rc_status status, table_status = RC_ERR_ARG
+    cdef bint shifted = False
     with nogil:
         status = rc_merge_points(&old.layout, &new_pos[0] if n_new else NULL, n_new, new_owner,
                                  &new_sorts_first[0] if nnodes else NULL, nnodes, hash_bits,
                                  records, n_old + n_new, &slots[0] if n_new else NULL)
-        if status == RC_OK and table_ptr != NULL:
+    if status == RC_OK and table_ptr != NULL and old.layout.big:
+        shifted = _shift_lines(old, slots_array, -1, table_ptr, table_len)
+    if status == RC_OK and table_ptr != NULL:
+        with nogil:
             table_status = rc_table_after_merge(&old.layout, &new_pos[0] if n_new else NULL,
                                                 &slots[0] if n_new else NULL, n_new, new_owner,
-                                                table_ptr, table_len)
+                                                records, n_old + n_new, table_ptr, table_len,
+                                                shifted)
     if status != RC_OK:
         raise ValueError("merge_node: inconsistent ring arrays")
     if table_status == RC_OK:
@@ -806,12 +824,17 @@ def remove_node(LayoutBase old not None, int32_t removed):
     kept = n_out
     if status == RC_OK:
         table = _derived_table(old, kept)
+    cdef bint shifted = False
     if table is not None:
         table_ptr = <uint32_t *>table.data
         table_len = <size_t>table.size // sizeof(uint32_t)
+        if old.layout.big:
+            shifted = _shift_lines(old, removed_array[:n_old - kept], removed, table_ptr,
+                                   table_len)
         with nogil:
             table_status = rc_table_after_remove(&old.layout, &removed_at[0], n_old - kept,
-                                                 removed, table_ptr, table_len)
+                                                 removed, records, kept, table_ptr, table_len,
+                                                 shifted)
     if status != RC_OK:
         raise ValueError("remove_node: inconsistent ring arrays")
     points.size = <Py_ssize_t>((kept + 1) * sizeof(rc_point))
@@ -820,12 +843,46 @@ def remove_node(LayoutBase old not None, int32_t removed):
     return _trust(points, <Py_ssize_t>nnodes - 1, old.hasher.spec.hash_bits), <Py_ssize_t>kept
 
 
+cdef class _ShiftJob:
+    """Copying lines [lo, hi) of a big ring's table past an update without
+    the GIL, for the pool."""
+
+    cdef LayoutBase old
+    cdef object marks_array          # keeps the memory below alive
+    cdef const uint32_t *marks
+    cdef size_t n_marks, table_len
+    cdef int32_t removed
+    cdef uint32_t *out
+    cdef rc_status status
+
+    def run(self, Py_ssize_t lo, Py_ssize_t hi) -> None:
+        cdef rc_status status
+        with nogil:
+            status = rc_lines_shift(&self.old.layout, self.marks, self.n_marks, self.removed,
+                                    self.out, self.table_len, <size_t>lo, <size_t>hi)
+        if status != RC_OK and self.status == RC_OK:
+            self.status = status
+
+
+cdef bint _shift_lines(LayoutBase old, marks_array, int32_t removed, uint32_t *out,
+                       size_t table_len) except -1:
+    """rc_lines_shift over the whole table, on the cores: whether it ran."""
+    cdef const uint32_t[::1] marks = marks_array
+    cdef _ShiftJob job = _ShiftJob()
+    job.old, job.marks_array, job.n_marks = old, marks_array, <size_t>marks.shape[0]
+    job.marks = &marks[0] if marks.shape[0] else NULL
+    job.removed, job.out, job.table_len, job.status = removed, out, table_len, RC_OK
+    cdef size_t nlines = old.layout.nlines
+    _threads.run_split(nlines, _threads.thread_count(nlines * RC_LINE_POINTS, None), job.run)
+    return job.status == RC_OK
+
+
 cdef LayoutMemory _derived_table(LayoutBase old, size_t npoints):
     """Memory for the table of a layout of npoints made from old, when it has
     old's shape (then it is derived from old's table, not rebuilt), or None."""
-    if old.layout.table == NULL or not rc_layout_same_shape(&old.layout, npoints):
+    if old.layout.npoints == 0 or not rc_layout_same_shape(&old.layout, npoints):
         return None
-    return _allocate(((<size_t>1) << old.layout.table_bits) * sizeof(uint32_t))
+    return _allocate(rc_layout_table_len(npoints, old.layout.hash_bits) * sizeof(uint32_t))
 
 
 cdef class RingBase:

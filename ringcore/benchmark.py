@@ -309,7 +309,7 @@ def format_table(result: dict) -> str:
         f"stdev/mean {load['stdev_over_mean']:.3f}",
         f"ownership of the hash space vs ideal: min {load['ownership_min_over_ideal']:.3f}x  "
         f"max {load['ownership_max_over_ideal']:.3f}x",
-        f"memory: {mem['points']:,} points x {mem['bytes_per_point']:.1f} bytes + guide table "
+        f"memory: {mem['points']:,} points x {mem['bytes_per_point']:.1f} bytes + table "
         f"{mem['table_bytes_per_point']:.2f} bytes per point",
     ]
     lines += [f"note: {n}" for n in result["notes"]]

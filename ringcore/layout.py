@@ -1,11 +1,12 @@
 """RingLayout: one immutable, built version of a ring.
 
 A layout holds the node names and weights, the points in ring order and the
-guide table; every read of a ring works on one. HashRing keeps its current
-layout and swaps in a new one, made here, on every update. A layout pickles
-as its arrays (nothing is re-hashed when it is loaded) and compares equal to
-another with the same nodes in the same order, weights, vnodes, dialect and
-points, which therefore routes every key to the same index.
+table that finds a key's point; every read of a ring works on one. HashRing
+keeps its current layout and swaps in a new one, made here, on every update.
+A layout pickles as its arrays (nothing is re-hashed when it is loaded) and
+compares equal to another with the same nodes in the same order, weights,
+vnodes, dialect and points, which therefore routes every key to the same
+index.
 """
 
 from __future__ import annotations

@@ -196,27 +196,48 @@ def test_guide_table_points_at_the_first_point_of_each_bucket(nodes, vnodes):
 
 
 def check_guide_table(layout):
-    """Each entry is the index of the first point at or after its bucket's
-    start; on a big layout, a bucket with no point names that point's owner."""
+    """Each entry is the index of the first point at or after its bucket's start."""
     table = layout.table.astype(np.int64)
     bits = int(np.log2(len(table)))
     n = len(layout.positions)
-    assert len(table) == 1 << bits and n <= len(table) <= 4 * max(n, 1)
+    assert not layout.big and len(layout.lines) == 0
+    assert len(table) == 1 << bits and n <= len(table) <= 2 * max(n, 1)
     starts = np.arange(len(table) + 1, dtype=np.uint64)[:-1] << np.uint64(64 - bits)
-    first = np.searchsorted(layout.positions, starts, side="left")
+    assert np.array_equal(table, np.searchsorted(layout.positions, starts, side="left"))
+
+
+def check_line_table(layout):
+    """Each line holds the keys (top 16 bits of the offset in the line) and
+    owners of its points, up to nine, then the owner after the line (or -1
+    when more points than slots fall in it), and its first point's index."""
+    lines = layout.lines
+    count, n = len(lines), len(layout.positions)
+    assert layout.big and layout.table.nbytes == lines.nbytes == 64 * count
+    assert n / 4.1 < count <= n / 4  # about four points a line: 16 bytes a point
+    assert layout.memory_bytes <= 32 * n + 64
+    positions = [int(p) for p in layout.positions]
+    line_of = [(p * count) >> 64 for p in positions]
+    key_of = [(((p * count) % 2**64) >> 48) ^ 0x8000 for p in positions]
+    key_of = [k - 2**16 if k >= 2**15 else k for k in key_of]  # stored as int16
+    first = np.searchsorted(line_of, np.arange(count), side="left")
     ends = np.r_[first[1:], n]
-    owner_of_first = np.append(layout.owners, layout.owners[0])[first]
-    direct = table >= 2**31
-    assert np.array_equal(table[~direct], first[~direct])
-    assert np.all(ends[direct] == first[direct])  # only empty buckets name owners
-    assert np.array_equal(table[direct] - 2**31, owner_of_first[direct])
+    owners = layout.owners
+    for e in range(count):
+        line = lines[e]
+        lo, hi = int(first[e]), int(ends[e])
+        assert line["first"] == lo
+        held = min(hi - lo, 9)
+        assert line["keys"][:held].tolist() == key_of[lo:lo + held]
+        assert line["owners"][:held].tolist() == owners[lo:lo + held].tolist()
+        after = -1 if hi - lo > 9 else int(owners[hi % n])
+        assert (line["keys"][held:] == 0x7FFF).all()
+        assert (line["owners"][held:] == after).all()
 
 
 @pytest.mark.parametrize("nodes, vnodes", [(3300, 160), (40_000, 14)])
 def test_guide_table_of_big_rings(nodes, vnodes):
     ring = ringcore.HashRing([f"n{i}" for i in range(nodes)], vnodes=vnodes)
-    assert (ring.layout.table >= 2**31).any()  # the big layout: empty buckets answer
-    check_guide_table(ring.layout)
+    check_line_table(ring.layout)
     hashes = np.random.default_rng(5).integers(0, 2**64, 100_000, dtype=np.uint64)
     expected = np.append(ring.owners, ring.owners[0])[np.searchsorted(ring.positions, hashes)]
     assert np.array_equal(ring.route_hashes(hashes), expected)

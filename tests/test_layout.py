@@ -133,7 +133,7 @@ def test_trusted_points_still_need_their_owners():
 def test_big_layouts_route_every_format_like_small_ones():
     names = [f"n{i}" for i in range(4)]
     big = RingLayout(names, vnodes=140_000)  # 560,000 points: the big layout
-    assert (big.table >= 2**31).any()  # owner entries: the big layout
+    assert big.big and len(big.lines) > 0
     keys = [f"k{i}" for i in range(50_000)]
     hashed = big.hash_keys(keys)
     expected = np.append(big.owners, big.owners[0])[np.searchsorted(big.positions, hashed)]
@@ -373,28 +373,42 @@ def _crafted(npoints, nnodes, seed, top=2**64):
     return RingLayout.from_arrays([f"n{i}" for i in range(nnodes)], positions, owners)
 
 
-@pytest.mark.parametrize("top", [2**64, 2**63])  # the upper half empty: buckets past the last
-@pytest.mark.parametrize("npoints", [3_000, 600_000])  # the plain and the big layout
-def test_tables_derived_on_updates_equal_tables_built_from_scratch(npoints, top):
-    frozen = _crafted(npoints, 40, npoints, top)
-    assert rc_big(frozen) == (npoints > 2**19)
+def _units(layout):
+    """(number of table units, unit of a position, start of unit e): the
+    guide table's buckets, or the line table's lines."""
+    if layout.big:
+        count = len(layout.lines)
+        return count, lambda pos: (int(pos) * count) >> 64, lambda e: -(-(e << 64) // count)
+    count = len(layout.table)
+    shift = 64 - count.bit_length() + 1
+    return count, lambda pos: int(pos) >> shift, lambda e: e << shift
+
+
+@pytest.mark.parametrize("top", [2**64, 2**63])  # the upper half empty: units past the last
+@pytest.mark.parametrize("npoints, nnodes", [(3_000, 40), (600_000, 4_000)])  # plain, big
+def test_tables_derived_on_updates_equal_tables_built_from_scratch(npoints, nnodes, top):
+    frozen = _crafted(npoints, nnodes, npoints, top)
+    assert frozen.big == (npoints > 2**19)
     positions = frozen.positions
-    shift = 64 - int(np.log2(len(frozen.table)))
+    _, unit_of, unit_start = _units(frozen)
     lows = [0, 1, 2**64 - 1, 2**64 - 2]
     at_old = [int(positions[0]), int(positions[100]), int(positions[-1]), int(positions[777])]
-    # bucket starts, one of them of a bucket with no old point
-    empty = np.flatnonzero(np.diff(positions >> np.uint64(shift)) > 1)
-    bucket_starts = [int(positions[0] >> np.uint64(shift)) << shift,
-                     (int(positions[empty[0]] >> np.uint64(shift)) + 1) << shift]
+    # unit starts, one of them of a unit with no old point, and the positions next to them
+    units = [unit_of(p) for p in positions]
+    empty = np.flatnonzero(np.diff(units) > 1).tolist() + [len(units) - 1]
+    starts = [unit_start(units[0]), unit_start(units[empty[0]] + 1)]
+    starts += [s - 1 for s in starts if s > 0] + [s + 1 for s in starts]
     rng = np.random.default_rng(1)
-    cases = [lows, at_old, bucket_starts, lows + at_old + bucket_starts,
+    # a crowded line (more points than slots) for big layouts: eleven points at its start
+    crowded = [starts[1] + k for k in range(11)]
+    cases = [lows, at_old, starts, lows + at_old + starts, crowded,
              rng.integers(0, 2**64, 160, dtype=np.uint64).tolist(),
              [int(positions[-1]) + 1, 2**64 - 1], [5] * 3]
     for case in cases:
         for flags in (None, np.ones(len(frozen.names), np.uint8)):
             made = _merged(frozen, case, flags)
             assert np.array_equal(made.table, _rebuilt(made).table), case
-    for name in ("n0", "n1", "n2", "n20", "n39"):
+    for name in ("n0", "n1", "n2", "n20", f"n{nnodes - 1}"):
         points, _ = _layout.remove_node(frozen, frozen.index[name])
         assert points.derived_table
         made = frozen.without_node(name)
@@ -436,10 +450,6 @@ def test_updates_that_change_the_table_shape_rebuild_it():
     assert not _layout.remove_node(grown, 0)[0].derived_table
     assert np.array_equal(shrunk.table, _rebuilt(shrunk).table)
     assert len(shrunk.without_node("b").names) == 0
-
-
-def rc_big(made):
-    return bool((made.table >= 2**31).any())
 
 
 def test_memory_kept_for_reuse_never_exceeds_what_lives():
