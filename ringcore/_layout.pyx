@@ -52,6 +52,7 @@ cdef class LayoutMemory:
     cdef Py_ssize_t owners_below  # when trusted: every owner is below this
     cdef int trusted_bits    # when trusted: every position is below 2^trusted_bits
     cdef LayoutMemory table  # points from a merge or removal: their table, derived
+    cdef LayoutMemory spare_table  # memory of the size of their table, not filled yet
 
     def __dealloc__(self):
         if self.data != NULL:
@@ -264,7 +265,12 @@ cdef class LayoutBase:
         points.table = None
         self.table_derived = table_ready
         if not table_ready:
-            table = _allocate(table_len * sizeof(uint32_t))
+            # memory a build sorted in, when it has the table's size, else new memory
+            table = points.spare_table
+            if (table is None or table.claimed
+                    or <size_t>table.size != table_len * sizeof(uint32_t)):
+                table = _allocate(table_len * sizeof(uint32_t))
+        points.spare_table = None
         table.claimed = True  # lent out with this layout: never another's points
         cdef rc_point *records = _records(points)
         cdef uint32_t *table_ptr = <uint32_t *>table.data
@@ -626,13 +632,20 @@ def place_nodes(Hasher hasher not None, list names_utf8 not None,
     job.owners = &owners[0]
     job.out = _records(points)
     cdef size_t n = <size_t>total
-    cdef LayoutMemory tmp = _allocate(n * sizeof(rc_point))
+    # the sort's scratch memory becomes a big ring's line table (of about the
+    # same size): 16 bytes a point that the kernel need not zero twice
+    cdef size_t table_bytes = rc_layout_table_len(n, hasher.spec.hash_bits) * sizeof(uint32_t)
+    cdef bint big = rc_layout_is_big(n)
+    cdef LayoutMemory tmp = _allocate(max(n * sizeof(rc_point), table_bytes if big else 0))
     # placing is cut by node, sorting by bucket: both run on the cores
     threads = _threads.thread_count(total, None)
     _threads.run_split(nnodes, threads, job.run)
     if job.status == RC_OK:
         _sort_on_threads(_records(points), _records(tmp), n, hasher.spec.hash_bits, threads,
                          &job.status)
+    if big:
+        tmp.size = <Py_ssize_t>table_bytes
+        points.spare_table = tmp
     del tmp
     if job.status == RC_ERR_NOMEM:
         raise MemoryError()

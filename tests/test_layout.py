@@ -142,6 +142,18 @@ def test_big_layouts_route_every_format_like_small_ones():
     assert np.array_equal(big.route(keys, threads=2), expected)
     ints = np.arange(50_000, dtype=np.uint64)
     assert np.array_equal(big.route(ints), big.route_hashes(big.hash_keys(ints)))
+    # nulls and bad keys in the pipeline that hashes ahead of its lookups, at every offset
+    pa = pytest.importorskip("pyarrow")
+    with_nulls = [None if i % 37 in (0, 5) else key for i, key in enumerate(keys[:5000])]
+    routed = big.route(pa.array(with_nulls), null=-7)
+    want = np.where([key is None for key in with_nulls], -7, expected[:5000])
+    assert np.array_equal(routed, want)
+    for at in (0, 1, 15, 16, 63, 64, 65, 130, 4999):
+        bad = pa.array(keys[:at] + [None] + keys[at + 1:5000])
+        with pytest.raises(ValueError, match=rf"keys\[{at}\] is null"):
+            big.route(bad)
+        short = big.route(pa.array(keys[:at + 1]))
+        assert np.array_equal(short, expected[:at + 1])
     reference_ring = ringcore.reference.HashRing(names, vnodes=140_000)
     for key in keys[:200]:
         assert big.get_nodes(key, 3)[0] == big.get_node(key)
