@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #if defined(_MSC_VER) && !defined(__clang__)
+#  include <intrin.h>  /* _BitScanForward */
 #  include <stdlib.h>  /* _byteswap_uint64 */
 #endif
 
@@ -20,6 +21,16 @@ typedef enum {
     RC_ERR_NULL = -3,   /* a null key where nulls are not allowed */
     RC_ERR_KEY = -4,    /* a key with no bytes: bad code point, offset or view */
 } rc_status;
+
+/* The SIMD the C may use: SSE2 (every x86-64 CPU; MSVC says so with _M_X64)
+ * or NEON (every aarch64 CPU). RC_NO_SIMD builds the plain C instead (the
+ * tests build both). */
+#if !defined(RC_NO_SIMD) && (defined(__SSE2__) || defined(_M_X64) \
+                             || (defined(_M_IX86_FP) && _M_IX86_FP >= 2))
+#  define RC_SSE2 1
+#elif !defined(RC_NO_SIMD) && defined(__aarch64__) && defined(__ARM_NEON)
+#  define RC_NEON 1
+#endif
 
 /* Point and node indices are int32 in every array. */
 #define RC_MAX_POINTS 0x7fffffffu
@@ -82,6 +93,10 @@ static inline unsigned rc_lowest_bit(uint32_t mask)
 {
 #if defined(__GNUC__) || defined(__clang__)
     return (unsigned)__builtin_ctz(mask);
+#elif defined(_MSC_VER)
+    unsigned long i;
+    _BitScanForward(&i, mask);
+    return (unsigned)i;
 #else
     unsigned i = 0;
     while (!(mask & 1u)) {

@@ -7,7 +7,7 @@
 #if defined(__linux__)
 #  include <sys/mman.h>
 #endif
-#if defined(__SSE2__)
+#if defined(RC_SSE2)
 #  include <emmintrin.h>
 #endif
 
@@ -24,7 +24,7 @@ static size_t copy_records(rc_point *dst, const rc_point *src, size_t n, int32_t
                            uint32_t *removed_at, size_t first)
 {
     size_t k = 0;
-#if defined(__SSE2__)
+#if defined(RC_SSE2)
     if (n >= RC_STREAM_MIN && ((uintptr_t)dst & 15) == 0) {
         const __m128i owner_lane = _mm_set_epi32(0, -1, 0, 0);
         const __m128i limit = _mm_set1_epi32(removed < 0 ? INT32_MAX : removed);
@@ -329,14 +329,14 @@ int rc_points_from_arrays(const uint64_t *positions, const int32_t *owners, size
     uint64_t above = hash_bits < 64 ? ~(((uint64_t)1 << hash_bits) - 1) : 0;
     uint64_t previous = 0;
     int bad = nnodes < 1 && n > 0;
-#if defined(__SSE2__)
+#if defined(RC_SSE2)
     int stream = n >= RC_STREAM_MIN && ((uintptr_t)out & 15) == 0;
 #endif
     for (size_t i = 0; i < n; i++) {
         uint64_t pos = positions[i];
         int32_t owner = owners[i];
         int in_range = owner >= 0 && owner < nnodes;
-#if defined(__SSE2__)
+#if defined(RC_SSE2)
         if (stream) {
             _mm_stream_si128((__m128i *)(out + i),
                              _mm_set_epi64x((int64_t)(uint32_t)owner, (int64_t)pos));
@@ -351,7 +351,7 @@ int rc_points_from_arrays(const uint64_t *positions, const int32_t *owners, size
         owned[in_range ? owner : 0] = 1;
         previous = pos;
     }
-#if defined(__SSE2__)
+#if defined(RC_SSE2)
     if (stream)
         _mm_sfence();
 #endif
@@ -461,7 +461,7 @@ int rc_layout_same_shape(const rc_layout *old, size_t npoints)
  * which lookups will not read soon), else plainly. */
 static inline void store_line(rc_line *dst, const rc_line *line, int stream)
 {
-#if defined(__SSE2__)
+#if defined(RC_SSE2)
     if (stream) {
         const __m128i *src = (const __m128i *)line;
         __m128i *out = (__m128i *)dst;
@@ -477,7 +477,7 @@ static inline void store_line(rc_line *dst, const rc_line *line, int stream)
 
 static inline void end_stores(int stream)
 {
-#if defined(__SSE2__)
+#if defined(RC_SSE2)
     if (stream)
         _mm_sfence();
 #else
@@ -490,7 +490,7 @@ static inline void end_stores(int stream)
 static inline void shift_line(rc_line *dst, const rc_line *src, uint32_t up, uint32_t down,
                               int32_t removed, int stream)
 {
-#if defined(__SSE2__)
+#if defined(RC_SSE2)
     /* words 0-4 keys, 5-14 owners, 15 the first point: in four registers,
      * without a round trip through memory */
     const __m128i *in = (const __m128i *)src;

@@ -68,6 +68,7 @@ typedef struct {
     uint32_t first;                 /* index of the first point at or after the line */
 } rc_line;
 #define RC_LINE_WORDS (sizeof(rc_line) / sizeof(uint32_t))
+typedef char rc_line_is_one_cache_line[sizeof(rc_line) == 64 ? 1 : -1];
 
 typedef struct {
     const rc_point *points;     /* big: npoints + 1 records, the last the sentinel */

@@ -13,9 +13,9 @@
 #include "rc_keys.h"
 #include "rc_layout.h"
 
-#if defined(__SSE2__)
+#if defined(RC_SSE2)
 #  include <emmintrin.h>
-#elif defined(__aarch64__) && defined(__ARM_NEON)
+#elif defined(RC_NEON)
 #  include <arm_neon.h>
 #endif
 
@@ -64,11 +64,11 @@ static inline int32_t rc_lookup_owner_small(const rc_layout *layout, uint64_t h)
  * the largest). */
 static inline unsigned rc_line_count_below8(const rc_line *line, int16_t key)
 {
-#if defined(__SSE2__)
+#if defined(RC_SSE2)
     __m128i below = _mm_cmpgt_epi16(_mm_set1_epi16(key),
                                     _mm_loadu_si128((const __m128i *)line->keys));
     return rc_lowest_bit(~(uint32_t)_mm_movemask_epi8(below)) >> 1;
-#elif defined(__aarch64__) && defined(__ARM_NEON)
+#elif defined(RC_NEON)
     uint16x8_t below = vcltq_s16(vld1q_s16(line->keys), vdupq_n_s16(key));
     return vaddvq_u16(vshrq_n_u16(below, 15));
 #else
@@ -96,18 +96,17 @@ int32_t rc_line_owner_slow(const rc_layout *layout, const rc_line *line, int16_t
 /* The owner of hash h, whose key in `line` is key, on a big ring: the slot
  * after the keys below it. The first eight slots decide almost always;
  * otherwise (the key equals a slot's, the offsets differing below 16 bits;
- * the ninth point is below the hash; the line overflows) the slow path
- * looks further, to the full positions if it must. For the first eight
- * slots, keys[c] <= key means keys[c] == key (slot c is the first not
+ * the ninth point is below the hash, and the line may overflow) the slow
+ * path looks further, to the full positions if it must. For the first
+ * eight slots, keys[c] <= key means keys[c] == key (slot c is the first not
  * below); for c == 8 it means the ninth point may be below the hash. */
 static inline int32_t rc_line_owner(const rc_layout *layout, const rc_line *line, int16_t key,
                                     uint64_t h)
 {
     unsigned c = rc_line_count_below8(line, key);
-    int32_t owner = line->owners[c];
-    if (RC_UNLIKELY((line->keys[c] <= key) | (owner < 0)))
+    if (RC_UNLIKELY(line->keys[c] <= key))
         return rc_line_owner_slow(layout, line, key, h);
-    return owner;
+    return line->owners[c]; /* a point's owner or the one after the line: never overflow */
 }
 
 static inline int32_t rc_lookup_owner_big(const rc_layout *layout, uint64_t h)

@@ -6,7 +6,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import CancelledError, ThreadPoolExecutor
 
 # Below this many keys per thread, starting threads costs more than it saves
 # (measured with `ringcore bench`: a 64k-key slice takes about 0.2 ms).
@@ -105,8 +105,21 @@ def run_split(n: int, threads: int, work: Callable[[int, int], None]) -> None:
                 work(bounds[i], bounds[i + 1])
             except BaseException as err:  # noqa: BLE001 - re-raised below, after the others finish
                 errors[i] = err
+    interrupted: BaseException | None = None
     for i, future in futures.items():
-        errors[i] = future.exception()
+        # every range must finish before this returns, whatever happens meanwhile:
+        # the work writes into memory that the caller may free once it returns
+        while True:
+            try:
+                errors[i] = future.exception()
+                break
+            except CancelledError as err:  # never ran: nothing to wait for
+                errors[i] = err
+                break
+            except BaseException as err:  # noqa: BLE001 - an interrupt: raised once all are done
+                interrupted = interrupted or err
+    if interrupted is not None:
+        raise interrupted
     first_error = next((err for err in errors if err is not None), None)
     if first_error is not None:
         raise first_error

@@ -1,6 +1,8 @@
 """The C layout checked from C (tests/c/check_layout.c): big and small rings
-of both widths, which Python cannot build yet (no 32-bit dialect so far)."""
+of both widths, which Python cannot build yet (no 32-bit dialect so far),
+under AddressSanitizer and UBSan where the compiler has them."""
 
+import os
 import pathlib
 import shutil
 import subprocess
@@ -9,17 +11,24 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SOURCES = ["rc_layout.c", "rc_lookup.c", "rc_hash.c", "rc_keys.c"]
+SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=undefined"]
 
 
-def test_layouts_of_both_widths_agree_with_a_binary_search(tmp_path):
+@pytest.mark.parametrize("simd", [True, False], ids=["simd", "plain-c"])
+def test_layouts_of_both_widths_agree_with_a_binary_search(tmp_path, simd):
     compiler = shutil.which("cc") or shutil.which("gcc")
     if compiler is None:
         pytest.skip("no C compiler")
+    # neither the compiler nor the check inherits a sanitizer runtime preloaded
+    # into this process (scripts/check-sanitizers.sh does that)
+    env = {key: value for key, value in os.environ.items() if key != "LD_PRELOAD"}
     program = tmp_path / "check_layout"
-    subprocess.run([compiler, "-O2", "-I", str(ROOT / "ext"),
-                    str(ROOT / "tests" / "c" / "check_layout.c"),
-                    *[str(ROOT / "ext" / name) for name in SOURCES], "-o", str(program)],
-                   check=True, capture_output=True)
-    result = subprocess.run([str(program)], capture_output=True, text=True, timeout=300)
+    command = [compiler, "-O2", "-g", *([] if simd else ["-DRC_NO_SIMD"]), "-I", str(ROOT / "ext"),
+               str(ROOT / "tests" / "c" / "check_layout.c"),
+               *[str(ROOT / "ext" / name) for name in SOURCES], "-o", str(program)]
+    built = subprocess.run(command[:1] + SANITIZE + command[1:], capture_output=True, env=env)
+    if built.returncode != 0:  # no sanitizer runtime: the plain build
+        subprocess.run(command, check=True, capture_output=True, env=env)
+    result = subprocess.run([str(program)], capture_output=True, text=True, timeout=600, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count("0 of 1000000 lookups wrong") == 4

@@ -1,13 +1,15 @@
 """Readers in other threads never see a half-updated ring, and concurrent
 batch routing gives the single-threaded answer."""
 
+import signal
 import threading
 import time
 
 import numpy as np
+import pytest
 
 import ringcore
-from ringcore import reference
+from ringcore import _threads, reference
 
 NODES = {f"node-{i}": 1.0 + (i % 3) * 0.5 for i in range(20)}
 EXTRA = "extra-🙂"
@@ -164,3 +166,27 @@ def test_concurrent_writers_serialise():
     fresh = ringcore.HashRing(ring.weights, vnodes=32)
     assert np.array_equal(ring.positions, fresh.positions)
     assert [ring.nodes[i] for i in ring.owners.tolist()] == [fresh.nodes[i] for i in fresh.owners.tolist()]
+
+
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs signal.setitimer")
+def test_an_interrupt_waits_for_every_range_before_it_is_raised():
+    # a range may be writing into memory that the caller frees once run_split returns
+    finished = []
+
+    def work(lo, hi):
+        if lo > 0:  # the pool's range: still running when the interrupt comes
+            time.sleep(0.5)
+            finished.append(lo)
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.1)
+        with pytest.raises(KeyboardInterrupt):
+            _threads.run_split(10, 2, work)
+        assert finished == [5]
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
