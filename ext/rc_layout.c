@@ -69,9 +69,14 @@ int rc_layout_table_bits(size_t npoints, int hash_bits)
     return bits;
 }
 
-size_t rc_layout_line_count(size_t npoints)
+int rc_layout_is_compact(size_t npoints, size_t nnodes)
 {
-    size_t lines = npoints / RC_LINE_POINTS, top = 1;
+    return rc_layout_is_big(npoints) && nnodes <= RC_CLINE_MAX_NODES;
+}
+
+size_t rc_layout_line_count(size_t npoints, int compact)
+{
+    size_t lines = npoints / (compact ? RC_CLINE_POINTS : RC_LINE_POINTS), top = 1;
     while (top <= lines / 2)
         top *= 2;
     size_t grain = top >= 64 ? top / 64 : 1;
@@ -79,15 +84,16 @@ size_t rc_layout_line_count(size_t npoints)
     return lines ? lines : 1;
 }
 
-size_t rc_layout_table_units(size_t npoints, int hash_bits)
+size_t rc_layout_table_units(size_t npoints, int hash_bits, size_t nnodes)
 {
-    return rc_layout_is_big(npoints) ? rc_layout_line_count(npoints)
-                                     : (size_t)1 << rc_layout_table_bits(npoints, hash_bits);
+    if (rc_layout_is_big(npoints))
+        return rc_layout_line_count(npoints, rc_layout_is_compact(npoints, nnodes));
+    return (size_t)1 << rc_layout_table_bits(npoints, hash_bits);
 }
 
-size_t rc_layout_table_len(size_t npoints, int hash_bits)
+size_t rc_layout_table_len(size_t npoints, int hash_bits, size_t nnodes)
 {
-    size_t units = rc_layout_table_units(npoints, hash_bits);
+    size_t units = rc_layout_table_units(npoints, hash_bits, nnodes);
     return rc_layout_is_big(npoints) ? units * RC_LINE_WORDS : units;
 }
 
@@ -448,18 +454,21 @@ rc_status rc_remove_owner(const rc_layout *old, int32_t removed, size_t nnodes, 
     return RC_OK;
 }
 
-int rc_layout_same_shape(const rc_layout *old, size_t npoints)
+int rc_layout_same_shape(const rc_layout *old, size_t npoints, size_t nnodes)
 {
     if (npoints == 0 || old->npoints == 0 || rc_layout_is_big(npoints) != old->big)
         return 0;
-    if (old->big)
-        return rc_layout_line_count(npoints) == old->nlines;
+    if (old->big) {
+        int compact = rc_layout_is_compact(npoints, nnodes);
+        return compact == old->compact && rc_layout_line_count(npoints, compact) == old->nlines;
+    }
     return rc_layout_table_bits(npoints, old->hash_bits) == old->table_bits;
 }
 
-/* Store a line: past the cache when `stream` (a whole table written once,
- * which lookups will not read soon), else plainly. */
-static inline void store_line(rc_line *dst, const rc_line *line, int stream)
+/* Store a line (either kind: 64 bytes): past the cache when `stream` (a
+ * whole table written once, which lookups will not read soon), else
+ * plainly. */
+static inline void store_line(void *dst, const void *line, int stream)
 {
 #if defined(RC_SSE2)
     if (stream) {
@@ -472,7 +481,7 @@ static inline void store_line(rc_line *dst, const rc_line *line, int stream)
 #else
     (void)stream;
 #endif
-    *dst = *line;
+    memcpy(dst, line, sizeof(rc_line));
 }
 
 static inline void end_stores(int stream)
@@ -529,6 +538,18 @@ static inline void shift_line(rc_line *dst, const rc_line *src, uint32_t up, uin
 #endif
 }
 
+/* shift_line for a compact line. */
+static inline void shift_cline(rc_cline *dst, const rc_cline *src, uint32_t up, uint32_t down,
+                               int32_t removed, int stream)
+{
+    rc_cline line = *src;
+    line.first += up - down;
+    if (removed >= 0)
+        for (int s = 0; s <= RC_CLINE_SLOTS; s++)
+            line.owners[s] = (uint16_t)(line.owners[s] - (line.owners[s] > removed));
+    store_line(dst, &line, stream);
+}
+
 /* The first of n sorted points in line e or above. */
 static size_t first_in_line(const rc_point *points, size_t n, uint64_t e, uint64_t nlines,
                             int hash_bits)
@@ -545,33 +566,56 @@ static size_t first_in_line(const rc_point *points, size_t n, uint64_t e, uint64
     return lo;
 }
 
-/* Lines [first, end) of nlines from npoints (>= 1) sorted points. */
-static void fill_lines(const rc_point *points, size_t npoints, int hash_bits, rc_line *lines,
-                       uint64_t nlines, uint64_t first, uint64_t end, int stream)
+/* Lines [first, end) of nlines (compact ones when `compact`) from npoints
+ * (>= 1) sorted points. */
+static void fill_lines(const rc_point *points, size_t npoints, int hash_bits, void *table,
+                       uint64_t nlines, uint64_t first, uint64_t end, int stream, int compact)
 {
     size_t i = first == 0 ? 0 : first_in_line(points, npoints, first, nlines, hash_bits);
     int16_t key = 0;
     uint64_t at = i < npoints ? rc_line_at(points[i].pos, nlines, hash_bits, &key) : nlines;
+    unsigned slots = compact ? RC_CLINE_SLOTS : RC_LINE_SLOTS;
     for (uint64_t e = first; e < end; e++) {
-        rc_line line;
+        int16_t keys[RC_CLINE_SLOTS + 1];
+        int32_t owners[RC_CLINE_SLOTS + 1];
         unsigned count = 0;
-        line.first = (uint32_t)i;
+        uint32_t first_point = (uint32_t)i;
         while (at == e) {
-            if (count < RC_LINE_SLOTS) {
-                line.keys[count] = key;
-                line.owners[count] = points[i].owner;
+            if (count < slots) {
+                keys[count] = key;
+                owners[count] = points[i].owner;
             }
             count++;
             i++;
             at = i < npoints ? rc_line_at(points[i].pos, nlines, hash_bits, &key) : nlines;
         }
-        int32_t after = count > RC_LINE_SLOTS ? RC_LINE_OVERFLOW
-                                              : points[i < npoints ? i : 0].owner;
-        for (unsigned s = count < RC_LINE_SLOTS ? count : RC_LINE_SLOTS; s <= RC_LINE_SLOTS; s++) {
-            line.keys[s] = RC_LINE_KEY_NONE;
-            line.owners[s] = after;
+        int overflow = count > slots;
+        int32_t after = points[i < npoints ? i : 0].owner;
+        for (unsigned s = overflow ? slots : count; s <= slots; s++) {
+            keys[s] = RC_LINE_KEY_NONE;
+            owners[s] = after;
         }
-        store_line(lines + e, &line, stream);
+        if (compact) {
+            rc_cline line;
+            for (unsigned s = 0; s <= RC_CLINE_SLOTS; s++) {
+                line.keys[s] = keys[s];
+                line.owners[s] = (uint16_t)owners[s];
+            }
+            if (overflow)
+                line.keys[RC_CLINE_SLOTS] = RC_CLINE_KEY_OVERFLOW;
+            line.first = first_point;
+            store_line((rc_cline *)table + e, &line, stream);
+        } else {
+            rc_line line;
+            for (unsigned s = 0; s <= RC_LINE_SLOTS; s++) {
+                line.keys[s] = keys[s];
+                line.owners[s] = owners[s];
+            }
+            if (overflow)
+                line.owners[RC_LINE_SLOTS] = RC_LINE_OVERFLOW;
+            line.first = first_point;
+            store_line((rc_line *)table + e, &line, stream);
+        }
     }
     end_stores(stream);
 }
@@ -583,19 +627,26 @@ static inline uint64_t line_of_pos(uint64_t nlines, int hash_bits, uint64_t pos)
     return rc_line_at(pos, nlines, hash_bits, &key);
 }
 
+/* The first point index that old's line e records. */
+static inline uint32_t line_first(const rc_layout *old, uint64_t e)
+{
+    return old->compact ? old->clines[e].first : old->lines[e].first;
+}
+
 /* Rebuild the lines from the one of the point before index m (the first
  * line if none) to the one of point m (the last if m is past the points),
  * from the new points: the lines whose points or owner after them changed
  * when point m came or went. */
-static uint64_t refill_before(const rc_point *points, size_t new_n, int hash_bits, rc_line *lines,
-                              uint64_t nlines, size_t m, uint64_t done, uint64_t last_line)
+static uint64_t refill_before(const rc_layout *old, const rc_point *points, size_t new_n,
+                              void *lines, size_t m, uint64_t done, uint64_t last_line)
 {
-    uint64_t lo = m ? line_of_pos(nlines, hash_bits, points[m - 1].pos) : 0;
+    uint64_t nlines = old->nlines;
+    uint64_t lo = m ? line_of_pos(nlines, old->hash_bits, points[m - 1].pos) : 0;
     uint64_t hi = (last_line < nlines ? last_line : nlines - 1) + 1;
     if (lo < done)
         lo = done;
     if (lo < hi)
-        fill_lines(points, new_n, hash_bits, lines, nlines, lo, hi, 0);
+        fill_lines(points, new_n, old->hash_bits, lines, nlines, lo, hi, 0, old->compact);
     return hi > done ? hi : done;
 }
 
@@ -605,14 +656,13 @@ static uint64_t refill_before(const rc_point *points, size_t new_n, int hash_bit
  * points (ascending indices) below it, with owners above `removed` one
  * lower. */
 static void shift_lines(const rc_layout *old, const uint32_t *marks, size_t n_marks,
-                        int32_t removed, rc_line *out, uint64_t first, uint64_t end)
+                        int32_t removed, void *out, uint64_t first, uint64_t end)
 {
     int stream = ((uintptr_t)out & 15) == 0;
-    const rc_line *lines = old->lines;
     /* the marks before the range's first line, by binary search */
     size_t k = 0, hi = n_marks;
     if (first < end) {
-        uint32_t start = lines[first].first;
+        uint32_t start = line_first(old, first);
         while (k < hi) {
             size_t mid = k + (hi - k) / 2;
             if (removed >= 0 ? marks[mid] < start : marks[mid] <= start)
@@ -622,16 +672,21 @@ static void shift_lines(const rc_layout *old, const uint32_t *marks, size_t n_ma
         }
     }
     for (uint64_t e = first; e < end; e++) {
-        uint32_t at = lines[e].first;
+        uint32_t at = line_first(old, e);
+        uint32_t up = 0, down = 0;
         if (removed >= 0) {
             while (k < n_marks && marks[k] < at)
                 k++;
-            shift_line(out + e, lines + e, 0, (uint32_t)k, removed, stream);
+            down = (uint32_t)k;
         } else {
             while (k < n_marks && marks[k] <= at)
                 k++;
-            shift_line(out + e, lines + e, (uint32_t)k, 0, -1, stream);
+            up = (uint32_t)k;
         }
+        if (old->compact)
+            shift_cline((rc_cline *)out + e, old->clines + e, up, down, removed, stream);
+        else
+            shift_line((rc_line *)out + e, old->lines + e, up, down, removed, stream);
     }
     end_stores(stream);
 }
@@ -642,13 +697,13 @@ rc_status rc_lines_shift(const rc_layout *old, const uint32_t *marks, size_t n_m
     if (!old->big || out_len != old->nlines * RC_LINE_WORDS || first > end || end > old->nlines
         || ((uintptr_t)out % sizeof(rc_line)) != 0)
         return RC_ERR_ARG;
-    shift_lines(old, marks, n_marks, removed, (rc_line *)out, first, end);
+    shift_lines(old, marks, n_marks, removed, out, first, end);
     return RC_OK;
 }
 
 static rc_status lines_after_merge(const rc_layout *old, const uint64_t *new_pos,
                                    const uint32_t *slots, size_t n_new, const rc_point *points,
-                                   size_t new_n, rc_line *out, int shifted)
+                                   size_t new_n, void *out, int shifted)
 {
     uint64_t nlines = old->nlines;
     int hash_bits = old->hash_bits;
@@ -658,18 +713,19 @@ static rc_status lines_after_merge(const rc_layout *old, const uint64_t *new_pos
     uint64_t done = 0;
     for (size_t j = 0; j < n_new; j++) {
         size_t m = (size_t)slots[j] + j;
-        done = refill_before(points, new_n, hash_bits, out, nlines, m, done,
+        done = refill_before(old, points, new_n, out, m, done,
                              line_of_pos(nlines, hash_bits, new_pos[j]));
     }
     if (n_new && slots[0] == 0) /* a new first point: the lines after the last name it */
         fill_lines(points, new_n, hash_bits, out, nlines,
-                   line_of_pos(nlines, hash_bits, points[new_n - 1].pos), nlines, 0);
+                   line_of_pos(nlines, hash_bits, points[new_n - 1].pos), nlines, 0,
+                   old->compact);
     return RC_OK;
 }
 
 static rc_status lines_after_remove(const rc_layout *old, const uint32_t *removed_at,
                                     size_t n_removed, int32_t removed, const rc_point *points,
-                                    size_t new_n, rc_line *out, int shifted)
+                                    size_t new_n, void *out, int shifted)
 {
     uint64_t nlines = old->nlines;
     int hash_bits = old->hash_bits;
@@ -684,13 +740,14 @@ static rc_status lines_after_remove(const rc_layout *old, const uint32_t *remove
         if (lo < done)
             lo = done;
         if (lo < hi)
-            fill_lines(points, new_n, hash_bits, out, nlines, lo, hi, 0);
+            fill_lines(points, new_n, hash_bits, out, nlines, lo, hi, 0, old->compact);
         if (hi > done)
             done = hi;
     }
     if (n_removed && removed_at[0] == 0) /* a new first point: the lines after the last name it */
         fill_lines(points, new_n, hash_bits, out, nlines,
-                   line_of_pos(nlines, hash_bits, points[new_n - 1].pos), nlines, 0);
+                   line_of_pos(nlines, hash_bits, points[new_n - 1].pos), nlines, 0,
+                   old->compact);
     return RC_OK;
 }
 
@@ -702,20 +759,19 @@ static inline uint64_t bucket_in(const rc_layout *old, uint64_t pos)
 
 rc_status rc_table_after_merge(const rc_layout *old, const uint64_t *new_pos,
                                const uint32_t *slots, size_t n_new, int32_t new_owner,
-                               const rc_point *points, size_t new_n, uint32_t *out,
-                               size_t out_len, int lines_shifted)
+                               size_t new_nnodes, const rc_point *points, size_t new_n,
+                               uint32_t *out, size_t out_len, int lines_shifted)
 {
     size_t n_old = old->npoints;
     if (n_new > RC_MAX_POINTS - n_old || new_n != n_old + n_new || new_owner < 0
-        || !rc_layout_same_shape(old, new_n)
-        || out_len != rc_layout_table_len(new_n, old->hash_bits))
+        || (size_t)new_owner >= new_nnodes || !rc_layout_same_shape(old, new_n, new_nnodes)
+        || out_len != rc_layout_table_len(new_n, old->hash_bits, new_nnodes))
         return RC_ERR_ARG;
     for (size_t j = 0; j < n_new; j++)
         if (slots[j] > n_old || (j && (slots[j] < slots[j - 1] || new_pos[j] < new_pos[j - 1])))
             return RC_ERR_ARG;
     if (old->big)
-        return lines_after_merge(old, new_pos, slots, n_new, points, new_n, (rc_line *)out,
-                                 lines_shifted);
+        return lines_after_merge(old, new_pos, slots, n_new, points, new_n, out, lines_shifted);
     /* The buckets above j new points (a run of buckets each) move their
      * first point up by j. One pass the compiler vectorises. */
     const uint32_t *table = old->table;
@@ -729,21 +785,22 @@ rc_status rc_table_after_merge(const rc_layout *old, const uint64_t *new_pos,
 }
 
 rc_status rc_table_after_remove(const rc_layout *old, const uint32_t *removed_at,
-                                size_t n_removed, int32_t removed, const rc_point *points,
-                                size_t new_n, uint32_t *out, size_t out_len, int lines_shifted)
+                                size_t n_removed, int32_t removed, size_t new_nnodes,
+                                const rc_point *points, size_t new_n, uint32_t *out,
+                                size_t out_len, int lines_shifted)
 {
     size_t n_old = old->npoints;
     if (n_removed >= n_old || new_n != n_old - n_removed || removed < 0
-        || !rc_layout_same_shape(old, new_n)
-        || out_len != rc_layout_table_len(new_n, old->hash_bits))
+        || !rc_layout_same_shape(old, new_n, new_nnodes)
+        || out_len != rc_layout_table_len(new_n, old->hash_bits, new_nnodes))
         return RC_ERR_ARG;
     for (size_t q = 0; q < n_removed; q++)
         if (removed_at[q] >= n_old || (q && removed_at[q] <= removed_at[q - 1])
             || rc_layout_owner(old, removed_at[q]) != removed)
             return RC_ERR_ARG;
     if (old->big)
-        return lines_after_remove(old, removed_at, n_removed, removed, points, new_n,
-                                  (rc_line *)out, lines_shifted);
+        return lines_after_remove(old, removed_at, n_removed, removed, points, new_n, out,
+                                  lines_shifted);
     /* The buckets above q removed points move their first point down by q. */
     const uint32_t *table = old->table;
     size_t e = 0, nbuckets = (size_t)old->last_bucket + 1;
@@ -773,7 +830,8 @@ static size_t first_in_bucket(const rc_point *points, size_t n, uint64_t e, int 
 }
 
 rc_status rc_fill_table_range(const rc_point *points, size_t npoints, int hash_bits,
-                              uint32_t *table, size_t table_len, size_t first, size_t end)
+                              size_t nnodes, uint32_t *table, size_t table_len, size_t first,
+                              size_t end)
 {
     /* Guide table: count the points of each bucket, then turn the counts
      * into the index of each bucket's first point (the number of points
@@ -782,12 +840,14 @@ rc_status rc_fill_table_range(const rc_point *points, size_t npoints, int hash_b
      * parallel. */
     if (npoints > RC_MAX_POINTS || (hash_bits != 64 && hash_bits != 32))
         return RC_ERR_ARG;
-    size_t units = rc_layout_table_units(npoints, hash_bits);
-    if (table_len != rc_layout_table_len(npoints, hash_bits) || first > end || end > units)
+    size_t units = rc_layout_table_units(npoints, hash_bits, nnodes);
+    if (table_len != rc_layout_table_len(npoints, hash_bits, nnodes) || first > end
+        || end > units)
         return RC_ERR_ARG;
     if (rc_layout_is_big(npoints)) {
-        fill_lines(points, npoints, hash_bits, (rc_line *)table, units, first, end,
-                   ((uintptr_t)table & 15) == 0);
+        if (npoints)
+            fill_lines(points, npoints, hash_bits, table, units, first, end,
+                       ((uintptr_t)table & 15) == 0, rc_layout_is_compact(npoints, nnodes));
         return RC_OK;
     }
     int bits = rc_layout_table_bits(npoints, hash_bits);
@@ -816,8 +876,8 @@ rc_status rc_layout_init(rc_layout *layout, rc_point *points, size_t npoints, in
         || (npoints && nnodes < 1))
         return RC_ERR_ARG;
     int bits = rc_layout_table_bits(npoints, hash_bits);
-    size_t units = rc_layout_table_units(npoints, hash_bits);
-    if (table_len != rc_layout_table_len(npoints, hash_bits))
+    size_t units = rc_layout_table_units(npoints, hash_bits, (size_t)nnodes);
+    if (table_len != rc_layout_table_len(npoints, hash_bits, (size_t)nnodes))
         return RC_ERR_ARG;
     int big = rc_layout_is_big(npoints);
     if ((!big && (positions_out == NULL || owners_out == NULL)) || (table_ready && !trusted)
@@ -837,8 +897,8 @@ rc_status rc_layout_init(rc_layout *layout, rc_point *points, size_t npoints, in
     points[npoints].owner = npoints ? points[0].owner : 0;
     points[npoints].spare = 0;
     if (!table_ready) {
-        rc_status status = rc_fill_table_range(points, npoints, hash_bits, table, table_len, 0,
-                                               units);
+        rc_status status = rc_fill_table_range(points, npoints, hash_bits, (size_t)nnodes, table,
+                                               table_len, 0, units);
         if (status != RC_OK)
             return status;
     }
@@ -848,7 +908,9 @@ rc_status rc_layout_init(rc_layout *layout, rc_point *points, size_t npoints, in
         layout->positions = NULL;
         layout->owners = NULL;
         layout->table = NULL;
-        layout->lines = (const rc_line *)table;
+        layout->compact = rc_layout_is_compact(npoints, (size_t)nnodes);
+        layout->lines = layout->compact ? NULL : (const rc_line *)table;
+        layout->clines = layout->compact ? (const rc_cline *)table : NULL;
         layout->nlines = units;
     } else {
         for (size_t i = 0; i <= npoints; i++) {
@@ -860,7 +922,9 @@ rc_status rc_layout_init(rc_layout *layout, rc_point *points, size_t npoints, in
         layout->owners = owners_out;
         layout->table = table;
         layout->lines = NULL;
+        layout->clines = NULL;
         layout->nlines = 0;
+        layout->compact = 0;
     }
     layout->npoints = (uint32_t)npoints;
     layout->table_bits = bits;

@@ -25,7 +25,8 @@
  * slots are the full positions read, from the line's first point on.
  * Lines are counted by a multiply, not a shift, so that their number follows
  * the points closely. Memory per point: 16 bytes of records + 16 of lines
- * (32 in all, at most).
+ * (32 in all, at most), or 9 of compact lines (25) on rings of at most
+ * RC_CLINE_MAX_NODES nodes, whose owners fit in 16 bits.
  */
 #ifndef RC_LAYOUT_H
 #define RC_LAYOUT_H
@@ -70,12 +71,31 @@ typedef struct {
 #define RC_LINE_WORDS (sizeof(rc_line) / sizeof(uint32_t))
 typedef char rc_line_is_one_cache_line[sizeof(rc_line) == 64 ? 1 : -1];
 
+/* A compact line, for big rings of at most RC_CLINE_MAX_NODES nodes: owners
+ * take 16 bits, so a line holds up to RC_CLINE_SLOTS points (about
+ * RC_CLINE_POINTS on average) and the table takes 9 bytes a point instead of
+ * 16: more of it stays in cache. Slots as in rc_line; keys[RC_CLINE_SLOTS]
+ * is RC_LINE_KEY_NONE, or RC_CLINE_KEY_OVERFLOW (below every key, so that a
+ * hash past the last slot takes the slow path) when the line has more
+ * points than slots; owners[RC_CLINE_SLOTS] is the owner after the line. */
+#define RC_CLINE_SLOTS 14
+#define RC_CLINE_POINTS 7
+#define RC_CLINE_MAX_NODES 65535
+#define RC_CLINE_KEY_OVERFLOW INT16_MIN
+typedef struct {
+    int16_t keys[RC_CLINE_SLOTS + 1];
+    uint16_t owners[RC_CLINE_SLOTS + 1];
+    uint32_t first;
+} rc_cline;
+typedef char rc_cline_is_one_cache_line[sizeof(rc_cline) == 64 ? 1 : -1];
+
 typedef struct {
     const rc_point *points;     /* big: npoints + 1 records, the last the sentinel */
     const uint64_t *positions;  /* not big: npoints + 1 positions, the last UINT64_MAX */
     const int32_t *owners;      /* not big: npoints + 1 owners, the last owners[0] */
     const uint32_t *table;      /* not big: 1 << table_bits entries */
-    const rc_line *lines;       /* big: nlines lines */
+    const rc_line *lines;       /* big, not compact: nlines lines */
+    const rc_cline *clines;     /* big and compact: nlines compact lines */
     uint64_t nlines;
     uint32_t npoints;           /* >= 1 for lookups */
     int table_bits;
@@ -84,6 +104,7 @@ typedef struct {
     uint32_t last_bucket;       /* (1 << table_bits) - 1 */
     int narrow;                 /* a ring of fewer than 64 bits: buckets are clamped */
     int big;                    /* more than RC_BIG_POINTS: records, lines */
+    int compact;                /* big, of at most RC_CLINE_MAX_NODES nodes: compact lines */
 } rc_layout;
 
 static inline uint64_t rc_layout_pos(const rc_layout *layout, size_t i)
@@ -124,26 +145,29 @@ static inline uint64_t rc_line_of(const rc_layout *layout, uint64_t h, int narro
     return rc_line_at(h, layout->nlines, narrow ? layout->hash_bits : 64, key);
 }
 
-/* Whether a layout of npoints made from old has old's table shape (size and
- * kind): then its table can be derived from old's. */
-int rc_layout_same_shape(const rc_layout *old, size_t npoints);
+/* Whether a layout of npoints points and nnodes nodes made from old has
+ * old's table shape (size and kind): then its table can be derived from
+ * old's. */
+int rc_layout_same_shape(const rc_layout *old, size_t npoints, size_t nnodes);
 
-/* Whether a ring of npoints gets the big layout. */
+/* Whether a ring of npoints gets the big layout, and compact lines. */
 int rc_layout_is_big(size_t npoints);
+int rc_layout_is_compact(size_t npoints, size_t nnodes);
 
 /* Table bits for a ring of npoints on a ring of hash_bits (64 or 32); used
  * by rings that are not big. */
 int rc_layout_table_bits(size_t npoints, int hash_bits);
 
-/* Lines of a big ring of npoints: about npoints / RC_LINE_POINTS (never
- * more), rounded down to 1/64 of a power of two, so that adding or removing
- * a node mostly keeps the count (and the table can be derived). */
-size_t rc_layout_line_count(size_t npoints);
+/* Lines of a big ring of npoints: about npoints / RC_LINE_POINTS (or
+ * RC_CLINE_POINTS when compact; never more), rounded down to 1/64 of a power
+ * of two, so that adding or removing a node mostly keeps the count (and the
+ * table can be derived). */
+size_t rc_layout_line_count(size_t npoints, int compact);
 
-/* The table of a ring of npoints: its units (buckets or lines) and its
- * length in uint32 words. */
-size_t rc_layout_table_units(size_t npoints, int hash_bits);
-size_t rc_layout_table_len(size_t npoints, int hash_bits);
+/* The table of a ring of npoints and nnodes: its units (buckets or lines)
+ * and its length in uint32 words. */
+size_t rc_layout_table_units(size_t npoints, int hash_bits, size_t nnodes);
+size_t rc_layout_table_len(size_t npoints, int hash_bits, size_t nnodes);
 
 /* Sort n records by position, stable (equal positions keep their order);
  * tmp holds n records. Every position must be below 2^hash_bits. */
@@ -206,11 +230,12 @@ rc_status rc_remove_owner(const rc_layout *old, int32_t removed, size_t nnodes, 
  * threads): then only the touched lines are rebuilt. */
 rc_status rc_table_after_merge(const rc_layout *old, const uint64_t *new_pos,
                                const uint32_t *slots, size_t n_new, int32_t new_owner,
-                               const rc_point *points, size_t new_n, uint32_t *out,
-                               size_t out_len, int lines_shifted);
+                               size_t new_nnodes, const rc_point *points, size_t new_n,
+                               uint32_t *out, size_t out_len, int lines_shifted);
 rc_status rc_table_after_remove(const rc_layout *old, const uint32_t *removed_at,
-                                size_t n_removed, int32_t removed, const rc_point *points,
-                                size_t new_n, uint32_t *out, size_t out_len, int lines_shifted);
+                                size_t n_removed, int32_t removed, size_t new_nnodes,
+                                const rc_point *points, size_t new_n, uint32_t *out,
+                                size_t out_len, int lines_shifted);
 
 /* Lines [first, end) of a big ring's table copied into out (a table of
  * old's shape, out_len words) with each line's first point moved past the
@@ -224,7 +249,8 @@ rc_status rc_lines_shift(const rc_layout *old, const uint32_t *marks, size_t n_m
  * sorted, checked points: what rc_layout_init does for the whole table, in
  * ranges that can run on several threads. */
 rc_status rc_fill_table_range(const rc_point *points, size_t npoints, int hash_bits,
-                              uint32_t *table, size_t table_len, size_t first, size_t end);
+                              size_t nnodes, uint32_t *table, size_t table_len, size_t first,
+                              size_t end);
 
 /* Complete a layout over points[0 .. npoints) (npoints + 1 records; a table
  * of table_len words as rc_layout_table_len says, 64-byte aligned on a big

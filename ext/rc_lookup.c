@@ -29,7 +29,12 @@ uint32_t rc_lookup_index(const rc_layout *layout, uint64_t h)
 {
     if (layout->big) {
         int16_t key;
-        const rc_line *line = layout->lines + rc_line_of(layout, h, layout->narrow, &key);
+        uint64_t e = rc_line_of(layout, h, layout->narrow, &key);
+        if (layout->compact) {
+            const rc_cline *line = layout->clines + e;
+            return rc_line_scan(layout, line->first + rc_cline_count_below(line, key), h);
+        }
+        const rc_line *line = layout->lines + e;
         return rc_line_scan(layout, line->first + rc_line_count_below(line, key), h);
     }
     const uint64_t *pos = layout->positions;
@@ -39,41 +44,65 @@ uint32_t rc_lookup_index(const rc_layout *layout, uint64_t h)
     return i;
 }
 
+/* The table of a big ring as bytes (either kind of line: 64 bytes), and the
+ * owner of hash h whose line is e and key is key. */
+static inline const char *line_base(const rc_layout *l, int compact)
+{
+    return compact ? (const char *)l->clines : (const char *)l->lines;
+}
+
+static inline int32_t owner_in_line(const rc_layout *l, const char *base, uint64_t e,
+                                    int16_t key, uint64_t h, int compact)
+{
+    if (compact)
+        return rc_cline_owner(l, (const rc_cline *)base + e, key, h);
+    return rc_line_owner(l, (const rc_line *)base + e, key, h);
+}
+
 /* Owners of n hashes on a big ring: the line of key i + RC_AHEAD is
  * prefetched (and its key kept) while key i resolves. */
 static inline void lookup_lines(const rc_layout *l, const uint64_t *hashes, size_t n,
-                                int32_t *out, int narrow)
+                                int32_t *out, int narrow, int compact)
 {
+    const char *base = line_base(l, compact);
     uint64_t line_at[RC_AHEAD];
     int16_t key_at[RC_AHEAD];
     size_t i;
     for (i = 0; i < n && i < RC_AHEAD; i++) {
         line_at[i] = rc_line_of(l, hashes[i], narrow, &key_at[i]);
-        RC_PREFETCH(l->lines + line_at[i]);
+        RC_PREFETCH(base + line_at[i] * 64);
     }
     for (i = 0; i + RC_AHEAD < n; i++) {
         size_t s = i % RC_AHEAD;
-        const rc_line *line = l->lines + line_at[s];
+        uint64_t e = line_at[s];
         int16_t key = key_at[s];
         line_at[s] = rc_line_of(l, hashes[i + RC_AHEAD], narrow, &key_at[s]);
-        RC_PREFETCH(l->lines + line_at[s]);
-        out[i] = rc_line_owner(l, line, key, hashes[i]);
+        RC_PREFETCH(base + line_at[s] * 64);
+        out[i] = owner_in_line(l, base, e, key, hashes[i], compact);
     }
     for (; i < n; i++) {
         size_t s = i % RC_AHEAD;
-        out[i] = rc_line_owner(l, l->lines + line_at[s], key_at[s], hashes[i]);
+        out[i] = owner_in_line(l, base, line_at[s], key_at[s], hashes[i], compact);
     }
 }
 
 void rc_lookup_owners(const rc_layout *layout, const uint64_t *hashes, size_t n, int32_t *out)
 {
     const rc_layout l = *layout; /* a local copy: stores to out cannot alias it */
-    /* each loop compiled twice: without the narrow ring's stretch on 64-bit rings */
+    /* each loop compiled for each kind of ring, without the narrow ring's
+     * stretch on 64-bit rings */
     if (l.big) {
-        if (l.narrow)
-            lookup_lines(&l, hashes, n, out, 1);
-        else
-            lookup_lines(&l, hashes, n, out, 0);
+        if (l.compact) {
+            if (l.narrow)
+                lookup_lines(&l, hashes, n, out, 1, 1);
+            else
+                lookup_lines(&l, hashes, n, out, 0, 1);
+        } else {
+            if (l.narrow)
+                lookup_lines(&l, hashes, n, out, 1, 0);
+            else
+                lookup_lines(&l, hashes, n, out, 0, 0);
+        }
         return;
     }
     if (l.narrow) {
@@ -95,10 +124,12 @@ void rc_lookup_owners(const rc_layout *layout, const uint64_t *hashes, size_t n,
 #define RC_HASH_AHEAD 64
 #define RC_HASH_RING 128 /* >= RC_HASH_AHEAD + 2 * RC_HASH_STEP, a power of two */
 
-static rc_status route_keys_big(const rc_layout *l, const rc_dialect *d, const rc_keys *k,
-                                size_t start, size_t stop, int32_t *out, int with_nulls,
-                                int32_t null_owner, size_t *bad, uint8_t *scratch)
+static inline rc_status route_keys_big(const rc_layout *l, const rc_dialect *d,
+                                       const rc_keys *k, size_t start, size_t stop, int32_t *out,
+                                       int with_nulls, int32_t null_owner, size_t *bad,
+                                       uint8_t *scratch, int compact)
 {
+    const char *base = line_base(l, compact);
     uint64_t hashes[RC_HASH_RING];
     uint8_t nulls[RC_HASH_RING];
     uint64_t line_at[RC_AHEAD];
@@ -118,7 +149,7 @@ static rc_status route_keys_big(const rc_layout *l, const rc_dialect *d, const r
     HASH_UP_TO(n < RC_HASH_AHEAD ? n : RC_HASH_AHEAD);
     for (size_t i = 0; i < n && i < RC_AHEAD; i++) {
         line_at[i] = rc_line_of(l, hashes[i], l->narrow, &key_at[i]);
-        RC_PREFETCH(l->lines + line_at[i]);
+        RC_PREFETCH(base + line_at[i] * 64);
     }
     for (size_t i = 0; i < n; i++) {
         if (i % RC_HASH_STEP == 0) {
@@ -126,15 +157,15 @@ static rc_status route_keys_big(const rc_layout *l, const rc_dialect *d, const r
             HASH_UP_TO(target);
         }
         size_t s = i % RC_AHEAD;
-        const rc_line *line = l->lines + line_at[s];
+        uint64_t e = line_at[s];
         int16_t key = key_at[s];
         if (i + RC_AHEAD < n) {
             line_at[s] = rc_line_of(l, hashes[(i + RC_AHEAD) % RC_HASH_RING], l->narrow,
                                     &key_at[s]);
-            RC_PREFETCH(l->lines + line_at[s]);
+            RC_PREFETCH(base + line_at[s] * 64);
         }
         size_t slot = i % RC_HASH_RING;
-        int32_t owner = rc_line_owner(l, line, key, hashes[slot]);
+        int32_t owner = owner_in_line(l, base, e, key, hashes[slot], compact);
         out[i] = with_nulls && nulls[slot] ? null_owner : owner;
     }
 #undef HASH_UP_TO
@@ -153,7 +184,11 @@ rc_status rc_route_keys(const rc_layout *layout, const rc_dialect *d, const rc_k
         if (start == stop)
             return RC_OK;
         const rc_layout l = *layout; /* a local copy: stores to out cannot alias it */
-        return route_keys_big(&l, d, k, start, stop, out, with_nulls, null_owner, bad, scratch);
+        if (l.compact)
+            return route_keys_big(&l, d, k, start, stop, out, with_nulls, null_owner, bad,
+                                  scratch, 1);
+        return route_keys_big(&l, d, k, start, stop, out, with_nulls, null_owner, bad, scratch,
+                              0);
     }
     uint64_t hashes[RC_CHUNK];
     uint8_t is_null[RC_CHUNK];

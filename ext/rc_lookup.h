@@ -109,10 +109,48 @@ static inline int32_t rc_line_owner(const rc_layout *layout, const rc_line *line
     return line->owners[c]; /* a point's owner or the one after the line: never overflow */
 }
 
+/* How many of a compact line's slots hold keys below key. */
+static inline unsigned rc_cline_count_below(const rc_cline *line, int16_t key)
+{
+#if defined(RC_SSE2)
+    __m128i k = _mm_set1_epi16(key);
+    __m128i low = _mm_cmpgt_epi16(k, _mm_loadu_si128((const __m128i *)line->keys));
+    __m128i high = _mm_cmpgt_epi16(k, _mm_loadu_si128((const __m128i *)(line->keys + 8)));
+    /* lanes 14 and 15 (the last key, the first owner) are not slots */
+    unsigned below = (unsigned)_mm_movemask_epi8(_mm_packs_epi16(low, high)) & 0x3fffu;
+    return rc_lowest_bit(~below);
+#elif defined(RC_NEON)
+    static const uint16_t slot_lanes[8] = {1, 1, 1, 1, 1, 1, 0, 0};
+    int16x8_t k = vdupq_n_s16(key);
+    uint16x8_t low = vshrq_n_u16(vcltq_s16(vld1q_s16(line->keys), k), 15);
+    uint16x8_t high = vandq_u16(vshrq_n_u16(vcltq_s16(vld1q_s16(line->keys + 8), k), 15),
+                                vld1q_u16(slot_lanes));
+    return vaddvq_u16(low) + vaddvq_u16(high);
+#else
+    unsigned c = 0;
+    for (int s = 0; s < RC_CLINE_SLOTS; s++)
+        c += line->keys[s] < key;
+    return c;
+#endif
+}
+
+/* rc_line_owner for a compact line: one test covers a tie and an overflow
+ * (whose last key is below every key). */
+static inline int32_t rc_cline_owner(const rc_layout *layout, const rc_cline *line, int16_t key,
+                                     uint64_t h)
+{
+    unsigned c = rc_cline_count_below(line, key);
+    if (RC_UNLIKELY(line->keys[c] <= key))
+        return layout->points[rc_line_scan(layout, line->first + c, h)].owner;
+    return line->owners[c];
+}
+
 static inline int32_t rc_lookup_owner_big(const rc_layout *layout, uint64_t h)
 {
     int16_t key;
     uint64_t line = rc_line_of(layout, h, layout->narrow, &key);
+    if (layout->compact)
+        return rc_cline_owner(layout, layout->clines + line, key, h);
     return rc_line_owner(layout, layout->lines + line, key, h);
 }
 

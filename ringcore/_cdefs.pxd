@@ -75,12 +75,15 @@ cdef extern from "rc_layout.h":
         int32_t spare
     ctypedef struct rc_line:
         pass
+    ctypedef struct rc_cline:
+        pass
     ctypedef struct rc_layout:
         const rc_point *points
         const uint64_t *positions
         const int32_t *owners
         const uint32_t *table
         const rc_line *lines
+        const rc_cline *clines
         uint64_t nlines
         uint32_t npoints
         int table_bits
@@ -89,10 +92,12 @@ cdef extern from "rc_layout.h":
         uint32_t last_bucket
         int narrow
         int big
+        int compact
     enum: RC_LINE_SLOTS
+    enum: RC_CLINE_SLOTS
     enum: RC_LINE_POINTS
-    size_t rc_layout_table_units(size_t npoints, int hash_bits) noexcept nogil
-    size_t rc_layout_table_len(size_t npoints, int hash_bits) noexcept nogil
+    size_t rc_layout_table_units(size_t npoints, int hash_bits, size_t nnodes) noexcept nogil
+    size_t rc_layout_table_len(size_t npoints, int hash_bits, size_t nnodes) noexcept nogil
     rc_status rc_sort_points(rc_point *points, size_t n, rc_point *tmp,
                              int hash_bits) noexcept nogil
     enum: RC_SORT_BUCKETS
@@ -105,7 +110,7 @@ cdef extern from "rc_layout.h":
                              size_t names_len, const uint32_t *counts, const int32_t *owners,
                              size_t nnodes, rc_point *out, size_t out_len) noexcept nogil
     int rc_layout_is_big(size_t npoints) noexcept nogil
-    int rc_layout_same_shape(const rc_layout *old, size_t npoints) noexcept nogil
+    int rc_layout_same_shape(const rc_layout *old, size_t npoints, size_t nnodes) noexcept nogil
     rc_status rc_merge_points(const rc_layout *old, const uint64_t *new_pos, size_t n_new,
                               int32_t new_owner, const uint8_t *new_sorts_first, size_t nnodes,
                               int hash_bits, rc_point *out, size_t out_len,
@@ -119,18 +124,18 @@ cdef extern from "rc_layout.h":
                               uint32_t *removed_at, size_t removed_len) noexcept nogil
     rc_status rc_table_after_merge(const rc_layout *old, const uint64_t *new_pos,
                                    const uint32_t *slots, size_t n_new, int32_t new_owner,
-                                   const rc_point *points, size_t new_n, uint32_t *out,
-                                   size_t out_len, int lines_shifted) noexcept nogil
+                                   size_t new_nnodes, const rc_point *points, size_t new_n,
+                                   uint32_t *out, size_t out_len, int lines_shifted) noexcept nogil
     rc_status rc_table_after_remove(const rc_layout *old, const uint32_t *removed_at,
-                                    size_t n_removed, int32_t removed, const rc_point *points,
-                                    size_t new_n, uint32_t *out, size_t out_len,
-                                    int lines_shifted) noexcept nogil
+                                    size_t n_removed, int32_t removed, size_t new_nnodes,
+                                    const rc_point *points, size_t new_n, uint32_t *out,
+                                    size_t out_len, int lines_shifted) noexcept nogil
     rc_status rc_lines_shift(const rc_layout *old, const uint32_t *marks, size_t n_marks,
                              int32_t removed, uint32_t *out, size_t out_len, size_t first,
                              size_t end) noexcept nogil
     rc_status rc_fill_table_range(const rc_point *points, size_t npoints, int hash_bits,
-                                  uint32_t *table, size_t table_len, size_t first,
-                                  size_t end) noexcept nogil
+                                  size_t nnodes, uint32_t *table, size_t table_len,
+                                  size_t first, size_t end) noexcept nogil
     rc_status rc_layout_init(rc_layout *layout, rc_point *points, size_t npoints, int hash_bits,
                              int32_t nnodes, uint32_t *table, size_t table_len,
                              int trusted, int table_ready, uint64_t *positions_out,

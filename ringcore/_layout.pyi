@@ -9,6 +9,7 @@ from ._keys import Hasher, KeyBatch
 
 POINT_DTYPE: np.dtype[Any]
 LINE_DTYPE: np.dtype[Any]
+CLINE_DTYPE: np.dtype[Any]
 
 @disjoint_base
 class LayoutMemory:
@@ -31,6 +32,8 @@ class LayoutBase:
     def __len__(self) -> int: ...
     @property
     def big(self) -> bool: ...
+    @property
+    def compact(self) -> bool: ...
     @property
     def index(self) -> Mapping[str, int]: ...
     def position_of(self, name: str) -> int: ...

@@ -33,6 +33,10 @@ assert POINT_DTYPE.itemsize == sizeof(rc_point)
 LINE_DTYPE = np.dtype([("keys", "=i2", (RC_LINE_SLOTS + 1,)),
                        ("owners", "=i4", (RC_LINE_SLOTS + 1,)), ("first", "=u4")])
 assert LINE_DTYPE.itemsize == sizeof(rc_line)
+# A compact line (rings of at most 65,535 nodes): owners in 16 bits.
+CLINE_DTYPE = np.dtype([("keys", "=i2", (RC_CLINE_SLOTS + 1,)),
+                        ("owners", "=u2", (RC_CLINE_SLOTS + 1,)), ("first", "=u4")])
+assert CLINE_DTYPE.itemsize == sizeof(rc_cline)
 
 
 cdef char _no_memory[1]
@@ -257,7 +261,7 @@ cdef class LayoutBase:
         cdef int hash_bits = hasher.spec.hash_bits
         cdef bint trusted = (points.trusted and len(names) >= points.owners_below
                              and points.trusted_bits == hash_bits)
-        cdef size_t table_len = rc_layout_table_len(<size_t>npoints, hash_bits)
+        cdef size_t table_len = rc_layout_table_len(<size_t>npoints, hash_bits, len(names))
         # a merge or removal derived the table from the old one: taken as is
         cdef LayoutMemory table = points.table
         cdef bint table_ready = (trusted and table is not None and not table.claimed
@@ -292,8 +296,8 @@ cdef class LayoutBase:
             positions_out = <uint64_t *>arrays.data
             owners_out = <int32_t *>owner_memory.data
         if big and trusted and not table_ready:
-            table_ready = _table_on_threads(records, <size_t>npoints, hash_bits, table_ptr,
-                                            table_len)
+            table_ready = _table_on_threads(records, <size_t>npoints, hash_bits, len(names),
+                                            table_ptr, table_len)
         with nogil:
             status = rc_layout_init(&self.layout, records, <size_t>npoints, hash_bits, nnodes,
                                     table_ptr, table_len, trusted, table_ready, positions_out,
@@ -308,8 +312,8 @@ cdef class LayoutBase:
         self.hasher = hasher
         self._table = table
         self.table = np.frombuffer(table, dtype=np.uint32)
-        self.lines = (np.frombuffer(table, dtype=LINE_DTYPE) if big
-                      else np.frombuffer(_NO_MEMORY, dtype=LINE_DTYPE))
+        self.lines = (np.frombuffer(table, dtype=CLINE_DTYPE if self.layout.compact else LINE_DTYPE)
+                      if big else np.frombuffer(_NO_MEMORY, dtype=LINE_DTYPE))
         if big:
             self._points = points
             records_view = np.frombuffer(points, dtype=POINT_DTYPE)[:npoints]
@@ -346,6 +350,11 @@ cdef class LayoutBase:
     def big(self) -> bool:
         """Whether this ring has the big layout (records and a line table)."""
         return bool(self.layout.big)
+
+    @property
+    def compact(self) -> bool:
+        """Whether its line table has compact lines (16-bit owners)."""
+        return bool(self.layout.compact)
 
     @property
     def memory_bytes(self) -> int:
@@ -531,10 +540,10 @@ cdef class _PlaceJob:
 
 
 cdef class _TableJob:
-    """Filling table entries [lo, hi) of sorted points without the GIL, for the pool."""
+    """Filling table units [lo, hi) of sorted points without the GIL, for the pool."""
 
     cdef const rc_point *points
-    cdef size_t npoints, table_len
+    cdef size_t npoints, nnodes, table_len
     cdef uint32_t *table
     cdef int hash_bits
     cdef rc_status status
@@ -542,14 +551,14 @@ cdef class _TableJob:
     def run(self, Py_ssize_t lo, Py_ssize_t hi) -> None:
         cdef rc_status status
         with nogil:
-            status = rc_fill_table_range(self.points, self.npoints, self.hash_bits, self.table,
-                                         self.table_len, <size_t>lo, <size_t>hi)
+            status = rc_fill_table_range(self.points, self.npoints, self.hash_bits, self.nnodes,
+                                         self.table, self.table_len, <size_t>lo, <size_t>hi)
         if status != RC_OK and self.status == RC_OK:
             self.status = status
 
 
-cdef bint _table_on_threads(rc_point *points, size_t npoints, int hash_bits, uint32_t *table,
-                            size_t table_len) except -1:
+cdef bint _table_on_threads(rc_point *points, size_t npoints, int hash_bits, size_t nnodes,
+                            uint32_t *table, size_t table_len) except -1:
     """The table of trusted sorted points filled on the cores: whether it was."""
     threads = _threads.thread_count(npoints, None)
     if threads < 2:
@@ -558,9 +567,9 @@ cdef bint _table_on_threads(rc_point *points, size_t npoints, int hash_bits, uin
     points[npoints].owner = points[0].owner
     points[npoints].spare = 0
     cdef _TableJob job = _TableJob()
-    job.points, job.npoints, job.hash_bits = points, npoints, hash_bits
+    job.points, job.npoints, job.nnodes, job.hash_bits = points, npoints, nnodes, hash_bits
     job.table, job.table_len, job.status = table, table_len, RC_OK
-    _threads.run_split(rc_layout_table_units(npoints, hash_bits), threads, job.run)
+    _threads.run_split(rc_layout_table_units(npoints, hash_bits, nnodes), threads, job.run)
     return job.status == RC_OK
 
 
@@ -634,7 +643,8 @@ def place_nodes(Hasher hasher not None, list names_utf8 not None,
     cdef size_t n = <size_t>total
     # the sort's scratch memory becomes a big ring's line table (of about the
     # same size): 16 bytes a point that the kernel need not zero twice
-    cdef size_t table_bytes = rc_layout_table_len(n, hasher.spec.hash_bits) * sizeof(uint32_t)
+    cdef size_t table_bytes = (rc_layout_table_len(n, hasher.spec.hash_bits, <size_t>nnodes)
+                               * sizeof(uint32_t))
     cdef bint big = rc_layout_is_big(n)
     cdef LayoutMemory tmp = _allocate(max(n * sizeof(rc_point), table_bytes if big else 0))
     # placing is cut by node, sorting by bucket: both run on the cores
@@ -789,7 +799,8 @@ def merge_node(LayoutBase old not None, const uint64_t[::1] new_pos not None, in
     slots_array = np.empty(n_new, dtype=np.uint32)
     cdef uint32_t[::1] slots = slots_array
     cdef int hash_bits = old.hasher.spec.hash_bits
-    cdef LayoutMemory table = _derived_table(old, n_old + n_new)
+    cdef size_t new_nnodes = max(nnodes, <size_t>new_owner + 1) if new_owner >= 0 else nnodes
+    cdef LayoutMemory table = _derived_table(old, n_old + n_new, new_nnodes)
     cdef uint32_t *table_ptr = <uint32_t *>table.data if table is not None else NULL
     cdef size_t table_len = (<size_t>table.size // sizeof(uint32_t)) if table is not None else 0
     cdef rc_status status, table_status = RC_ERR_ARG
@@ -804,8 +815,8 @@ def merge_node(LayoutBase old not None, const uint64_t[::1] new_pos not None, in
         with nogil:
             table_status = rc_table_after_merge(&old.layout, &new_pos[0] if n_new else NULL,
                                                 &slots[0] if n_new else NULL, n_new, new_owner,
-                                                records, n_old + n_new, table_ptr, table_len,
-                                                shifted)
+                                                new_nnodes, records, n_old + n_new, table_ptr,
+                                                table_len, shifted)
     if status != RC_OK:
         raise ValueError("merge_node: inconsistent ring arrays")
     if table_status == RC_OK:
@@ -836,7 +847,7 @@ def remove_node(LayoutBase old not None, int32_t removed):
                                  &removed_at[0], n_old)
     kept = n_out
     if status == RC_OK:
-        table = _derived_table(old, kept)
+        table = _derived_table(old, kept, nnodes - 1)
     cdef bint shifted = False
     if table is not None:
         table_ptr = <uint32_t *>table.data
@@ -846,8 +857,8 @@ def remove_node(LayoutBase old not None, int32_t removed):
                                    table_len)
         with nogil:
             table_status = rc_table_after_remove(&old.layout, &removed_at[0], n_old - kept,
-                                                 removed, records, kept, table_ptr, table_len,
-                                                 shifted)
+                                                 removed, nnodes - 1, records, kept, table_ptr,
+                                                 table_len, shifted)
     if status != RC_OK:
         raise ValueError("remove_node: inconsistent ring arrays")
     points.size = <Py_ssize_t>((kept + 1) * sizeof(rc_point))
@@ -890,12 +901,12 @@ cdef bint _shift_lines(LayoutBase old, marks_array, int32_t removed, uint32_t *o
     return job.status == RC_OK
 
 
-cdef LayoutMemory _derived_table(LayoutBase old, size_t npoints):
+cdef LayoutMemory _derived_table(LayoutBase old, size_t npoints, size_t nnodes):
     """Memory for the table of a layout of npoints made from old, when it has
     old's shape (then it is derived from old's table, not rebuilt), or None."""
-    if old.layout.npoints == 0 or not rc_layout_same_shape(&old.layout, npoints):
+    if old.layout.npoints == 0 or not rc_layout_same_shape(&old.layout, npoints, nnodes):
         return None
-    return _allocate(rc_layout_table_len(npoints, old.layout.hash_bits) * sizeof(uint32_t))
+    return _allocate(rc_layout_table_len(npoints, old.layout.hash_bits, nnodes) * sizeof(uint32_t))
 
 
 cdef class RingBase:

@@ -19,6 +19,8 @@ def test_layouts_of_both_widths_agree_with_a_binary_search(tmp_path, simd):
     compiler = shutil.which("cc") or shutil.which("gcc")
     if compiler is None:
         pytest.skip("no C compiler")
+    if not all((ROOT / "ext" / name).exists() for name in SOURCES):
+        pytest.skip("the C sources are not beside these tests")
     # neither the compiler nor the check inherits a sanitizer runtime preloaded
     # into this process (scripts/check-sanitizers.sh does that)
     env = {key: value for key, value in os.environ.items() if key != "LD_PRELOAD"}
@@ -31,4 +33,4 @@ def test_layouts_of_both_widths_agree_with_a_binary_search(tmp_path, simd):
         subprocess.run(command, check=True, capture_output=True, env=env)
     result = subprocess.run([str(program)], capture_output=True, text=True, timeout=600, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.count("0 of 1000000 lookups wrong") == 4
+    assert result.stdout.count(" 0 of 1000000 lookups wrong") == 6

@@ -208,13 +208,18 @@ def check_guide_table(layout):
 
 def check_line_table(layout):
     """Each line holds the keys (top 16 bits of the offset in the line) and
-    owners of its points, up to nine, then the owner after the line (or -1
-    when more points than slots fall in it), and its first point's index."""
+    owners of its points, up to nine (fourteen in a compact line, for rings
+    of at most 65,535 nodes), then the owner after the line, and its first
+    point's index. A line with more points than slots says so: owner -1 after
+    it, or a last key below every key in a compact line."""
     lines = layout.lines
     count, n = len(lines), len(layout.positions)
-    assert layout.big and layout.table.nbytes == lines.nbytes == 64 * count
-    assert n / 4.1 < count <= n / 4  # about four points a line: 16 bytes a point
-    assert layout.memory_bytes <= 32 * n + 64
+    compact = len(layout.names) <= 65535
+    slots, per_line = (14, 7) if compact else (9, 4)
+    assert layout.big and layout.compact == compact
+    assert layout.table.nbytes == lines.nbytes == 64 * count
+    assert n / (per_line * 1.02) < count <= n / per_line
+    assert layout.memory_bytes <= (16 + 64 / per_line) * n + 64  # 25 or 32 bytes a point
     positions = [int(p) for p in layout.positions]
     line_of = [(p * count) >> 64 for p in positions]
     key_of = [(((p * count) % 2**64) >> 48) ^ 0x8000 for p in positions]
@@ -222,19 +227,27 @@ def check_line_table(layout):
     first = np.searchsorted(line_of, np.arange(count), side="left")
     ends = np.r_[first[1:], n]
     owners = layout.owners
+    overflowed = 0
     for e in range(count):
         line = lines[e]
         lo, hi = int(first[e]), int(ends[e])
         assert line["first"] == lo
-        held = min(hi - lo, 9)
+        held = min(hi - lo, slots)
         assert line["keys"][:held].tolist() == key_of[lo:lo + held]
         assert line["owners"][:held].tolist() == owners[lo:lo + held].tolist()
-        after = -1 if hi - lo > 9 else int(owners[hi % n])
+        if hi - lo > slots:
+            overflowed += 1
+            if compact:
+                assert line["keys"][slots] == -(2**15)
+            else:
+                assert line["owners"][slots] == -1 and line["keys"][slots] == 0x7FFF
+            continue
         assert (line["keys"][held:] == 0x7FFF).all()
-        assert (line["owners"][held:] == after).all()
+        assert (line["owners"][held:] == int(owners[hi % n])).all()
+    assert overflowed > 0  # both cases were seen
 
 
-@pytest.mark.parametrize("nodes, vnodes", [(3300, 160), (40_000, 14)])
+@pytest.mark.parametrize("nodes, vnodes", [(3300, 160), (40_000, 14), (70_000, 8)])
 def test_guide_table_of_big_rings(nodes, vnodes):
     ring = ringcore.HashRing([f"n{i}" for i in range(nodes)], vnodes=vnodes)
     check_line_table(ring.layout)

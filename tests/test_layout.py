@@ -397,7 +397,8 @@ def _units(layout):
 
 
 @pytest.mark.parametrize("top", [2**64, 2**63])  # the upper half empty: units past the last
-@pytest.mark.parametrize("npoints, nnodes", [(3_000, 40), (600_000, 4_000)])  # plain, big
+# the guide table, compact lines (16-bit owners), lines
+@pytest.mark.parametrize("npoints, nnodes", [(3_000, 40), (600_000, 4_000), (600_000, 70_000)])
 def test_tables_derived_on_updates_equal_tables_built_from_scratch(npoints, nnodes, top):
     frozen = _crafted(npoints, nnodes, npoints, top)
     assert frozen.big == (npoints > 2**19)
@@ -462,6 +463,22 @@ def test_updates_that_change_the_table_shape_rebuild_it():
     assert not _layout.remove_node(grown, 0)[0].derived_table
     assert np.array_equal(shrunk.table, _rebuilt(shrunk).table)
     assert len(shrunk.without_node("b").names) == 0
+
+
+def test_a_ring_that_outgrows_16_bit_owners_changes_its_lines():
+    names = [f"n{i}" for i in range(65_535)]  # the most nodes compact lines hold
+    frozen = RingLayout(names, vnodes=9)  # 589,815 points: big
+    assert frozen.big and frozen.compact
+    grown = frozen.with_node("one more")
+    assert grown.big and not grown.compact and not grown.table_derived
+    assert np.array_equal(grown.table, _rebuilt(grown).table)
+    shrunk = grown.without_node("n7")
+    assert shrunk.compact and not shrunk.table_derived
+    assert np.array_equal(shrunk.table, _rebuilt(shrunk).table)
+    hashes = np.random.default_rng(2).integers(0, 2**64, 200_000, dtype=np.uint64)
+    for made in (frozen, grown, shrunk):
+        want = np.append(made.owners, made.owners[0])[np.searchsorted(made.positions, hashes)]
+        assert np.array_equal(made.route_hashes(hashes), want)
 
 
 def test_memory_kept_for_reuse_never_exceeds_what_lives():

@@ -1,6 +1,6 @@
 /* Layouts checked from C, where Python cannot reach yet: big rings of both
- * widths (the narrow, 32-bit ring has no dialect so far), with ties, a
- * crowded line, keys at and next to points, and hashes beyond a narrow ring.
+ * widths (the narrow, 32-bit ring has no dialect so far) and both kinds of
+ * line, with ties, a crowded line, keys at and next to points, and hashes beyond a narrow ring.
  * Every lookup path is compared with a binary search. Exit status 0: all
  * agree. Built and run by tests/test_c_layout.py. */
 #include <stdio.h>
@@ -39,7 +39,7 @@ static int check(int bits, size_t n, int32_t nnodes)
         points[i].pos = points[99].pos + (i - 99);
     if (rc_sort_points(points, n, tmp, bits) != RC_OK)
         return 1;
-    size_t table_len = rc_layout_table_len(n, bits);
+    size_t table_len = rc_layout_table_len(n, bits, (size_t)nnodes);
     uint32_t *table = rc_alloc_big(table_len * sizeof(uint32_t));
     uint64_t *positions = malloc((n + 1) * sizeof(uint64_t)); /* a small ring's arrays */
     int32_t *owners = malloc((n + 1) * sizeof(int32_t));
@@ -70,8 +70,8 @@ static int check(int bits, size_t n, int32_t nnodes)
         bad += out[j] != want || rc_lookup_owner(&layout, hashes[j]) != want
                || rc_lookup_index(&layout, hashes[j]) != lo;
     }
-    printf("%d-bit ring, %zu points, big %d: %ld of %zu lookups wrong\n", bits, n, layout.big,
-           bad, m);
+    printf("%d-bit ring, %zu points, %d nodes, big %d, compact %d: %ld of %zu lookups wrong\n",
+           bits, n, (int)nnodes, layout.big, layout.compact, bad, m);
     rc_free_big(points);
     rc_free_big(tmp);
     rc_free_big(table);
@@ -85,9 +85,11 @@ static int check(int bits, size_t n, int32_t nnodes)
 int main(void)
 {
     int failed = 0;
-    failed |= check(32, 700000, 1000);
+    failed |= check(32, 700000, 1000);     /* compact lines */
     failed |= check(64, 700000, 1000);
-    failed |= check(32, 20000, 30);
+    failed |= check(32, 700000, 70000);    /* lines */
+    failed |= check(64, 700000, 70000);
+    failed |= check(32, 20000, 30);        /* guide table */
     failed |= check(64, 20000, 30);
     return failed;
 }
