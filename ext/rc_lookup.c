@@ -114,64 +114,6 @@ void rc_lookup_owners(const rc_layout *layout, const uint64_t *hashes, size_t n,
     }
 }
 
-/* Keys of a big ring: one pipeline in which key i is resolved while the
- * line of key i + RC_AHEAD is prefetched and, every RC_HASH_STEP keys, the
- * keys up to i + RC_HASH_AHEAD are hashed, so that hashing overlaps the
- * memory's latency instead of adding to it (hashing a whole chunk first,
- * and hashing blocks and prefetching their lines in bursts, were slower:
- * measured). Hashes wait in a ring of RC_HASH_RING slots. */
-#define RC_HASH_STEP 16
-#define RC_HASH_AHEAD 64
-#define RC_HASH_RING 128 /* >= RC_HASH_AHEAD + 2 * RC_HASH_STEP, a power of two */
-
-static inline rc_status route_keys_big(const rc_layout *l, const rc_dialect *d,
-                                       const rc_keys *k, size_t start, size_t stop, int32_t *out,
-                                       int with_nulls, int32_t null_owner, size_t *bad,
-                                       uint8_t *scratch, int compact)
-{
-    const char *base = line_base(l, compact);
-    uint64_t hashes[RC_HASH_RING];
-    uint8_t nulls[RC_HASH_RING];
-    uint64_t line_at[RC_AHEAD];
-    int16_t key_at[RC_AHEAD];
-    size_t n = stop - start, hashed = 0;
-    rc_status status = RC_OK;
-#define HASH_UP_TO(target)                                                                   \
-    while (hashed < (target)) {                                                              \
-        size_t m = (target) - hashed < RC_HASH_STEP ? (target) - hashed : RC_HASH_STEP;      \
-        size_t slot = hashed % RC_HASH_RING;                                                 \
-        status = rc_hash_keys(d, k, start + hashed, start + hashed + m, hashes + slot,      \
-                              with_nulls ? nulls + slot : NULL, bad, scratch);               \
-        if (status != RC_OK)                                                                 \
-            return status;                                                                   \
-        hashed += m;                                                                         \
-    }
-    HASH_UP_TO(n < RC_HASH_AHEAD ? n : RC_HASH_AHEAD);
-    for (size_t i = 0; i < n && i < RC_AHEAD; i++) {
-        line_at[i] = rc_line_of(l, hashes[i], l->narrow, &key_at[i]);
-        RC_PREFETCH(base + line_at[i] * 64);
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (i % RC_HASH_STEP == 0) {
-            size_t target = n - i < RC_HASH_AHEAD ? n : i + RC_HASH_AHEAD;
-            HASH_UP_TO(target);
-        }
-        size_t s = i % RC_AHEAD;
-        uint64_t e = line_at[s];
-        int16_t key = key_at[s];
-        if (i + RC_AHEAD < n) {
-            line_at[s] = rc_line_of(l, hashes[(i + RC_AHEAD) % RC_HASH_RING], l->narrow,
-                                    &key_at[s]);
-            RC_PREFETCH(base + line_at[s] * 64);
-        }
-        size_t slot = i % RC_HASH_RING;
-        int32_t owner = owner_in_line(l, base, e, key, hashes[slot], compact);
-        out[i] = with_nulls && nulls[slot] ? null_owner : owner;
-    }
-#undef HASH_UP_TO
-    return status;
-}
-
 rc_status rc_route_keys(const rc_layout *layout, const rc_dialect *d, const rc_keys *k,
                         size_t start, size_t stop, int32_t *out, int allow_nulls,
                         int32_t null_owner, size_t *bad, uint8_t *scratch)
@@ -180,16 +122,9 @@ rc_status rc_route_keys(const rc_layout *layout, const rc_dialect *d, const rc_k
         return RC_ERR_ARG;
     /* without a validity bitmap no key is null: skip the marks */
     int with_nulls = allow_nulls && k->validity != NULL;
-    if (layout->big) {
-        if (start == stop)
-            return RC_OK;
-        const rc_layout l = *layout; /* a local copy: stores to out cannot alias it */
-        if (l.compact)
-            return route_keys_big(&l, d, k, start, stop, out, with_nulls, null_owner, bad,
-                                  scratch, 1);
-        return route_keys_big(&l, d, k, start, stop, out, with_nulls, null_owner, bad, scratch,
-                              0);
-    }
+    /* A chunk is hashed, then looked up. Hashing a few keys ahead of each
+     * lookup in one pipeline instead, so that hashing would overlap the
+     * memory's latency, measured the same (the core is busy either way). */
     uint64_t hashes[RC_CHUNK];
     uint8_t is_null[RC_CHUNK];
     uint8_t *nulls = with_nulls ? is_null : NULL;
