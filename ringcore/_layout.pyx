@@ -641,19 +641,22 @@ def place_nodes(Hasher hasher not None, list names_utf8 not None,
     job.owners = &owners[0]
     job.out = _records(points)
     cdef size_t n = <size_t>total
-    # the sort's scratch memory becomes a big ring's line table (of about the
-    # same size): 16 bytes a point that the kernel need not zero twice
+    # the sort's scratch memory becomes a big ring's line table when that is of
+    # about the same size (16 bytes a point, within 1/64: not compact lines),
+    # memory the kernel then need not zero twice
     cdef size_t table_bytes = (rc_layout_table_len(n, hasher.spec.hash_bits, <size_t>nnodes)
                                * sizeof(uint32_t))
-    cdef bint big = rc_layout_is_big(n)
-    cdef LayoutMemory tmp = _allocate(max(n * sizeof(rc_point), table_bytes if big else 0))
+    cdef size_t scratch_bytes = n * sizeof(rc_point)
+    cdef bint reuse = (rc_layout_is_big(n) and table_bytes <= scratch_bytes
+                       and table_bytes >= scratch_bytes - scratch_bytes // 64)
+    cdef LayoutMemory tmp = _allocate(scratch_bytes)
     # placing is cut by node, sorting by bucket: both run on the cores
     threads = _threads.thread_count(total, None)
     _threads.run_split(nnodes, threads, job.run)
     if job.status == RC_OK:
         _sort_on_threads(_records(points), _records(tmp), n, hasher.spec.hash_bits, threads,
                          &job.status)
-    if big:
+    if reuse:
         tmp.size = <Py_ssize_t>table_bytes
         points.spare_table = tmp
     del tmp
