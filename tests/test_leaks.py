@@ -113,4 +113,8 @@ def test_the_measurements_ran(measured, record_testsuite_property):
     if not all(s["malloc_probe"] for s in summaries):
         print("  (no glibc mallinfo2 here: the C heap was not measured)")
     measured_cases = [k for k, v in measured.items() if k != "_summary" and "skipped" not in v]
-    assert len(measured_cases) >= len(_leakcheck.CASES) - 2
+    # cases of optional packages this machine lacks (pyarrow on an emulated ARM root) are
+    # allowed to skip; at most two others
+    missing = [k for k, v in measured.items()
+               if k != "_summary" and v.get("skipped", "").startswith("needs ")]
+    assert len(measured_cases) >= len(_leakcheck.CASES) - len(missing) - 2
