@@ -1,6 +1,7 @@
 """The C layout checked from C (tests/c/check_layout.c): big and small rings
 of both widths, which Python cannot build yet (no 32-bit dialect so far),
-under AddressSanitizer and UBSan where the compiler has them."""
+their lookups and the tables derived on updates, under AddressSanitizer and
+UBSan where the compiler has them."""
 
 import os
 import pathlib
@@ -36,3 +37,4 @@ def test_layouts_of_both_widths_agree_with_a_binary_search(tmp_path, simd):
     result = subprocess.run([str(program)], capture_output=True, text=True, timeout=600, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count(" 0 of 1000000 lookups wrong") == 6
+    assert result.stdout.count("derived tables: 0 wrong") == 6

@@ -1,10 +1,12 @@
 /* Layouts checked from C, where Python cannot reach yet: big rings of both
  * widths (the narrow, 32-bit ring has no dialect so far) and both kinds of
- * line, with ties, a crowded line, keys at and next to points, and hashes beyond a narrow ring.
+ * line, with ties, a crowded line, keys at and next to points, and hashes beyond a narrow ring;
+ * and the tables derived when a node is added or removed, against rebuilt ones.
  * Every lookup path is compared with a binary search. Exit status 0: all
  * agree. Built and run by tests/test_c_layout.py. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "rc_layout.h"
 #include "rc_lookup.h"
@@ -17,6 +19,109 @@ static uint64_t next_random(void)
     state ^= state >> 7;
     state ^= state << 17;
     return state;
+}
+
+/* The table of points[0 .. n) built from scratch equals `derived`. */
+static int same_as_rebuilt(const rc_point *points, size_t n, int bits, int32_t nnodes,
+                           const uint32_t *derived, size_t table_len)
+{
+    rc_point *copy = rc_alloc_big((n + 1) * sizeof(rc_point));
+    uint32_t *table = rc_alloc_big(table_len * sizeof(uint32_t));
+    uint64_t *positions = malloc((n + 1) * sizeof(uint64_t));
+    int32_t *owners = malloc((n + 1) * sizeof(int32_t));
+    rc_layout fresh;
+    int same = copy && table && positions && owners;
+    if (same) {
+        memcpy(copy, points, n * sizeof(rc_point));
+        same = rc_layout_init(&fresh, copy, n, bits, nnodes, table, table_len, 0, 0, positions,
+                              owners) == RC_OK
+               && memcmp(table, derived, table_len * sizeof(uint32_t)) == 0;
+    }
+    rc_free_big(copy);
+    rc_free_big(table);
+    free(positions);
+    free(owners);
+    return same;
+}
+
+/* Tables derived on a merge (160 new points: one at 0, one on an old
+ * position, one past the last) and on a removal equal rebuilt ones, the
+ * lines also when shifted in two ranges first. Returns the failures. */
+static int check_updates(const rc_layout *old, const rc_point *points, size_t n, int bits,
+                         int32_t nnodes)
+{
+    enum { NEW = 160 };
+    int failed = 0;
+    uint64_t new_pos[NEW];
+    uint32_t slots[NEW];
+    for (size_t j = 0; j < NEW; j++)
+        new_pos[j] = bits == 32 ? next_random() >> 32 : next_random();
+    new_pos[0] = 0;
+    new_pos[1] = points[n / 2].pos;
+    new_pos[2] = points[n - 1].pos + 1;
+    for (size_t j = 1; j < NEW; j++) /* sorted */
+        for (size_t q = j; q > 0 && new_pos[q] < new_pos[q - 1]; q--) {
+            uint64_t v = new_pos[q];
+            new_pos[q] = new_pos[q - 1];
+            new_pos[q - 1] = v;
+        }
+    uint8_t *flags = calloc((size_t)nnodes, 1);
+    rc_point *merged = rc_alloc_big((n + NEW + 1) * sizeof(rc_point));
+    size_t len = rc_layout_table_len(n + NEW, bits, (size_t)nnodes + 1);
+    uint32_t *derived = rc_alloc_big(len * sizeof(uint32_t));
+    if (!flags || !merged || !derived)
+        return 1;
+    if (rc_merge_points(old, new_pos, NEW, nnodes, flags, (size_t)nnodes, bits, merged, n + NEW,
+                        slots) != RC_OK)
+        return 1;
+    if (rc_layout_same_shape(old, n + NEW, (size_t)nnodes + 1)) {
+        failed += rc_table_after_merge(old, new_pos, slots, NEW, nnodes, (size_t)nnodes + 1,
+                                       merged, n + NEW, derived, len, 0) != RC_OK
+                  || !same_as_rebuilt(merged, n + NEW, bits, nnodes + 1, derived, len);
+        if (old->big) {
+            memset(derived, 0, len * sizeof(uint32_t));
+            failed += rc_lines_shift(old, slots, NEW, -1, derived, len, 0, old->nlines / 3)
+                          != RC_OK
+                      || rc_lines_shift(old, slots, NEW, -1, derived, len, old->nlines / 3,
+                                        old->nlines) != RC_OK
+                      || rc_table_after_merge(old, new_pos, slots, NEW, nnodes,
+                                              (size_t)nnodes + 1, merged, n + NEW, derived,
+                                              len, 1) != RC_OK
+                      || !same_as_rebuilt(merged, n + NEW, bits, nnodes + 1, derived, len);
+        }
+    } else {
+        failed++; /* a few points more keep the table's shape */
+    }
+    /* removals: of node 7, and of point 0's owner */
+    int32_t gone[2] = {7, points[0].owner};
+    uint32_t *removed_at = malloc(n * sizeof(uint32_t));
+    rc_point *kept = rc_alloc_big((n + 1) * sizeof(rc_point));
+    for (int g = 0; g < 2 && removed_at && kept; g++) {
+        size_t n_kept = 0;
+        if (rc_remove_owner(old, gone[g], (size_t)nnodes, kept, n, &n_kept, removed_at, n)
+            != RC_OK) {
+            failed++;
+            continue;
+        }
+        size_t rlen = rc_layout_table_len(n_kept, bits, (size_t)nnodes - 1);
+        uint32_t *rderived = rc_alloc_big(rlen * sizeof(uint32_t));
+        if (!rc_layout_same_shape(old, n_kept, (size_t)nnodes - 1)) {
+            rc_free_big(rderived);
+            continue; /* a node's share of a small ring can change its shape */
+        }
+        failed += rderived == NULL
+                  || rc_table_after_remove(old, removed_at, n - n_kept, gone[g],
+                                           (size_t)nnodes - 1, kept, n_kept, rderived, rlen,
+                                           0) != RC_OK
+                  || !same_as_rebuilt(kept, n_kept, bits, nnodes - 1, rderived, rlen);
+        rc_free_big(rderived);
+    }
+    free(flags);
+    free(removed_at);
+    rc_free_big(merged);
+    rc_free_big(kept);
+    rc_free_big(derived);
+    return failed;
 }
 
 static int check(int bits, size_t n, int32_t nnodes)
@@ -72,6 +177,9 @@ static int check(int bits, size_t n, int32_t nnodes)
     }
     printf("%d-bit ring, %zu points, %d nodes, big %d, compact %d: %ld of %zu lookups wrong\n",
            bits, n, (int)nnodes, layout.big, layout.compact, bad, m);
+    int update_failures = check_updates(&layout, points, n, bits, nnodes);
+    printf("  derived tables: %d wrong\n", update_failures);
+    bad += update_failures;
     rc_free_big(points);
     rc_free_big(tmp);
     rc_free_big(table);
