@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #if defined(_MSC_VER) && !defined(__clang__)
-#  include <intrin.h>  /* _BitScanForward */
+#  include <intrin.h>  /* _BitScanForward, _umul128, __umulh */
 #  include <stdlib.h>  /* _byteswap_uint64 */
 #endif
 
@@ -72,13 +72,24 @@ static inline uint64_t rc_bswap64(uint64_t v)
 #endif
 }
 
-/* The 128-bit product a * b: returns the high half, *lo the low half. */
+/* The 128-bit product a * b: returns the high half, *lo the low half.
+ * RC_XXH3_PORTABLE (rc_xxh3.h's switch for testing) forces the 32-bit
+ * multiplies. */
 static inline uint64_t rc_mul64(uint64_t a, uint64_t b, uint64_t *lo)
 {
-#if defined(__SIZEOF_INT128__)
-    unsigned __int128 product = (unsigned __int128)a * b;
+#if defined(__SIZEOF_INT128__) && !defined(RC_XXH3_PORTABLE)
+    __extension__ typedef unsigned __int128 rc_u128;
+    rc_u128 product = (rc_u128)a * b;
     *lo = (uint64_t)product;
     return (uint64_t)(product >> 64);
+#elif defined(_MSC_VER) && !defined(__clang__) && (defined(_M_X64) || defined(_M_AMD64)) \
+    && !defined(RC_XXH3_PORTABLE)
+    uint64_t hi;
+    *lo = _umul128(a, b, &hi);
+    return hi;
+#elif defined(_MSC_VER) && !defined(__clang__) && defined(_M_ARM64) && !defined(RC_XXH3_PORTABLE)
+    *lo = a * b;
+    return __umulh(a, b);
 #else
     uint64_t a_lo = a & 0xffffffffu, a_hi = a >> 32, b_lo = b & 0xffffffffu, b_hi = b >> 32;
     uint64_t low = a_lo * b_lo, mid1 = a_hi * b_lo, mid2 = a_lo * b_hi, high = a_hi * b_hi;

@@ -633,21 +633,25 @@ static inline uint32_t line_first(const rc_layout *old, uint64_t e)
     return old->compact ? old->clines[e].first : old->lines[e].first;
 }
 
-/* Rebuild the lines from the one of the point before index m (the first
- * line if none) to the one of point m (the last if m is past the points),
- * from the new points: the lines whose points or owner after them changed
- * when point m came or went. */
-static uint64_t refill_before(const rc_layout *old, const rc_point *points, size_t new_n,
-                              void *lines, size_t m, uint64_t done, uint64_t last_line)
+/* Rebuild lines [lo, last] from the new points, except those before `done`
+ * (rebuilt already); returns the new `done`. */
+static uint64_t refill(const rc_layout *old, const rc_point *points, size_t new_n, void *lines,
+                       uint64_t lo, uint64_t last, uint64_t done)
 {
-    uint64_t nlines = old->nlines;
-    uint64_t lo = m ? line_of_pos(nlines, old->hash_bits, points[m - 1].pos) : 0;
-    uint64_t hi = (last_line < nlines ? last_line : nlines - 1) + 1;
+    uint64_t hi = (last < old->nlines ? last : old->nlines - 1) + 1;
     if (lo < done)
         lo = done;
     if (lo < hi)
-        fill_lines(points, new_n, old->hash_bits, lines, nlines, lo, hi, 0, old->compact);
+        fill_lines(points, new_n, old->hash_bits, lines, old->nlines, lo, hi, 0, old->compact);
     return hi > done ? hi : done;
+}
+
+/* After a change of point 0: the lines past the last point, which name the
+ * first point's owner. */
+static void refill_wrap(const rc_layout *old, const rc_point *points, size_t new_n, void *lines)
+{
+    refill(old, points, new_n, lines,
+           line_of_pos(old->nlines, old->hash_bits, points[new_n - 1].pos), old->nlines - 1, 0);
 }
 
 /* Lines [first, end) of old into out, each line's first point moved by the
@@ -709,17 +713,17 @@ static rc_status lines_after_merge(const rc_layout *old, const uint64_t *new_pos
     int hash_bits = old->hash_bits;
     if (!shifted)
         shift_lines(old, slots, n_new, -1, out, 0, nlines);
-    /* Then the lines each new point falls in or follows. */
+    /* Then the lines each new point falls in or follows: from that of the
+     * point before it (merged index m - 1) to its own. */
     uint64_t done = 0;
     for (size_t j = 0; j < n_new; j++) {
         size_t m = (size_t)slots[j] + j;
-        done = refill_before(old, points, new_n, out, m, done,
-                             line_of_pos(nlines, hash_bits, new_pos[j]));
+        uint64_t lo = m ? line_of_pos(nlines, hash_bits, points[m - 1].pos) : 0;
+        done = refill(old, points, new_n, out, lo, line_of_pos(nlines, hash_bits, new_pos[j]),
+                      done);
     }
-    if (n_new && slots[0] == 0) /* a new first point: the lines after the last name it */
-        fill_lines(points, new_n, hash_bits, out, nlines,
-                   line_of_pos(nlines, hash_bits, points[new_n - 1].pos), nlines, 0,
-                   old->compact);
+    if (n_new && slots[0] == 0)
+        refill_wrap(old, points, new_n, out);
     return RC_OK;
 }
 
@@ -736,18 +740,11 @@ static rc_status lines_after_remove(const rc_layout *old, const uint32_t *remove
     for (size_t q = 0; q < n_removed; q++) {
         size_t r = removed_at[q];
         uint64_t lo = r ? line_of_pos(nlines, hash_bits, old->points[r - 1].pos) : 0;
-        uint64_t hi = line_of_pos(nlines, hash_bits, old->points[r].pos) + 1;
-        if (lo < done)
-            lo = done;
-        if (lo < hi)
-            fill_lines(points, new_n, hash_bits, out, nlines, lo, hi, 0, old->compact);
-        if (hi > done)
-            done = hi;
+        done = refill(old, points, new_n, out, lo,
+                      line_of_pos(nlines, hash_bits, old->points[r].pos), done);
     }
-    if (n_removed && removed_at[0] == 0) /* a new first point: the lines after the last name it */
-        fill_lines(points, new_n, hash_bits, out, nlines,
-                   line_of_pos(nlines, hash_bits, points[new_n - 1].pos), nlines, 0,
-                   old->compact);
+    if (n_removed && removed_at[0] == 0)
+        refill_wrap(old, points, new_n, out);
     return RC_OK;
 }
 

@@ -126,10 +126,9 @@ static inline uint64_t rc_bucket_clamped(uint64_t pos, int shift, uint64_t last_
     return b < last_bucket ? b : last_bucket;
 }
 
-/* The line of a hash (or position) h on a big ring, and in *key its key in
- * that line. A narrow ring's values are first stretched to 64 bits (a hash
- * beyond the ring to the top, whence it wraps to point 0). `narrow` is
- * layout->narrow, passed as a constant where a loop is compiled for one. */
+/* The line of a hash (or position) h on a big ring of nlines lines, and in
+ * *key its key in that line. A narrow ring's values are first stretched to
+ * 64 bits (a hash beyond the ring to the top, whence it wraps to point 0). */
 static inline uint64_t rc_line_at(uint64_t h, uint64_t nlines, int hash_bits, int16_t *key)
 {
     if (hash_bits < 64)
@@ -140,6 +139,8 @@ static inline uint64_t rc_line_at(uint64_t h, uint64_t nlines, int hash_bits, in
     return line;
 }
 
+/* rc_line_at on a layout; `narrow` is layout->narrow, passed as a constant
+ * where a loop is compiled for one. */
 static inline uint64_t rc_line_of(const rc_layout *layout, uint64_t h, int narrow, int16_t *key)
 {
     return rc_line_at(h, layout->nlines, narrow ? layout->hash_bits : 64, key);

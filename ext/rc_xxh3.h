@@ -20,10 +20,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "rc_common.h"  /* rc_bswap64 */
+#include "rc_common.h"  /* rc_bswap64, rc_mul64 */
 
 #if defined(_MSC_VER) && !defined(__clang__)
-#  include <intrin.h>  /* _umul128, __umulh */
 #  define RC_XXH3_INLINE   static __inline
 #  define RC_XXH3_NOINLINE static __declspec(noinline)
 #elif defined(__GNUC__) || defined(__clang__)
@@ -128,30 +127,9 @@ RC_XXH3_INLINE uint32_t rc_xxh_read32(const uint8_t *p)
 /* 64x64->128 multiply, returning low64 xor high64 (the spec's "fold"). */
 RC_XXH3_INLINE uint64_t rc_xxh_mulfold(uint64_t a, uint64_t b)
 {
-#if defined(__SIZEOF_INT128__) && !defined(RC_XXH3_PORTABLE)
-    __extension__ typedef unsigned __int128 rc_xxh_u128;
-    rc_xxh_u128 m = (rc_xxh_u128)a * b;
-    return (uint64_t)m ^ (uint64_t)(m >> 64);
-#elif defined(_MSC_VER) && !defined(__clang__) && \
-      (defined(_M_X64) || defined(_M_AMD64)) && !defined(RC_XXH3_PORTABLE)
-    uint64_t hi;
-    uint64_t lo = _umul128(a, b, &hi);
+    uint64_t lo;
+    uint64_t hi = rc_mul64(a, b, &lo);
     return lo ^ hi;
-#elif defined(_MSC_VER) && !defined(__clang__) && defined(_M_ARM64) && \
-      !defined(RC_XXH3_PORTABLE)
-    return (a * b) ^ __umulh(a, b);
-#else
-    /* Schoolbook multiply on 32-bit halves. */
-    const uint64_t m32 = 0xFFFFFFFFULL;
-    uint64_t ll = (a & m32) * (b & m32);
-    uint64_t hl = (a >> 32) * (b & m32);
-    uint64_t lh = (a & m32) * (b >> 32);
-    uint64_t hh = (a >> 32) * (b >> 32);
-    uint64_t mid = (ll >> 32) + (hl & m32) + lh;   /* cannot overflow */
-    uint64_t hi = hh + (hl >> 32) + (mid >> 32);
-    uint64_t lo = (mid << 32) | (ll & m32);
-    return lo ^ hi;
-#endif
 }
 
 /* spec: avalanche_XXH64() */

@@ -8,7 +8,7 @@ the current layout of a mutable HashRing in RingBase.
 from cpython.buffer cimport PyBUF_FORMAT, PyBUF_ND, PyBUF_WRITABLE
 from cpython.list cimport PyList_New, PyList_SET_ITEM
 from cpython.ref cimport Py_INCREF
-from libc.stdint cimport UINT64_MAX, int32_t, int64_t, uint8_t, uint32_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memset
 
@@ -563,9 +563,6 @@ cdef bint _table_on_threads(rc_point *points, size_t npoints, int hash_bits, siz
     threads = _threads.thread_count(npoints, None)
     if threads < 2:
         return False
-    points[npoints].pos = UINT64_MAX  # the sentinel, read by the last range
-    points[npoints].owner = points[0].owner
-    points[npoints].spare = 0
     cdef _TableJob job = _TableJob()
     job.points, job.npoints, job.nnodes, job.hash_bits = points, npoints, nnodes, hash_bits
     job.table, job.table_len, job.status = table, table_len, RC_OK
