@@ -40,6 +40,7 @@ Decoding: the first byte chooses the part.
 
 import copyreg
 import io
+import itertools
 import pickle
 import pickletools
 
@@ -73,6 +74,7 @@ with _driver.instrumented():
         points_from_arrays,
         remove_node,
         sort_placed,
+        utf8_names,
     )
     from ringcore.dialects import DEFAULT, get_dialect
     from ringcore.layout import RingLayout
@@ -939,10 +941,53 @@ def points(r) -> None:
                     r.int(-1, 1), r.int(-1, 1)), Exception)
 
 
+class StrSubclass(str):
+    """A str whose own hooks must not run when its UTF-8 is read."""
+
+    def encode(self, *args, **kwargs):  # noqa: ARG002
+        raise AssertionError("the core ran a name's own encode")
+
+
+def encoding(r) -> None:
+    """utf8_names: the names' UTF-8 in one blob, or a clean error for a name
+    that is no str or has none."""
+    items = [r.pick(("a", "é", "", "\ud800", "x" * r.int(0, 40), b"a", None, StrSubclass("s")))
+             for _ in range(r.int(0, 5))]
+    what = lambda: f"utf8_names({items!r})"  # noqa: E731
+    got = run(utf8_names, items if r.int(0, 3) else tuple(items))
+    check_clean(what, got, CLEAN)
+    sane = all(type(n) is str and n != "\ud800" for n in items)  # subclasses: TypeError
+    if (got[1] is None) != sane:
+        raise Finding(f"{what()}\n  gave {got!r}; valid: {sane}")
+    if got[1] is None:
+        blob, offsets = got[0]
+        encoded = [n.encode() for n in items]
+        if blob != b"".join(encoded) or offsets.tolist() != [0, *itertools.accumulate(map(len, encoded))]:
+            raise Finding(f"{what()}\n  gave {got!r}")
+
+
 def placing(r) -> None:
+    encoding(r)
     nnodes = r.int(0, 4)
-    names = [r.pick((b"a", b"b", "é".encode(), b"", r.blob(8))) if r.int(0, 11)
-             else r.pick(("a", None, bytearray(b"a"), memoryview(b"ab"))) for _ in range(nnodes)]
+    names = [r.pick((b"a", b"b", "é".encode(), b"", r.blob(8))) for _ in range(nnodes)]
+    blob = b"".join(names)
+    offsets = np.zeros(nnodes + 1, dtype=np.int64)
+    np.cumsum([len(name) for name in names], out=offsets[1:])
+    offsets_sane = True
+    if r.chance(8):  # offsets that name no names of the blob
+        broken = r.int(0, 3)
+        offsets_sane = False
+        if broken == 0:
+            offsets = offsets[:-1] if r.bool() else np.append(offsets, offsets[-1])
+        elif broken == 1:
+            offsets[r.int(0, nnodes)] = r.pick((-1, -(2**63), 2**63 - 1))
+        elif broken == 2:
+            offsets[-1] = len(blob) + r.int(1, 3)
+        elif nnodes:
+            offsets[1] = offsets[0] - 1
+        else:
+            offsets_sane = True
+    blob_arg = blob if r.int(0, 11) else r.pick((None, bytearray(blob), blob.decode("latin-1")))
     if r.chance(16):
         counts = np.array(r.pick(([2**31], [2**32 - 1], [2**30, 2**30], [2**31 - 1, 2])),
                           dtype=np.uint32)
@@ -950,20 +995,26 @@ def placing(r) -> None:
         counts = int_array(r, np.uint32, nnodes + (r.chance(12) and 1), 0, r.pick((3, 40)), False)
     owners = int_array(r, np.int32, nnodes + (r.chance(12) and 1), -1 if r.chance(8) else 0,
                        nnodes + 1, False)
+    offsets_arg = placed(r, offsets) if r.chance(6) else offsets
     counts_arg, owners_arg = placed(r, counts), placed(r, owners)
     counts, owners = held(counts_arg, counts), held(owners_arg, owners)
     hasher = HASHER if r.int(0, 15) else r.pick((None, DEFAULT, "x"))
-    what = lambda: f"place_nodes({hasher!r}, {names!r}, {counts_arg!r}, {owners_arg!r})"  # noqa: E731
+    what = lambda: (f"place_nodes({hasher!r}, {blob_arg!r}, {offsets_arg!r}, "  # noqa: E731
+                    f"{counts_arg!r}, {owners_arg!r})")
     _driver.note(what)
-    got = run(place_nodes, hasher, names, counts_arg, owners_arg)
+    got = run(place_nodes, hasher, blob_arg, offsets_arg, counts_arg, owners_arg)
     check_clean(what, got, CLEAN)
     total = int(counts.sum())
     # Valid values; and given as bytes and the arrays themselves, which must be taken
     # (other memory holding the same values may be taken as well).
-    sane = (hasher is HASHER and len(counts) == len(owners) == nnodes
-            and (total == 0 or not np.any(owners < 0)) and total <= MAX_POINTS
-            and all(isinstance(n, (bytes, bytearray, memoryview)) for n in names))
-    strict = (sane and all(type(n) is bytes for n in names)
+    offsets = held(offsets_arg, offsets)
+    # (with no points to make, no name is read: nor are the offsets checked)
+    names_sane = bool(len(offsets) and offsets[0] >= 0 and offsets[-1] <= len(blob)
+                      and np.all(np.diff(offsets) >= 0))
+    sane = (hasher is HASHER and len(counts) == len(owners) == len(offsets) - 1
+            and (total == 0 or (names_sane and not np.any(owners < 0))) and total <= MAX_POINTS
+            and type(blob_arg) is bytes)
+    strict = (sane and offsets_sane and offsets_arg is offsets
               and counts_arg is counts and owners_arg is owners)
     if (got[1] is None and not sane) or (got[1] is not None and strict):
         raise Finding(f"{what()}\n  gave {got!r}; valid: {sane}")
@@ -971,6 +1022,7 @@ def placing(r) -> None:
         return
     points_, n = got[0]
     check_memory(what, points_, n)
+    names = [blob[offsets[k]:offsets[k + 1]] for k in range(len(counts))]
     placed_points = [(p, int(owners[k])) for k, name in enumerate(names)
                      for p in node_positions(bytes(name), int(counts[k]))]
     expected = sorted(placed_points, key=lambda point: point[0])  # stable

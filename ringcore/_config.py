@@ -6,8 +6,10 @@ the same inputs with the same exception types, so they live in one place.
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
+import operator
 from collections.abc import Iterable, Mapping
 
 # Point indices are stored as int32/uint32 in the core.
@@ -82,13 +84,20 @@ def normalize_nodes(nodes: object) -> list[tuple[str, float]]:
     return list(zip(names, weights))
 
 
-def node_columns(nodes: object) -> tuple[tuple[str, ...], tuple[float, ...]]:
-    """The checked names and weights of the `nodes` argument, in order."""
+def node_columns(
+    nodes: object, *, distinct_checked_later: bool = False
+) -> tuple[tuple[str, ...], tuple[float, ...]]:
+    """The checked names and weights of the `nodes` argument, in order.
+
+    With distinct_checked_later, plain names are not yet checked for being
+    distinct, non-empty and UTF-8: the caller encodes and sorts them anyway
+    and calls check_sorted_names."""
     if isinstance(nodes, (str, bytes, bytearray)):
         raise TypeError(
             f"nodes must be an iterable of names or a mapping name -> weight, "
             f"not a single {type(nodes).__name__}"
         )
+    unit_weights = False
     if isinstance(nodes, Mapping):
         items = list(nodes.items())
         names = tuple(name for name, _ in items)
@@ -96,20 +105,27 @@ def node_columns(nodes: object) -> tuple[tuple[str, ...], tuple[float, ...]]:
     elif isinstance(nodes, Iterable):
         names = tuple(nodes)
         weights = (1.0,) * len(names)
+        unit_weights = True
     else:
         raise TypeError(
             f"nodes must be an iterable of names or a mapping name -> weight, "
             f"not {type(nodes).__name__}"
         )
-    return checked_columns(names, weights)
+    return checked_columns(
+        names, weights, distinct_checked_later=distinct_checked_later, unit_weights=unit_weights
+    )
 
 
-def checked_columns(names: tuple, weights: tuple) -> tuple[tuple[str, ...], tuple[float, ...]]:
+def checked_columns(
+    names: tuple, weights: tuple, *, distinct_checked_later: bool = False,
+    unit_weights: bool = False,
+) -> tuple[tuple[str, ...], tuple[float, ...]]:
     """Names and weights as parallel tuples, checked (in bulk when they are
-    plain, one by one naming the culprit when they are not)."""
+    plain, one by one naming the culprit when they are not). unit_weights:
+    the caller made every weight 1.0."""
     if len(names) != len(weights):
         raise ValueError("names and weights differ in length")
-    if _all_plain(names, weights):
+    if _all_plain(names, () if unit_weights else weights, distinct=not distinct_checked_later):
         return names, weights
     seen: set[str] = set()
     checked_names, checked_weights = [], []
@@ -123,22 +139,38 @@ def checked_columns(names: tuple, weights: tuple) -> tuple[tuple[str, ...], tupl
     return tuple(checked_names), tuple(checked_weights)
 
 
-def _all_plain(names: tuple, weights: tuple) -> bool:
-    """Whether every name is a plain, distinct, non-empty str with UTF-8 and
-    every weight a finite float > 0, checked in bulk (a ring of a million
-    nodes); if not, the caller checks one by one and names what is wrong."""
+def _all_plain(names: tuple, weights: tuple, *, distinct: bool = True) -> bool:
+    """Whether every name is a plain str (with distinct: distinct, non-empty,
+    with UTF-8) and every weight a finite float > 0, checked in bulk (a ring
+    of a million nodes); if not, the caller checks one by one and names what
+    is wrong."""
     if set(map(type, names)) - {str} or set(map(type, weights)) - {float}:
         return False
-    distinct = set(names)
-    if len(distinct) != len(names) or "" in distinct:
-        return False
-    try:
-        "".join(names).encode("utf-8")
-    except UnicodeEncodeError:
-        return False
+    if distinct:
+        unique = set(names)
+        if len(unique) != len(names) or "" in unique:
+            return False
+        try:
+            "".join(names).encode("utf-8")
+        except UnicodeEncodeError:
+            return False
     return not weights or (
         min(weights) > 0.0 and max(weights) < math.inf and not any(map(math.isnan, weights))
     )
+
+
+def check_sorted_names(
+    sorted_names: list[str], names: tuple[str, ...], weights: tuple[float, ...]
+) -> None:
+    """Check, as node_columns(distinct_checked_later=True) left to its caller,
+    that the names (here sorted) are distinct and non-empty: a sort makes
+    duplicates neighbours, cheaper than a set of a million names. UTF-8 is
+    the caller's to check as it encodes them."""
+    if (sorted_names and not sorted_names[0]) or any(
+        map(operator.eq, sorted_names, itertools.islice(sorted_names, 1, None))
+    ):
+        checked_columns(names, weights)  # raises, naming the culprit
+        raise AssertionError("names failed the sorted check but not the full one")
 
 
 def point_counts(vnodes: int, weights: list[float], names: list[str]) -> list[int]:

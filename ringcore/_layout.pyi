@@ -1,4 +1,4 @@
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -69,8 +69,13 @@ def make_layout(
     *,
     names_checked: bool = ...,
 ) -> Any: ...
+def utf8_names(names: Iterable[str]) -> tuple[bytes, NDArray[np.int64]]: ...
 def place_nodes(
-    hasher: Hasher, names_utf8: list[bytes], counts: NDArray[np.uint32], owners: NDArray[np.int32]
+    hasher: Hasher,
+    blob: bytes,
+    name_offsets: NDArray[np.int64],
+    counts: NDArray[np.uint32],
+    owners: NDArray[np.int32],
 ) -> tuple[LayoutMemory, int]: ...
 def sort_placed(positions: Any, owners: Any, hash_bits: int) -> tuple[LayoutMemory, int]: ...
 def points_from_arrays(positions: Any, owners: Any) -> tuple[LayoutMemory, int]: ...

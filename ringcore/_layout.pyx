@@ -6,11 +6,12 @@ the current layout of a mutable HashRing in RingBase.
 """
 
 from cpython.buffer cimport PyBUF_FORMAT, PyBUF_ND, PyBUF_WRITABLE
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
 from cpython.list cimport PyList_New, PyList_SET_ITEM
 from cpython.ref cimport Py_INCREF
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
-from libc.string cimport memset
+from libc.string cimport memcpy, memset
 
 from types import MappingProxyType
 
@@ -603,21 +604,46 @@ cdef int _sort_on_threads(rc_point *points, rc_point *tmp, size_t n, int hash_bi
     return 0
 
 
-def place_nodes(Hasher hasher not None, list names_utf8 not None,
+cdef extern from "Python.h":
+    const char *PyUnicode_AsUTF8AndSize(object text, Py_ssize_t *size) except NULL
+
+
+def utf8_names(names not None):
+    """Plain str names as one UTF-8 blob and where each starts: (blob, offsets),
+    offsets of length len(names) + 1. A name without UTF-8 (a lone
+    surrogate) raises UnicodeEncodeError."""
+    cdef tuple items = tuple(names)  # held: nothing can change it between the passes
+    cdef Py_ssize_t n = len(items), k, size = 0, total = 0
+    offsets = np.empty(n + 1, dtype=np.int64)
+    cdef int64_t[::1] at = offsets
+    at[0] = 0
+    for k in range(n):
+        name = items[k]
+        if type(name) is not str:
+            raise TypeError(f"utf8_names: names must be str, not {type(name).__name__}")
+        PyUnicode_AsUTF8AndSize(name, &size)  # kept in the str: the next pass reads it
+        total += size
+        at[k + 1] = total
+    blob = PyBytes_FromStringAndSize(NULL, total)
+    cdef char *dst = PyBytes_AS_STRING(blob)
+    cdef const char *src
+    for k in range(n):
+        src = PyUnicode_AsUTF8AndSize(items[k], &size)
+        memcpy(dst + at[k], src, <size_t>size)
+    return blob, offsets
+
+
+def place_nodes(Hasher hasher not None, bytes blob not None,
+                const int64_t[::1] name_offsets not None,
                 const uint32_t[::1] counts not None,
                 const int32_t[::1] owners not None):
-    """The points of the given nodes (UTF-8 names, in the order that breaks
-    ties between equal positions), sorted in ring order: (points, npoints)."""
-    cdef Py_ssize_t nnodes = len(names_utf8)
-    if counts.shape[0] != nnodes or owners.shape[0] != nnodes:
+    """The points of the given nodes (UTF-8 names in one blob, name k at
+    blob[name_offsets[k]:name_offsets[k + 1]], in the order that breaks ties
+    between equal positions), sorted in ring order: (points, npoints)."""
+    cdef Py_ssize_t nnodes = counts.shape[0]
+    if owners.shape[0] != nnodes or name_offsets.shape[0] != nnodes + 1:
         raise ValueError("place_nodes: names, counts and owners differ in length")
-    for name in names_utf8:
-        if type(name) is not bytes:
-            raise TypeError(f"place_nodes: names must be bytes, not {type(name).__name__}")
-    offsets = np.zeros(nnodes + 1, dtype=np.int64)
-    if nnodes:
-        np.cumsum([len(name) for name in names_utf8], out=offsets[1:])
-    blob = b"".join(names_utf8)
+    offsets = np.array(name_offsets, dtype=np.int64)  # a copy of its own for the threads
     total = int(np.sum(counts, dtype=np.uint64)) if nnodes else 0
     points = _new_points(total)
     if total == 0:

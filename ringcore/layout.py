@@ -25,6 +25,7 @@ from ._layout import (
     merge_node,
     place_nodes,
     points_from_saved,
+    utf8_names,
 )
 from ._layout import remove_node as _remove_points
 from .dialects import Dialect, get_dialect
@@ -51,7 +52,7 @@ class RingLayout(LayoutBase):
     ) -> RingLayout:
         vnodes = _config.check_vnodes(vnodes)
         chosen = get_dialect(dialect)
-        return _build(cls, *_config.node_columns(nodes), vnodes, chosen)
+        return _build(cls, *_config.node_columns(nodes, distinct_checked_later=True), vnodes, chosen)
 
     @classmethod
     def from_arrays(
@@ -264,17 +265,26 @@ def describe(layout: LayoutBase) -> str:
 def _build(
     cls: type, names: tuple[str, ...], weights: tuple[float, ...], vnodes: int, dialect: Dialect
 ) -> RingLayout:
-    """A layout built from scratch: every node's points, sorted in ring order."""
-    counts = np.array(dialect.point_counts(vnodes, weights, names), dtype=np.int64)
-    _config.check_total_points(int(counts.sum()))
+    """A layout built from scratch: every node's points, sorted in ring order
+    (names as node_columns(distinct_checked_later=True) left them)."""
     # Place the nodes in UTF-8 name order: the stable sort then breaks ties
     # between equal positions by name as SPEC.md 4 requires.
-    raw = [name.encode("utf-8") for name in names]
-    by_name = sorted(range(len(raw)), key=raw.__getitem__)
+    # (str order is code point order, which UTF-8 byte order equals)
+    by_name = sorted(range(len(names)), key=names.__getitem__)
+    names_by_name = [names[i] for i in by_name]
+    _config.check_sorted_names(names_by_name, names, weights)
+    try:
+        blob, offsets = utf8_names(names_by_name)
+    except UnicodeEncodeError:
+        _config.checked_columns(names, weights)  # raises, naming the culprit
+        raise
+    counts = np.array(dialect.point_counts(vnodes, weights, names), dtype=np.int64)
+    _config.check_total_points(int(counts.sum()))
     order = np.array(by_name, dtype=np.int32)
     points, npoints = _place(
         dialect,
-        [raw[i] for i in by_name],
+        blob,
+        offsets,
         counts[order].astype(np.uint32) if len(order) else np.empty(0, dtype=np.uint32),
         order,
     )
@@ -290,9 +300,12 @@ def _node_points(dialect: Dialect, raw_name: bytes, count: int) -> np.ndarray:
     return dialect.hasher.node_points(raw_name, count)
 
 
-def _place(dialect: Dialect, names_utf8: list, counts: np.ndarray, owners: np.ndarray):
-    """Every point of these nodes (given in tie-breaking order), sorted: (points, npoints)."""
-    return place_nodes(dialect.hasher, names_utf8, counts, owners)
+def _place(
+    dialect: Dialect, blob: bytes, offsets: np.ndarray, counts: np.ndarray, owners: np.ndarray
+):
+    """Every point of these nodes (UTF-8 names in one blob, given in
+    tie-breaking order), sorted: (points, npoints)."""
+    return place_nodes(dialect.hasher, blob, offsets, counts, owners)
 
 
 def _from_columns(

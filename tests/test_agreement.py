@@ -232,7 +232,8 @@ def patch_points(mp, node_points) -> None:
     by its own C sort."""
     from ringcore import _layout, layout
 
-    def place(dialect, names_utf8, counts, owners):
+    def place(dialect, blob, offsets, counts, owners):
+        names_utf8 = [blob[a:b] for a, b in zip(offsets[:-1], offsets[1:])]
         positions = [node_points(raw, int(c)) for raw, c in zip(names_utf8, counts)]
         owner_of = [np.full(int(c), o, dtype=np.int32) for c, o in zip(counts, owners)]
         return _layout.sort_placed(

@@ -294,6 +294,22 @@ def test_constructor_rejects_bad_nodes(cls, nodes, exc, match):
         cls(nodes)
 
 
+@pytest.mark.parametrize("bad, exc, match", [
+    ("n-17", ValueError, "duplicate node name 'n-17'"),
+    ("", ValueError, "non-empty"),
+    ("\ud800", UnicodeEncodeError, None),
+], ids=["duplicate", "empty", "surrogate"])
+def test_many_names_name_the_first_culprit_in_order(cls, bad, exc, match):
+    """Plain names are checked in bulk (sorted, not as a set); the error still
+    names the first bad name in the order given, whichever sorts first."""
+    names = [f"n-{i}" for i in range(3000)] + [bad, "\udfff" if bad != "\ud800" else "n-5"]
+    with pytest.raises(exc, match=match):
+        cls(names, vnodes=2)
+    if bad != "n-17":  # a mapping holds no duplicates
+        with pytest.raises(exc, match=match):
+            cls(dict.fromkeys(names, 1.5), vnodes=2)
+
+
 BAD_NAMES = [(1, TypeError), (None, TypeError), (b"a", TypeError), (("a",), TypeError),
              ("", ValueError), ("\ud800", UnicodeEncodeError), ("x\udfff", UnicodeEncodeError)]
 
