@@ -1,6 +1,8 @@
 /* Lookups; see rc_lookup.h. */
 #include "rc_lookup.h"
 
+#include <string.h>
+
 /* How many keys ahead the pipelined loop prefetches lines on a big ring, so
  * that many misses are in flight while key i resolves (measured on 1.6M and
  * 16M points: 16 was as fast as any). */
@@ -51,18 +53,25 @@ static inline const char *line_base(const rc_layout *l, int compact)
     return compact ? (const char *)l->clines : (const char *)l->lines;
 }
 
+/* want_index: the index of the owning point (point 0 for the wrap-around),
+ * else its owner. */
 static inline int32_t owner_in_line(const rc_layout *l, const char *base, uint64_t e,
-                                    int16_t key, uint64_t h, int compact)
+                                    int16_t key, uint64_t h, int compact, int want_index)
 {
+    if (want_index) {
+        uint32_t i = compact ? rc_cline_index(l, (const rc_cline *)base + e, key, h)
+                             : rc_line_index(l, (const rc_line *)base + e, key, h);
+        return i == l->npoints ? 0 : (int32_t)i;
+    }
     if (compact)
         return rc_cline_owner(l, (const rc_cline *)base + e, key, h);
     return rc_line_owner(l, (const rc_line *)base + e, key, h);
 }
 
-/* Owners of n hashes on a big ring: the line of key i + RC_AHEAD is
- * prefetched (and its key kept) while key i resolves. */
+/* Owners (or point indices) of n hashes on a big ring: the line of key
+ * i + RC_AHEAD is prefetched (and its key kept) while key i resolves. */
 static inline void lookup_lines(const rc_layout *l, const uint64_t *hashes, size_t n,
-                                int32_t *out, int narrow, int compact)
+                                int32_t *out, int narrow, int compact, int want_index)
 {
     const char *base = line_base(l, compact);
     uint64_t line_at[RC_AHEAD];
@@ -78,34 +87,40 @@ static inline void lookup_lines(const rc_layout *l, const uint64_t *hashes, size
         int16_t key = key_at[s];
         line_at[s] = rc_line_of(l, hashes[i + RC_AHEAD], narrow, &key_at[s]);
         RC_PREFETCH(base + line_at[s] * 64);
-        out[i] = owner_in_line(l, base, e, key, hashes[i], compact);
+        out[i] = owner_in_line(l, base, e, key, hashes[i], compact, want_index);
     }
     for (; i < n; i++) {
         size_t s = i % RC_AHEAD;
-        out[i] = owner_in_line(l, base, line_at[s], key_at[s], hashes[i], compact);
+        out[i] = owner_in_line(l, base, line_at[s], key_at[s], hashes[i], compact, want_index);
     }
 }
 
-void rc_lookup_owners(const rc_layout *layout, const uint64_t *hashes, size_t n, int32_t *out)
+/* The one lookup loop, compiled for each kind of ring (without the narrow
+ * ring's stretch on 64-bit rings) and each output. */
+static inline void lookup_all(const rc_layout *layout, const uint64_t *hashes, size_t n,
+                              int32_t *out, int want_index)
 {
     const rc_layout l = *layout; /* a local copy: stores to out cannot alias it */
-    /* each loop compiled for each kind of ring, without the narrow ring's
-     * stretch on 64-bit rings */
     if (l.big) {
         if (l.compact) {
             if (l.narrow)
-                lookup_lines(&l, hashes, n, out, 1, 1);
+                lookup_lines(&l, hashes, n, out, 1, 1, want_index);
             else
-                lookup_lines(&l, hashes, n, out, 0, 1);
+                lookup_lines(&l, hashes, n, out, 0, 1, want_index);
         } else {
             if (l.narrow)
-                lookup_lines(&l, hashes, n, out, 1, 0);
+                lookup_lines(&l, hashes, n, out, 1, 0, want_index);
             else
-                lookup_lines(&l, hashes, n, out, 0, 0);
+                lookup_lines(&l, hashes, n, out, 0, 0, want_index);
         }
         return;
     }
-    if (l.narrow) {
+    if (want_index) {
+        for (size_t i = 0; i < n; i++) {
+            uint32_t at = rc_index_small(&l, hashes[i], l.narrow);
+            out[i] = at == l.npoints ? 0 : (int32_t)at;
+        }
+    } else if (l.narrow) {
         for (size_t i = 0; i < n; i++)
             out[i] = rc_owner_small(&l, hashes[i], 1);
     } else {
@@ -114,9 +129,19 @@ void rc_lookup_owners(const rc_layout *layout, const uint64_t *hashes, size_t n,
     }
 }
 
+void rc_lookup_owners(const rc_layout *layout, const uint64_t *hashes, size_t n, int32_t *out)
+{
+    lookup_all(layout, hashes, n, out, 0);
+}
+
+void rc_lookup_indices(const rc_layout *layout, const uint64_t *hashes, size_t n, int32_t *out)
+{
+    lookup_all(layout, hashes, n, out, 1);
+}
+
 rc_status rc_route_keys(const rc_layout *layout, const rc_dialect *d, const rc_keys *k,
                         size_t start, size_t stop, int32_t *out, int allow_nulls,
-                        int32_t null_owner, size_t *bad, uint8_t *scratch)
+                        int32_t null_owner, size_t *bad, uint8_t *scratch, rc_want want)
 {
     if (start > stop || stop > k->n || layout->npoints == 0)
         return RC_ERR_ARG;
@@ -134,7 +159,10 @@ rc_status rc_route_keys(const rc_layout *layout, const rc_dialect *d, const rc_k
         if (status != RC_OK)
             return status;
         int32_t *target = out + (lo - start);
-        rc_lookup_owners(layout, hashes, hi - lo, target);
+        if (want == RC_WANT_INDICES)
+            rc_lookup_indices(layout, hashes, hi - lo, target);
+        else
+            rc_lookup_owners(layout, hashes, hi - lo, target);
         if (nulls != NULL)
             for (size_t i = 0; i < hi - lo; i++)
                 if (nulls[i])
@@ -165,4 +193,129 @@ int64_t rc_walk_owners(const rc_layout *layout, uint32_t start, size_t want, uin
             i = 0;
     }
     return (int64_t)taken;
+}
+
+/* Row i from row i + 1 (next, or NULL at the start of the first pass): the
+ * owner of point i, then next's owners of other classes. */
+static void replica_row(int32_t owner, const int32_t *class_of, const int32_t *next, size_t n,
+                        int32_t *row)
+{
+    size_t taken = 0;
+    row[taken++] = owner;
+    int32_t cls = class_of[owner];
+    for (size_t r = 0; next != NULL && r < n && taken < n; r++) {
+        int32_t o = next[r];
+        if (o < 0)
+            break;
+        if (class_of[o] != cls)
+            row[taken++] = o;
+    }
+    while (taken < n)
+        row[taken++] = -1;
+}
+
+rc_status rc_replica_rows(const rc_layout *layout, const int32_t *class_of, size_t nnodes,
+                          size_t n, int32_t *rows, size_t rows_len)
+{
+    size_t m = layout->npoints;
+    if (m == 0 || n == 0 || n > nnodes || n > SIZE_MAX / m || rows_len != m * n)
+        return RC_ERR_ARG;
+    for (size_t i = 0; i < m; i++) {
+        int32_t o = rc_layout_owner(layout, i);
+        if (o < 0 || (size_t)o >= nnodes)
+            return RC_ERR_ARG;
+    }
+    /* A walk from point i takes the first point of each class in order, so
+     * row i is point i's owner followed by row i + 1 without that owner's
+     * class. The first pass (backwards, no wrap-around) leaves rows short
+     * near the end; the second carries row 0 (complete: every class is met
+     * from point 0) round into them, until a row that was complete. */
+    for (size_t i = m; i-- > 0;)
+        replica_row(rc_layout_owner(layout, i), class_of,
+                    i + 1 < m ? rows + (i + 1) * n : NULL, n, rows + i * n);
+    if (rows[n - 1] < 0)
+        return RC_ERR_ARG; /* fewer classes own points than n */
+    for (size_t i = m; i-- > 0;) {
+        if (rows[i * n + n - 1] >= 0)
+            break;
+        replica_row(rc_layout_owner(layout, i), class_of,
+                    i + 1 < m ? rows + (i + 1) * n : rows, n, rows + i * n);
+    }
+    return RC_OK;
+}
+
+/* The first point from i on (wrapping) whose node has room: next[] links
+ * full nodes' points onward, the links shortened as they are followed. */
+static uint32_t first_with_room(uint32_t *next, uint32_t i)
+{
+    uint32_t root = i;
+    while (next[root] != root)
+        root = next[root];
+    while (next[i] != root) {
+        uint32_t after = next[i];
+        next[i] = root;
+        i = after;
+    }
+    return root;
+}
+
+/* Unlink every point of node v: a walk goes past them. */
+static void close_node(uint32_t *next, const uint32_t *node_points, const uint32_t *node_starts,
+                       size_t v, uint32_t m)
+{
+    for (uint32_t p = node_starts[v]; p < node_starts[v + 1]; p++)
+        next[node_points[p]] = node_points[p] + 1 == m ? 0 : node_points[p] + 1;
+}
+
+rc_status rc_assign_bounded(const rc_layout *layout, const int32_t *start, size_t nkeys,
+                            const int64_t *capacity, int64_t *load, size_t nnodes,
+                            uint32_t *node_points, uint32_t *node_starts, uint32_t *next,
+                            int32_t null_owner, int32_t *out)
+{
+    uint32_t m = layout->npoints;
+    if (m == 0 || nnodes == 0)
+        return RC_ERR_ARG;
+    /* every node's points, by a counting sort on the owners */
+    memset(node_starts, 0, (nnodes + 1) * sizeof(uint32_t));
+    for (uint32_t i = 0; i < m; i++) {
+        int32_t o = rc_layout_owner(layout, i);
+        if (o < 0 || (size_t)o >= nnodes)
+            return RC_ERR_ARG;
+        node_starts[o + 1]++;
+        next[i] = i;
+    }
+    for (size_t v = 0; v < nnodes; v++)
+        node_starts[v + 1] += node_starts[v];
+    for (uint32_t i = 0; i < m; i++) {
+        int32_t o = rc_layout_owner(layout, i);
+        node_points[node_starts[o]++] = i;
+    }
+    for (size_t v = nnodes; v > 0; v--)
+        node_starts[v] = node_starts[v - 1];
+    node_starts[0] = 0;
+    size_t open = 0; /* nodes with points and room */
+    for (size_t v = 0; v < nnodes; v++) {
+        if (load[v] < 0)
+            return RC_ERR_ARG;
+        if (load[v] >= capacity[v])
+            close_node(next, node_points, node_starts, v, m);
+        else if (node_starts[v] < node_starts[v + 1])
+            open++;
+    }
+    for (size_t k = 0; k < nkeys; k++) {
+        if (start[k] < 0) {
+            out[k] = null_owner;
+            continue;
+        }
+        /* with a node open, every walk ends at one of its points */
+        if ((uint32_t)start[k] >= m || open == 0)
+            return RC_ERR_ARG;
+        int32_t o = rc_layout_owner(layout, first_with_room(next, (uint32_t)start[k]));
+        out[k] = o;
+        if (++load[o] == capacity[o]) {
+            open--;
+            close_node(next, node_points, node_starts, (size_t)o, m);
+        }
+    }
+    return RC_OK;
 }

@@ -134,6 +134,19 @@ static inline unsigned rc_cline_count_below(const rc_cline *line, int16_t key)
 #endif
 }
 
+/* The index (in ring order, up to npoints) of the point that owns hash h,
+ * whose key in `line` is key: the slot's point when the first eight slots
+ * decide (a key strictly above the hash's follows keys strictly below it),
+ * else a scan of the full positions. */
+static inline uint32_t rc_line_index(const rc_layout *layout, const rc_line *line, int16_t key,
+                                     uint64_t h)
+{
+    unsigned c = rc_line_count_below8(line, key);
+    if (RC_UNLIKELY(line->keys[c] <= key))
+        return rc_line_scan(layout, line->first + rc_line_count_below(line, key), h);
+    return line->first + c;
+}
+
 /* rc_line_owner for a compact line: one test covers a tie and an overflow
  * (whose last key is below every key). */
 static inline int32_t rc_cline_owner(const rc_layout *layout, const rc_cline *line, int16_t key,
@@ -143,6 +156,28 @@ static inline int32_t rc_cline_owner(const rc_layout *layout, const rc_cline *li
     if (RC_UNLIKELY(line->keys[c] <= key))
         return layout->points[rc_line_scan(layout, line->first + c, h)].owner;
     return line->owners[c];
+}
+
+/* rc_line_index for a compact line. */
+static inline uint32_t rc_cline_index(const rc_layout *layout, const rc_cline *line, int16_t key,
+                                      uint64_t h)
+{
+    unsigned c = rc_cline_count_below(line, key);
+    if (RC_UNLIKELY(line->keys[c] <= key))
+        return rc_line_scan(layout, line->first + c, h);
+    return line->first + c;
+}
+
+/* rc_owner_small's point index (up to npoints). */
+static inline uint32_t rc_index_small(const rc_layout *layout, uint64_t h, int narrow)
+{
+    const uint64_t *pos = layout->positions;
+    uint32_t i = layout->table[rc_bucket_of(layout, h, narrow)];
+    i += pos[i] < h;
+    i += pos[i] < h;
+    while (RC_UNLIKELY(pos[i] < h))
+        i++;
+    return i;
 }
 
 static inline int32_t rc_lookup_owner_big(const rc_layout *layout, uint64_t h)
@@ -167,12 +202,37 @@ uint32_t rc_lookup_index(const rc_layout *layout, uint64_t h);
 /* out[i] = owner of hashes[i]. */
 void rc_lookup_owners(const rc_layout *layout, const uint64_t *hashes, size_t n, int32_t *out);
 
+/* out[i] = index in ring order of the point that owns hashes[i], in
+ * [0, npoints) (the wrap-around is point 0): where replica rows are looked up. */
+void rc_lookup_indices(const rc_layout *layout, const uint64_t *hashes, size_t n, int32_t *out);
+
+/* What rc_route_keys writes for each key. */
+typedef enum { RC_WANT_OWNERS = 0, RC_WANT_INDICES = 1 } rc_want;
+
 /* out[i - start] = owner of key i for i in [start, stop); a null key gets
  * null_owner when nulls are allowed and is an RC_ERR_NULL otherwise. On an
  * error, *bad is the index of the key. */
 rc_status rc_route_keys(const rc_layout *layout, const rc_dialect *d, const rc_keys *keys,
                         size_t start, size_t stop, int32_t *out, int allow_nulls,
-                        int32_t null_owner, size_t *bad, uint8_t *scratch);
+                        int32_t null_owner, size_t *bad, uint8_t *scratch, rc_want want);
+
+/* Replica rows: rows[i * n + r] for r < n is the r-th of the first n owners
+ * of distinct classes met walking clockwise from point i (class_of[owner]:
+ * the node itself for distinct nodes, its zone for distinct zones). Needs
+ * n <= the number of classes that own points; rows holds npoints * n. */
+rc_status rc_replica_rows(const rc_layout *layout, const int32_t *class_of, size_t nnodes,
+                          size_t n, int32_t *rows, size_t rows_len);
+
+/* Consistent hashing with bounded loads: out[k] for each key k in order,
+ * the owner of the first point clockwise from point start[k] whose node is
+ * below its capacity; load[node] counts what it took so far (on entry too).
+ * start[k] < 0: a null, out[k] = null_owner, no load. The caller makes the
+ * capacities sum above the loads and keys (else RC_ERR_ARG, never a hang).
+ * Scratch: node_points and next npoints words, node_starts nnodes + 1. */
+rc_status rc_assign_bounded(const rc_layout *layout, const int32_t *start, size_t nkeys,
+                            const int64_t *capacity, int64_t *load, size_t nnodes,
+                            uint32_t *node_points, uint32_t *node_starts,
+                            uint32_t *next, int32_t null_owner, int32_t *out);
 
 /* Walk ring order from point `start` (npoints means 0), wrapping, and write
  * the first `want` distinct owners to out. seen must be nnodes zeroed bytes.

@@ -20,7 +20,8 @@ except ModuleNotFoundError as _missing:  # pragma: no cover - depends on how Pyt
 from ._version import __version__
 from .errors import EmptyRingError, NullKeyError
 from .layout import RingLayout
+from .ops import Load
 from .ring import HashRing
 
-__all__ = ["HashRing", "RingLayout", "EmptyRingError", "NullKeyError", "hash_key", "xxh3_64", "__version__"]
+__all__ = ["HashRing", "RingLayout", "Load", "EmptyRingError", "NullKeyError", "hash_key", "xxh3_64", "__version__"]
 

@@ -150,8 +150,20 @@ cdef extern from "rc_lookup.h":
     uint32_t rc_lookup_index(const rc_layout *layout, uint64_t h) noexcept nogil
     void rc_lookup_owners(const rc_layout *layout, const uint64_t *hashes, size_t n,
                           int32_t *out) noexcept nogil
+    void rc_lookup_indices(const rc_layout *layout, const uint64_t *hashes, size_t n,
+                           int32_t *out) noexcept nogil
+    ctypedef enum rc_want:
+        RC_WANT_OWNERS
+        RC_WANT_INDICES
     rc_status rc_route_keys(const rc_layout *layout, const rc_dialect *d, const rc_keys *keys,
                             size_t start, size_t stop, int32_t *out, int allow_nulls,
-                            int32_t null_owner, size_t *bad, uint8_t *scratch) noexcept nogil
+                            int32_t null_owner, size_t *bad, uint8_t *scratch,
+                            rc_want want) noexcept nogil
+    rc_status rc_replica_rows(const rc_layout *layout, const int32_t *class_of, size_t nnodes,
+                              size_t n, int32_t *rows, size_t rows_len) noexcept nogil
+    rc_status rc_assign_bounded(const rc_layout *layout, const int32_t *start, size_t nkeys,
+                                const int64_t *capacity, int64_t *load, size_t nnodes,
+                                uint32_t *node_points, uint32_t *node_starts, uint32_t *next,
+                                int32_t null_owner, int32_t *out) noexcept nogil
     int64_t rc_walk_owners(const rc_layout *layout, uint32_t start, size_t want, uint8_t *seen,
                            size_t nnodes, int32_t *out) noexcept nogil

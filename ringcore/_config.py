@@ -196,9 +196,40 @@ def check_replica_type(n: object) -> int:
     return int_value(n)
 
 
-def check_replica_range(n: int, node_count: int) -> None:
-    if not 1 <= n <= node_count:
-        raise ValueError(f"n must be between 1 and the number of nodes ({node_count}), got {n}")
+def check_replica_range(n: int, node_count: int, *, allow_zero: bool = False) -> None:
+    if not (0 if allow_zero else 1) <= n <= node_count:
+        low = 0 if allow_zero else 1
+        raise ValueError(
+            f"n must be between {low} and the number of nodes ({node_count}), got {n}"
+        )
+
+
+def check_replica_count(n: object) -> int:
+    """route_replicas' n: an int >= 0 (checked against the nodes later)."""
+    count = check_replica_type(n)
+    if count < 0:
+        raise ValueError(f"n must be >= 0, got {count}")
+    return count
+
+
+def check_epsilon(epsilon: object) -> float:
+    """Bounded loads' epsilon: a finite real number > 0."""
+    if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real):
+        raise TypeError(f"epsilon must be a real number, not {type(epsilon).__name__}")
+    value = float(epsilon)
+    if not (math.isfinite(value) and value > 0.0):
+        raise ValueError(f"epsilon must be finite and > 0, got {value!r}")
+    return value
+
+
+def bounded_capacities(epsilon: float, nkeys: int, weights: tuple[float, ...]) -> list[int]:
+    """SPEC.md 11: node i takes at most ceil((1 + epsilon) * nkeys * w_i / W)
+    keys, W the exactly rounded sum of the weights, each product and
+    quotient rounded to binary64 in that order."""
+    total = math.fsum(weights)
+    scaled = (1.0 + epsilon) * nkeys
+    # (no node takes more than every key: a larger bound, or inf, is nkeys)
+    return [math.ceil(x) if (x := scaled * w / total) < nkeys else nkeys for w in weights]
 
 
 def check_threads(threads: object) -> int | None:

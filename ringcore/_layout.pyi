@@ -29,6 +29,8 @@ class LayoutBase:
     table: NDArray[np.uint32]
     lines: NDArray[Any]
     table_derived: bool
+    version: int
+    derived: dict[Any, Any]
     def __len__(self) -> int: ...
     @property
     def big(self) -> bool: ...
@@ -43,9 +45,16 @@ class LayoutBase:
     def nodes(self) -> tuple[str, ...]: ...
     def get_node(self, key: object) -> str: ...
     def get_nodes(self, key: object, n: int) -> list[str]: ...
-    def route_hashes_into(self, hashes: NDArray[np.uint64], out: NDArray[np.int32]) -> None: ...
+    def route_hashes_into(
+        self, hashes: NDArray[np.uint64], out: NDArray[np.int32], indices: bool = ...
+    ) -> None: ...
     def route_list_into(
-        self, keys: list[Any], out: NDArray[np.int32], allow_nulls: bool = ..., null_owner: int = ...
+        self,
+        keys: list[Any],
+        out: NDArray[np.int32],
+        allow_nulls: bool = ...,
+        null_owner: int = ...,
+        indices: bool = ...,
     ) -> None: ...
     def route_batch_into(
         self,
@@ -55,7 +64,16 @@ class LayoutBase:
         stop: int,
         allow_nulls: bool = ...,
         null_owner: int = ...,
+        indices: bool = ...,
     ) -> None: ...
+    def replica_rows_of(self, n: int, class_of: NDArray[np.int32]) -> NDArray[np.int32]: ...
+    def assign_bounded_into(
+        self,
+        start: NDArray[np.int32],
+        capacity: NDArray[np.int64],
+        null_owner: int,
+        out: NDArray[np.int32],
+    ) -> NDArray[np.int64]: ...
 
 def make_layout(
     cls: type[Any],
@@ -68,7 +86,11 @@ def make_layout(
     npoints: int,
     *,
     names_checked: bool = ...,
+    version: int = ...,
 ) -> Any: ...
+def take_rows(
+    rows: NDArray[np.int32], indices: NDArray[np.int32], out: NDArray[np.int32], null_value: int
+) -> None: ...
 def utf8_names(names: Iterable[str]) -> tuple[bytes, NDArray[np.int64]]: ...
 def place_nodes(
     hasher: Hasher,

@@ -228,6 +228,8 @@ cdef class LayoutBase:
     cdef LayoutMemory _owner_memory
     cdef rc_layout layout
     cdef bint _filled
+    cdef readonly object version     # updates since the ring was built (HashRing's count)
+    cdef readonly dict derived       # arrays made from the layout when first asked (replica rows)
 
     def __cinit__(self, *args, **kwargs):
         # Until _fill: an empty ring with the default hashing, so that a
@@ -241,6 +243,8 @@ cdef class LayoutBase:
         self.owners = np.frombuffer(_NO_MEMORY, dtype=np.int32)
         self.table = np.frombuffer(_NO_MEMORY, dtype=np.uint32)
         self.lines = np.frombuffer(_NO_MEMORY, dtype=LINE_DTYPE)
+        self.version = 0
+        self.derived = {}
 
     cdef int _fill(self, tuple names, tuple weights, object vnodes, object dialect, Hasher hasher,
                    LayoutMemory points, Py_ssize_t npoints, bint names_checked) except -1:
@@ -426,20 +430,25 @@ cdef class LayoutBase:
         """The n distinct nodes clockwise from key: the owner first, then replicas."""
         return self._get_nodes(key, n)
 
-    def route_hashes_into(self, const uint64_t[::1] hashes not None, int32_t[::1] out not None) -> None:
-        """out[i] = owner index of hashes[i]."""
+    def route_hashes_into(self, const uint64_t[::1] hashes not None, int32_t[::1] out not None,
+                          bint indices=False) -> None:
+        """out[i] = owner index of hashes[i] (with indices: the index of the
+        point that owns it, in ring order)."""
         if out.shape[0] != hashes.shape[0]:
             raise ValueError("out must have one slot per hash")
         if hashes.shape[0] == 0:
             return
         self._check_not_empty()
         with nogil:
-            rc_lookup_owners(&self.layout, &hashes[0], <size_t>hashes.shape[0], &out[0])
+            if indices:
+                rc_lookup_indices(&self.layout, &hashes[0], <size_t>hashes.shape[0], &out[0])
+            else:
+                rc_lookup_owners(&self.layout, &hashes[0], <size_t>hashes.shape[0], &out[0])
 
     def route_list_into(self, list keys not None, int32_t[::1] out not None, bint allow_nulls=False,
-                        int32_t null_owner=-1) -> None:
-        """out[i] = owner index of keys[i] for a list of keys; with allow_nulls,
-        a null or None key gets null_owner."""
+                        int32_t null_owner=-1, bint indices=False) -> None:
+        """out[i] = owner index of keys[i] for a list of keys (with indices:
+        its point's index); with allow_nulls, a null or None key gets null_owner."""
         cdef Py_ssize_t n = out.shape[0], start, stop, i
         cdef uint64_t hashes[RC_CHUNK]
         cdef uint8_t nulls[RC_CHUNK]
@@ -456,7 +465,10 @@ cdef class LayoutBase:
         for start in range(0, n, RC_CHUNK):
             stop = min(start + RC_CHUNK, n)
             hash_range(spec, keys, start, stop, hashes, is_null, FOR_ROUTING)
-            rc_lookup_owners(&self.layout, hashes, <size_t>(stop - start), &out[start])
+            if indices:
+                rc_lookup_indices(&self.layout, hashes, <size_t>(stop - start), &out[start])
+            else:
+                rc_lookup_owners(&self.layout, hashes, <size_t>(stop - start), &out[start])
             if allow_nulls:
                 for i in range(stop - start):
                     if nulls[i]:
@@ -464,8 +476,10 @@ cdef class LayoutBase:
         check_list_size(keys, n)
 
     def route_batch_into(self, KeyBatch batch not None, int32_t[::1] out not None, Py_ssize_t start,
-                         Py_ssize_t stop, bint allow_nulls=False, int32_t null_owner=-1) -> None:
-        """out = owner indices of keys [start, stop) of the batch, without the GIL."""
+                         Py_ssize_t stop, bint allow_nulls=False, int32_t null_owner=-1,
+                         bint indices=False) -> None:
+        """out = owner indices of keys [start, stop) of the batch (with
+        indices: their points' indices), without the GIL."""
         check_range(batch, out.shape[0], start, stop)
         if start == stop:
             return
@@ -477,10 +491,65 @@ cdef class LayoutBase:
         cdef uint8_t *scratch = batch_scratch(batch)
         with nogil:
             status = rc_route_keys(&self.layout, &self.hasher.spec, &batch.keys, <size_t>start,
-                                   <size_t>stop, &out[0], allow_nulls, null_owner, &bad, scratch)
+                                   <size_t>stop, &out[0], allow_nulls, null_owner, &bad, scratch,
+                                   RC_WANT_INDICES if indices else RC_WANT_OWNERS)
         free(scratch)
         if status != RC_OK:
             batch.raise_for(status, bad, FOR_ROUTING)
+
+    def replica_rows_of(self, Py_ssize_t n, const int32_t[::1] class_of not None):
+        """An (npoints, n) read-only int32 array: row i holds the first n
+        owners of distinct classes (class_of[node]) walking clockwise from
+        point i; ValueError when fewer than n classes own points."""
+        self._check_not_empty()
+        cdef size_t nnodes = <size_t>len(self.names)
+        if <size_t>class_of.shape[0] != nnodes:
+            raise ValueError("replica_rows_of: class_of must have one class per node")
+        if n < 1 or <size_t>n > nnodes:
+            check_replica_range(n, nnodes)
+        cdef size_t m = self.layout.npoints
+        rows = np.empty((m, n), dtype=np.int32)
+        cdef int32_t[:, ::1] view = rows
+        cdef rc_status status
+        with nogil:
+            status = rc_replica_rows(&self.layout, &class_of[0], nnodes, <size_t>n, &view[0, 0],
+                                     m * <size_t>n)
+        if status != RC_OK:
+            raise ValueError(f"fewer than {n} distinct classes own points on this ring")
+        rows.flags.writeable = False
+        return rows
+
+    def assign_bounded_into(self, const int32_t[::1] start not None,
+                            const int64_t[::1] capacity not None, int32_t null_owner,
+                            int32_t[::1] out not None):
+        """Bounded loads (SPEC.md 10): out[k] = the owner of the first point
+        from point start[k] on whose node is below its capacity, keys taken
+        in order; start[k] < 0 (a null) gets null_owner. Returns the loads."""
+        cdef size_t nnodes = <size_t>len(self.names)
+        if <size_t>capacity.shape[0] != nnodes:
+            raise ValueError("assign_bounded_into: capacity must have one value per node")
+        if out.shape[0] != start.shape[0]:
+            raise ValueError("assign_bounded_into: out must have one slot per key")
+        load = np.zeros(nnodes, dtype=np.int64)
+        if start.shape[0] == 0:
+            return load
+        self._check_not_empty()
+        cdef int64_t[::1] load_view = load
+        cdef size_t m = self.layout.npoints
+        node_points = np.empty(m, dtype=np.uint32)
+        node_starts = np.empty(nnodes + 1, dtype=np.uint32)
+        links = np.empty(m, dtype=np.uint32)
+        cdef uint32_t[::1] points_view = node_points, starts_view = node_starts
+        cdef uint32_t[::1] links_view = links
+        cdef rc_status status
+        with nogil:
+            status = rc_assign_bounded(&self.layout, &start[0], <size_t>start.shape[0],
+                                       &capacity[0], &load_view[0], nnodes, &points_view[0],
+                                       &starts_view[0], &links_view[0], null_owner, &out[0])
+        if status != RC_OK:
+            raise ValueError("assign_bounded_into: point indices out of range, or capacities "
+                             "that cannot hold the keys")
+        return load
 
     cdef int _check_batch(self, KeyBatch batch, Py_ssize_t start, Py_ssize_t stop,
                           bint allow_nulls) except -1:
@@ -503,15 +572,45 @@ cdef class LayoutBase:
         return 0
 
 
+def take_rows(const int32_t[:, ::1] rows not None, const int32_t[::1] indices not None,
+              int32_t[:, ::1] out not None, int32_t null_value) -> None:
+    """out[k] = rows[indices[k]], or null_value across the row where
+    indices[k] < 0 (a null key), without the GIL."""
+    cdef Py_ssize_t nrows = rows.shape[0], width = rows.shape[1], n = indices.shape[0]
+    if out.shape[0] != n or out.shape[1] != width:
+        raise ValueError("take_rows: out must have one row of the rows' width per index")
+    if n == 0 or width == 0:
+        return
+    cdef Py_ssize_t k, r, bad = -1
+    cdef int32_t at
+    with nogil:
+        for k in range(n):
+            at = indices[k]
+            if at < 0:
+                for r in range(width):
+                    out[k, r] = null_value
+            elif at >= nrows:
+                bad = k
+                break
+            else:
+                memcpy(&out[k, 0], &rows[at, 0], <size_t>width * sizeof(int32_t))
+    if bad >= 0:
+        raise ValueError(f"take_rows: indices[{bad}] = {indices[bad]} is past the {nrows} rows")
+
+
 def make_layout(cls, tuple names, tuple weights, vnodes, dialect, Hasher hasher not None,
-                LayoutMemory points not None, Py_ssize_t npoints, *, bint names_checked=False):
+                LayoutMemory points not None, Py_ssize_t npoints, *, bint names_checked=False,
+                Py_ssize_t version=0):
     """A new layout of type cls (LayoutBase or a subclass) over points made by
     one of the functions below. names_checked: the names are distinct str
     already checked (ringcore.layout's callers), not to be hashed again."""
     if not (isinstance(cls, type) and issubclass(cls, LayoutBase)):
         raise TypeError("make_layout: cls must be a LayoutBase type")
     cdef LayoutBase layout = LayoutBase.__new__(cls)  # not cls.__new__: it builds
+    if version < 0:
+        raise ValueError(f"make_layout: version must be >= 0, got {version}")
     layout._fill(names, weights, vnodes, dialect, hasher, points, npoints, names_checked)
+    layout.version = version
     return layout
 
 

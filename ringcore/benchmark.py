@@ -232,6 +232,28 @@ def run(
     add(case, "numpy searchsorted", int_keys,
         lambda: np.searchsorted(positions, hashes, side="left"), max(1, repeat // 2))
 
+    # -- operations in batch -------------------------------------------------------------
+    ring.route_replicas(str_keys[:10], 3)  # the per-point rows are made once per ring version
+    case = f"route_replicas(list[str], 3), {keys:,} keys"
+    add(case, "ringcore", keys, lambda: ring.route_replicas(str_keys, 3))
+    add(case, "ringcore route(), same keys (n = 1)", keys, lambda: ring.route(str_keys))
+    add(case, "get_nodes(key, 3) loop", len(single), lambda: [ring.get_nodes(k, 3) for k in single])
+    add(case, "reference", len(sample) // 10, lambda: ref.route_replicas(sample[::10], 3), 1)
+    case = f"route_replicas(uint64 array, 3), {int_keys:,} keys"
+    threaded(case, int_keys, lambda t: ring.route_replicas(ints, 3, threads=t))
+    add(case, "ringcore route(), same keys (n = 1)", int_keys, lambda: ring.route(ints, threads=1))
+    bounded_keys = ints[:1_000_000]
+    case = f"assign_bounded(uint64 array, 0.25), {len(bounded_keys):,} keys"
+    add(case, "ringcore", len(bounded_keys), lambda: ring.assign_bounded(bounded_keys, 0.25))
+    add(case, "ringcore route(), same keys", len(bounded_keys),
+        lambda: ring.route(bounded_keys, threads=1))
+    add(case, "reference", len(sample) // 10,
+        lambda: ref.assign_bounded(int_sample[: len(sample) // 10], 0.25), 1)
+    case = f"load(list[str]), {keys:,} keys"
+    add(case, "ringcore", keys, lambda: ring.load(str_keys))
+    add(case, "numpy bincount of route()", keys,
+        lambda: np.bincount(ring.route(str_keys), minlength=nodes))
+
     base = {r.case: r.ns_per_key for r in rows if r.impl == "ringcore"}
     for r in rows:
         r.ratio = r.ns_per_key / base[r.case]

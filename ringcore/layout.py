@@ -16,7 +16,7 @@ from typing import Literal, overload
 
 import numpy as np
 
-from . import _config, _exec
+from . import _config, _exec, ops
 from ._batch import batch_hashes, batch_keys
 from ._layout import (
     LayoutBase,
@@ -94,7 +94,7 @@ class RingLayout(LayoutBase):
         points, npoints = merge_node(self, new_points, len(self.names), sorts_first)
         return make_layout(
             type(self), self.names + (name,), self.node_weights + (weight,), self.vnodes,
-            dialect, self.hasher, points, npoints, names_checked=True,
+            dialect, self.hasher, points, npoints, names_checked=True, version=self.version + 1,
         )
 
     def without_node(self, name: str) -> RingLayout:
@@ -109,6 +109,7 @@ class RingLayout(LayoutBase):
             self.names[:index] + self.names[index + 1 :],
             self.node_weights[:index] + self.node_weights[index + 1 :],
             self.vnodes, self.dialect, self.hasher, points, npoints, names_checked=True,
+            version=self.version + 1,
         )
 
     # -- reads ------------------------------------------------------------------------
@@ -189,6 +190,32 @@ class RingLayout(LayoutBase):
         )
         return (out, self.names) if return_nodes else out
 
+    def route_replicas(
+        self, keys: object, n: int, *, threads: int | None = None, null: int | None = None
+    ) -> np.ndarray:
+        """int32 matrix (keys, n): row i is ``get_nodes(keys[i], n)`` as
+        indices into ``nodes`` (SPEC.md 10). Takes every key format that
+        route() takes; null: the value written across the row of a null key.
+        The first call for an n builds per-point rows (4 * n bytes a point)
+        that the layout keeps, so each key costs one lookup and one row read."""
+        return ops.route_replicas(self, keys, n, threads, null)
+
+    def assign_bounded(
+        self, keys: object, epsilon: float, *, threads: int | None = None,
+        null: int | None = None,
+    ) -> np.ndarray:
+        """int32 node indices with bounded loads (SPEC.md 11): keys in input
+        order, each to the first node clockwise from its hash that holds fewer
+        than ``ceil((1 + epsilon) * len(keys) * weight / total weight)`` keys.
+        null: the value for null keys, which take no room and are not counted."""
+        return ops.assign_bounded(self, keys, epsilon, threads, null)
+
+    def load(
+        self, keys: object, *, threads: int | None = None, skip_nulls: bool = False
+    ) -> ops.Load:
+        """How many of the keys each node owns, with the spread (SPEC.md 12)."""
+        return ops.load(self, keys, threads, skip_nulls)
+
     def ownership(self) -> dict[str, float]:
         """Fraction of the hash space each node owns (SPEC.md 7)."""
         ring_size = self.dialect.ring_size
@@ -246,6 +273,7 @@ class RingLayout(LayoutBase):
                 np.ascontiguousarray(self.positions),
                 np.ascontiguousarray(self.owners),
                 self.node_weights,
+                self.version,
             ),
         )
 
@@ -310,7 +338,7 @@ def _place(
 
 def _from_columns(
     cls: type, names: tuple[str, ...], weights: tuple[float, ...], vnodes: object,
-    dialect: object, positions: object, owners: object,
+    dialect: object, positions: object, owners: object, *, version: int = 0,
 ) -> RingLayout:
     """A layout of checked names and weights over saved arrays, checked as
     they are copied into the layout."""
@@ -320,7 +348,8 @@ def _from_columns(
         positions, owners, len(names), chosen.hasher.hash_bits
     )
     made = make_layout(
-        cls, names, weights, vnodes, chosen, chosen.hasher, points, npoints, names_checked=True
+        cls, names, weights, vnodes, chosen, chosen.hasher, points, npoints, names_checked=True,
+        version=version,
     )
     if not every_node_owns:
         raise ValueError("every node of a layout must own at least one point")
@@ -329,7 +358,7 @@ def _from_columns(
 
 def _restore(
     cls: type[RingLayout], nodes: object, vnodes: int, dialect: object, positions: object,
-    owners: object, weights: object = None,
+    owners: object, weights: object = None, version: object = 0,
 ) -> RingLayout:
     """Unpickle a layout from its arrays: checked, not re-hashed. nodes is the
     names (weights beside them) or, as first pickled, (name, weight) pairs."""
@@ -341,7 +370,11 @@ def _restore(
         names, node_weights = _config.checked_columns(nodes, weights)
     else:
         raise TypeError("a pickled RingLayout holds its names and weights as tuples")
-    return _from_columns(cls, names, node_weights, vnodes, dialect, positions, owners)
+    if isinstance(version, bool) or not isinstance(version, int) or not 0 <= version < 2**62:
+        raise TypeError("a pickled RingLayout holds its version as an int in [0, 2**62)")
+    return _from_columns(
+        cls, names, node_weights, vnodes, dialect, positions, owners, version=version
+    )
 
 
 EMPTY = RingLayout()

@@ -18,6 +18,7 @@ import xxhash
 
 from . import _config
 from .errors import EmptyRingError, batch_item_error, null_key_error
+from .load import Load
 
 __all__ = ["HashRing", "key_bytes", "hash_key", "vnode_position"]
 
@@ -331,6 +332,7 @@ class HashRing:
 
     def _setup(self, nodes: object, vnodes: object) -> None:
         self._vnodes = _config.check_vnodes(vnodes)
+        self._version = 0
         self._weights: dict[str, float] = {}
         # Ring order: sorted by (position, UTF-8 name, j) (SPEC.md 4).
         self._points: list[tuple[int, bytes, int, str]] = []
@@ -370,6 +372,7 @@ class HashRing:
         _config.check_total_points(len(self._points) + count)
         self._points = sorted(self._points + self._node_points(name, count))
         self._weights[name] = weight
+        self._version += 1
 
     def remove_node(self, name: str) -> None:
         name = _config.exact_name(name)
@@ -377,6 +380,12 @@ class HashRing:
             raise KeyError(f"node {name!r} is not in the ring")
         self._points = [p for p in self._points if p[3] != name]
         del self._weights[name]
+        self._version += 1
+
+    @property
+    def version(self) -> int:
+        """Updates since the ring was built (SPEC.md 8)."""
+        return self._version
 
     # -- lookups -------------------------------------------------------------------
 
@@ -397,15 +406,7 @@ class HashRing:
         if not self._points:
             raise EmptyRingError()
         _config.check_replica_range(n, len(self._weights))
-        start = self._first_point(h)
-        taken: list[str] = []
-        for step in range(len(self._points)):
-            owner = self._points[(start + step) % len(self._points)][3]
-            if owner not in taken:
-                taken.append(owner)
-                if len(taken) == n:
-                    break
-        return taken
+        return self._walk(self._first_point(h), n)
 
     def hash_keys(self, keys: object, *, threads: int | None = None) -> np.ndarray:
         _config.check_threads(threads)
@@ -456,6 +457,84 @@ class HashRing:
         routed = np.array(out, dtype=np.int32).reshape(shape)
         return (routed, self.nodes) if return_nodes else routed
 
+    def _walk(self, start: int, n: int) -> list[str]:
+        """The first n distinct owners walking clockwise from point start (SPEC.md 6)."""
+        taken: list[str] = []
+        for step in range(len(self._points)):
+            owner = self._points[(start + step) % len(self._points)][3]
+            if owner not in taken:
+                taken.append(owner)
+                if len(taken) == n:
+                    break
+        return taken
+
+    def route_replicas(
+        self, keys: object, n: int, *, threads: int | None = None, null: int | None = None
+    ) -> Any:
+        """Row i: get_nodes(keys[i], n) as indices (SPEC.md 10)."""
+        _config.check_threads(threads)
+        if null is not None:
+            null = _config.check_null(null)
+        count = _config.check_replica_count(n)
+        items, shape = _batch(keys)
+        hashes = _hashes(items, null, routing=True)
+        if hashes and not self._points:
+            raise EmptyRingError()
+        if self._weights:
+            _config.check_replica_range(count, len(self._weights), allow_zero=True)
+        index = {name: i for i, name in enumerate(self._weights)}
+        rows = [
+            [null] * count if h is None
+            else [index[name] for name in self._walk(self._first_point(h), count)]
+            for h in (hashes if count else [])
+        ]
+        out = np.array(rows, dtype=np.int32).reshape(shape + (count,))
+        return out
+
+    def assign_bounded(
+        self, keys: object, epsilon: float, *, threads: int | None = None,
+        null: int | None = None,
+    ) -> Any:
+        """Bounded loads (SPEC.md 11): keys in order, each to the first node
+        clockwise from its point that has room."""
+        _config.check_threads(threads)
+        eps = _config.check_epsilon(epsilon)
+        if null is not None:
+            null = _config.check_null(null)
+        items, shape = _batch(keys)
+        hashes = _hashes(items, null, routing=True)
+        if hashes and not self._points:
+            raise EmptyRingError()
+        names = list(self._weights)
+        nkeys = sum(h is not None for h in hashes)
+        room = dict(
+            zip(names, _config.bounded_capacities(eps, nkeys, tuple(self._weights.values())))
+        )
+        index = {name: i for i, name in enumerate(names)}
+        out = []
+        for h in hashes:
+            if h is None:
+                out.append(null)
+                continue
+            i = self._first_point(h)
+            while room[self._points[i][3]] == 0:
+                i = (i + 1) % len(self._points)
+            owner = self._points[i][3]
+            room[owner] -= 1
+            out.append(index[owner])
+        return np.array(out, dtype=np.int32).reshape(shape)
+
+    def load(self, keys: object, *, threads: int | None = None, skip_nulls: bool = False) -> Load:
+        """Keys per node (SPEC.md 12)."""
+        if not isinstance(skip_nulls, bool):
+            raise TypeError(f"skip_nulls must be a bool, not {type(skip_nulls).__name__}")
+        owners = self.route(keys, threads=threads, null=-1 if skip_nulls else None)
+        counts = [0] * len(self._weights)
+        for owner in owners.reshape(-1).tolist():
+            if owner >= 0:
+                counts[owner] += 1
+        return Load(self.nodes, np.array(counts, dtype=np.int64))
+
     def ownership(self) -> dict[str, float]:
         """Fraction of the 2**64 hash space each node owns (SPEC.md 7)."""
         owned = {name: 0 for name in self._weights}
@@ -499,7 +578,9 @@ class HashRing:
         return f"reference.HashRing({self._weights!r}, vnodes={self._vnodes})"
 
     def __getstate__(self) -> dict:
-        return {"vnodes": self._vnodes, "nodes": list(self._weights.items())}
+        return {"vnodes": self._vnodes, "nodes": list(self._weights.items()),
+                "version": self._version}
 
     def __setstate__(self, state: dict) -> None:
         self._setup(dict(state["nodes"]), state["vnodes"])
+        self._version = state.get("version", 0)

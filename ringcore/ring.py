@@ -14,6 +14,7 @@ import numpy as np
 from ._layout import RingBase
 from .dialects import Dialect, get_dialect
 from .layout import EMPTY, RingLayout, describe
+from .ops import Load
 
 __all__ = ["HashRing"]
 
@@ -79,6 +80,19 @@ class HashRing(RingBase):
     def layout(self) -> RingLayout:
         """The current immutable layout: every read of it sees one version."""
         return cast(RingLayout, self._layout)
+
+    def snapshot(self) -> RingLayout:
+        """The ring as it is now: an immutable, picklable RingLayout with the
+        same reads (nodes, get_node, get_nodes, route, route_replicas, ...)
+        that later updates of this ring do not change. It shares the arrays;
+        nothing is copied. Read names and indices from one snapshot: a call to
+        ``ring.route`` followed by a read of ``ring.nodes`` is racy."""
+        return self.layout
+
+    @property
+    def version(self) -> int:
+        """How many updates the ring has had since it was built (kept by pickle)."""
+        return cast(int, self.layout.version)
 
     @property
     def nodes(self) -> tuple[str, ...]:
@@ -164,6 +178,24 @@ class HashRing(RingBase):
         call is racy when another thread adds or removes nodes.
         """
         return self.layout.route(keys, threads=threads, null=null, return_nodes=return_nodes)
+
+    def route_replicas(
+        self, keys: object, n: int, *, threads: int | None = None, null: int | None = None
+    ) -> np.ndarray:
+        """int32 matrix (keys, n): row i is ``get_nodes(keys[i], n)`` as indices
+        into ``nodes`` (see RingLayout.route_replicas)."""
+        return self.layout.route_replicas(keys, n, threads=threads, null=null)
+
+    def assign_bounded(
+        self, keys: object, epsilon: float, *, threads: int | None = None,
+        null: int | None = None,
+    ) -> np.ndarray:
+        """int32 node indices with bounded loads (see RingLayout.assign_bounded)."""
+        return self.layout.assign_bounded(keys, epsilon, threads=threads, null=null)
+
+    def load(self, keys: object, *, threads: int | None = None, skip_nulls: bool = False) -> Load:
+        """How many of the keys each node owns, with the spread (SPEC.md 12)."""
+        return self.layout.load(keys, threads=threads, skip_nulls=skip_nulls)
 
     def ownership(self) -> dict[str, float]:
         """Fraction of the hash space each node owns (SPEC.md 7)."""
