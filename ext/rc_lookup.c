@@ -171,11 +171,12 @@ rc_status rc_route_keys(const rc_layout *layout, const rc_dialect *d, const rc_k
     return RC_OK;
 }
 
-int64_t rc_walk_owners(const rc_layout *layout, uint32_t start, size_t want, uint8_t *seen,
-                       size_t nnodes, int32_t *out)
+int64_t rc_walk_owners(const rc_layout *layout, uint32_t start, size_t want,
+                       const int32_t *class_of, uint8_t *seen, size_t nclasses, size_t nnodes,
+                       int32_t *out)
 {
     uint32_t n = layout->npoints;
-    if (start > n || want > nnodes)
+    if (start > n || want > nclasses || (class_of == NULL && nclasses != nnodes))
         return RC_ERR_ARG;
     if (start == n)
         start = 0;
@@ -185,8 +186,11 @@ int64_t rc_walk_owners(const rc_layout *layout, uint32_t start, size_t want, uin
         int32_t owner = rc_layout_owner(layout, i);
         if (owner < 0 || (size_t)owner >= nnodes)
             return RC_ERR_ARG;
-        if (!seen[owner]) {
-            seen[owner] = 1;
+        int32_t cls = class_of != NULL ? class_of[owner] : owner;
+        if (cls < 0 || (size_t)cls >= nclasses)
+            return RC_ERR_ARG;
+        if (!seen[cls]) {
+            seen[cls] = 1;
             out[taken++] = owner;
         }
         if (++i == n)

@@ -235,10 +235,13 @@ rc_status rc_assign_bounded(const rc_layout *layout, const int32_t *start, size_
                             uint32_t *next, int32_t null_owner, int32_t *out);
 
 /* Walk ring order from point `start` (npoints means 0), wrapping, and write
- * the first `want` distinct owners to out. seen must be nnodes zeroed bytes.
- * Returns the number written, or a negative rc_status. */
-int64_t rc_walk_owners(const rc_layout *layout, uint32_t start, size_t want, uint8_t *seen,
-                       size_t nnodes, int32_t *out);
+ * the first `want` owners of distinct classes to out: class_of[owner] in
+ * [0, nclasses), or the owner itself when class_of is NULL (nclasses is then
+ * nnodes). seen must be nclasses zeroed bytes. Returns the number written,
+ * or a negative rc_status. */
+int64_t rc_walk_owners(const rc_layout *layout, uint32_t start, size_t want,
+                       const int32_t *class_of, uint8_t *seen, size_t nclasses, size_t nnodes,
+                       int32_t *out);
 
 #ifdef __cplusplus
 }

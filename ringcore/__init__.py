@@ -21,7 +21,8 @@ from ._version import __version__
 from .errors import EmptyRingError, NullKeyError
 from .layout import RingLayout
 from .ops import Load
+from .plan import Plan
 from .ring import HashRing
 
-__all__ = ["HashRing", "RingLayout", "Load", "EmptyRingError", "NullKeyError", "hash_key", "xxh3_64", "__version__"]
+__all__ = ["HashRing", "RingLayout", "Load", "Plan", "EmptyRingError", "NullKeyError", "hash_key", "xxh3_64", "__version__"]
 

@@ -165,5 +165,6 @@ cdef extern from "rc_lookup.h":
                                 const int64_t *capacity, int64_t *load, size_t nnodes,
                                 uint32_t *node_points, uint32_t *node_starts, uint32_t *next,
                                 int32_t null_owner, int32_t *out) noexcept nogil
-    int64_t rc_walk_owners(const rc_layout *layout, uint32_t start, size_t want, uint8_t *seen,
+    int64_t rc_walk_owners(const rc_layout *layout, uint32_t start, size_t want,
+                           const int32_t *class_of, uint8_t *seen, size_t nclasses,
                            size_t nnodes, int32_t *out) noexcept nogil

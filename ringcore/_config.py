@@ -80,14 +80,14 @@ def check_total_points(total: int) -> None:
 def normalize_nodes(nodes: object) -> list[tuple[str, float]]:
     """Turn the `nodes` argument (iterable of names or mapping name -> weight)
     into a checked list of (name, weight) in the given order."""
-    names, weights = node_columns(nodes)
+    names, weights, _ = node_columns(nodes)
     return list(zip(names, weights))
 
 
 def node_columns(
     nodes: object, *, distinct_checked_later: bool = False
-) -> tuple[tuple[str, ...], tuple[float, ...]]:
-    """The checked names and weights of the `nodes` argument, in order.
+) -> tuple[tuple[str, ...], tuple[float, ...], tuple[str | None, ...]]:
+    """The checked names, weights and zones of the `nodes` argument, in order.
 
     With distinct_checked_later, plain names are not yet checked for being
     distinct, non-empty and UTF-8: the caller encodes and sorts them anyway
@@ -98,10 +98,16 @@ def node_columns(
             f"not a single {type(nodes).__name__}"
         )
     unit_weights = False
+    raw_zones: list[object] | None = None
     if isinstance(nodes, Mapping):
         items = list(nodes.items())
         names = tuple(name for name, _ in items)
-        weights = tuple(weight for _, weight in items)
+        if any(isinstance(value, Mapping) for _, value in items):
+            settings = [node_setting(name, value) for name, value in items]
+            weights = tuple(weight for weight, _ in settings)
+            raw_zones = [zone for _, zone in settings]
+        else:
+            weights = tuple(weight for _, weight in items)
     elif isinstance(nodes, Iterable):
         names = tuple(nodes)
         weights = (1.0,) * len(names)
@@ -111,9 +117,12 @@ def node_columns(
             f"nodes must be an iterable of names or a mapping name -> weight, "
             f"not {type(nodes).__name__}"
         )
-    return checked_columns(
+    names, weights = checked_columns(
         names, weights, distinct_checked_later=distinct_checked_later, unit_weights=unit_weights
     )
+    if raw_zones is None:
+        return names, weights, (None,) * len(names)
+    return names, weights, tuple(check_zone(z, name) for z, name in zip(raw_zones, names))
 
 
 def checked_columns(
@@ -202,6 +211,47 @@ def check_replica_range(n: int, node_count: int, *, allow_zero: bool = False) ->
         raise ValueError(
             f"n must be between {low} and the number of nodes ({node_count}), got {n}"
         )
+
+
+def check_zone_range(n: int, zone_count: int) -> None:
+    if n > zone_count:
+        raise ValueError(
+            f"n must be at most the number of zones ({zone_count}) with distinct_zones, got {n}"
+        )
+
+
+def check_distinct_zones(distinct_zones: object) -> bool:
+    if not isinstance(distinct_zones, bool):
+        raise TypeError(f"distinct_zones must be a bool, not {type(distinct_zones).__name__}")
+    return distinct_zones
+
+
+SETTINGS = ("weight", "zone")
+
+
+def node_setting(name: object, value: object) -> tuple[object, object]:
+    """(weight, zone) of a node's value in a nodes mapping: a weight, or a
+    mapping of settings (uhashring style: {"weight": 2, "zone": "eu-1a"})."""
+    if isinstance(value, Mapping):
+        for key in value:
+            if key not in SETTINGS:
+                raise ValueError(
+                    f"node {name!r}: unknown setting {key!r} (the settings are weight and zone)"
+                )
+        return value.get("weight", 1.0), value.get("zone")
+    return value, None
+
+
+def check_zone(zone: object, name: str) -> str | None:
+    """A node's zone: None (no zone) or a non-empty str, kept as a plain str."""
+    if zone is None:
+        return None
+    if not isinstance(zone, str):
+        raise TypeError(f"zone of node {name!r} must be a str or None, not {type(zone).__name__}")
+    zone = str.__str__(zone)
+    if not zone:
+        raise ValueError(f"zone of node {name!r} must be a non-empty str")
+    return zone
 
 
 def check_replica_count(n: object) -> int:

@@ -23,7 +23,7 @@ from ringcore._keys cimport (
     hash_object, hash_range,
 )
 from ringcore import _config, _threads
-from ringcore._config import check_replica_range, check_replica_type
+from ringcore._config import check_replica_range, check_replica_type, check_zone_range
 from ringcore.errors import EmptyRingError
 
 # One record per point (ext/rc_layout.h): position, owner, a spare word.
@@ -214,6 +214,9 @@ cdef class LayoutBase:
 
     cdef readonly tuple names
     cdef readonly tuple node_weights  # parallel to names
+    cdef readonly tuple node_zones    # parallel to names: a str, or None for no zone
+    cdef object _zone_classes         # int32 zone class of each node, made when first asked
+    cdef Py_ssize_t _zone_count
     cdef object _index               # name -> position in names, made when first asked
     cdef readonly object vnodes
     cdef readonly object dialect     # the ringcore.dialects.Dialect
@@ -237,6 +240,8 @@ cdef class LayoutBase:
         # pickle) is an empty ring, not a read of uninitialised state.
         self.names = ()
         self.node_weights = ()
+        self.node_zones = ()
+        self._zone_classes = None
         self._index = None
         self.hasher = default_hasher()
         self.positions = np.frombuffer(_NO_MEMORY, dtype=np.uint64)
@@ -383,7 +388,22 @@ cdef class LayoutBase:
         self._check_not_empty()
         return <str>self.names[rc_lookup_owner(&self.layout, h)]
 
-    cdef list _get_nodes(self, key, object count):
+    def zone_classes(self):
+        """(classes, count): the int32 zone class of each node for walks that
+        take distinct zones (a node without a zone is a zone of its own),
+        and how many there are."""
+        if self._zone_classes is None:
+            ids = {}
+            classes = np.empty(len(self.names), dtype=np.int32)
+            for i, zone in enumerate(self.node_zones):
+                classes[i] = ids.setdefault(("node", i) if zone is None else ("zone", zone),
+                                            len(ids))
+            classes.flags.writeable = False
+            self._zone_count = len(ids)
+            self._zone_classes = classes
+        return self._zone_classes, self._zone_count
+
+    cdef list _get_nodes(self, key, object count, bint distinct_zones):
         cdef uint64_t h
         hash_object(&self.hasher.spec, key, &h)
         if type(count) is not int:
@@ -392,6 +412,16 @@ cdef class LayoutBase:
         cdef size_t nnodes = len(self.names)
         if count < 1 or count > nnodes:
             check_replica_range(count, nnodes)
+        cdef size_t nclasses = nnodes
+        cdef const int32_t[::1] classes
+        cdef const int32_t *class_of = NULL
+        if distinct_zones:
+            zone_of, zone_count = self.zone_classes()
+            classes = zone_of
+            class_of = &classes[0]
+            nclasses = <size_t>zone_count
+            if <size_t>count > nclasses:
+                check_zone_range(count, nclasses)
         cdef size_t n = <size_t>count
         cdef uint8_t stack_seen[512]
         cdef int32_t stack_taken[512]
@@ -406,8 +436,8 @@ cdef class LayoutBase:
             if seen == NULL or taken == NULL:
                 raise MemoryError()
             memset(seen, 0, nnodes)
-            found = rc_walk_owners(&self.layout, rc_lookup_index(&self.layout, h), n, seen,
-                                   nnodes, taken)
+            found = rc_walk_owners(&self.layout, rc_lookup_index(&self.layout, h), n, class_of,
+                                   seen, nclasses, nnodes, taken)
             if found != <int64_t>n:
                 raise ValueError(f"only {found} nodes own points on this ring; "
                                  f"{n} distinct owners were asked for")
@@ -426,9 +456,12 @@ cdef class LayoutBase:
         """The node that owns key (str, bytes-like or int)."""
         return self._get_node(key)
 
-    def get_nodes(self, key, n) -> list:
-        """The n distinct nodes clockwise from key: the owner first, then replicas."""
-        return self._get_nodes(key, n)
+    def get_nodes(self, key, n, *, distinct_zones=False) -> list:
+        """The n distinct nodes clockwise from key: the owner first, then
+        replicas; with distinct_zones, nodes of zones not taken yet."""
+        if type(distinct_zones) is not bool:
+            raise TypeError(f"distinct_zones must be a bool, not {type(distinct_zones).__name__}")
+        return self._get_nodes(key, n, distinct_zones)
 
     def route_hashes_into(self, const uint64_t[::1] hashes not None, int32_t[::1] out not None,
                           bint indices=False) -> None:
@@ -600,7 +633,7 @@ def take_rows(const int32_t[:, ::1] rows not None, const int32_t[::1] indices no
 
 def make_layout(cls, tuple names, tuple weights, vnodes, dialect, Hasher hasher not None,
                 LayoutMemory points not None, Py_ssize_t npoints, *, bint names_checked=False,
-                Py_ssize_t version=0):
+                Py_ssize_t version=0, tuple zones=None):
     """A new layout of type cls (LayoutBase or a subclass) over points made by
     one of the functions below. names_checked: the names are distinct str
     already checked (ringcore.layout's callers), not to be hashed again."""
@@ -609,8 +642,14 @@ def make_layout(cls, tuple names, tuple weights, vnodes, dialect, Hasher hasher 
     cdef LayoutBase layout = LayoutBase.__new__(cls)  # not cls.__new__: it builds
     if version < 0:
         raise ValueError(f"make_layout: version must be >= 0, got {version}")
+    if zones is None:
+        zones = (None,) * len(names)
+    elif len(zones) != len(names) or any(
+            zone is not None and type(zone) is not str for zone in zones):
+        raise ValueError("make_layout: zones must hold a str or None per node")
     layout._fill(names, weights, vnodes, dialect, hasher, points, npoints, names_checked)
     layout.version = version
+    layout.node_zones = zones
     return layout
 
 
@@ -1058,9 +1097,94 @@ cdef class RingBase:
             raise EmptyRingError()
         return layout._get_node(key)
 
-    def get_nodes(self, key, n) -> list:
-        """The n distinct nodes clockwise from key: the owner first, then replicas."""
+    def get_nodes(self, key, n, *, distinct_zones=False) -> list:
+        """The n distinct nodes clockwise from key: the owner first, then
+        replicas; with distinct_zones, nodes of zones not taken yet."""
         cdef LayoutBase layout = self._current
         if layout is None:
             raise EmptyRingError()
-        return layout._get_nodes(key, n)
+        if type(distinct_zones) is not bool:
+            raise TypeError(f"distinct_zones must be a bool, not {type(distinct_zones).__name__}")
+        return layout._get_nodes(key, n, distinct_zones)
+
+
+def diff_segments(const uint64_t[:] old_positions not None, const int32_t[:] old_owners not None,
+                  const uint64_t[:] new_positions not None, const int32_t[:] new_owners not None):
+    """The ranges (start, end] of the hash space whose owner differs between
+    two rings, from their sorted positions and owners (as ids comparable
+    across the rings; both rings non-empty): (starts, ends, old, new) arrays,
+    neighbouring ranges of the same pair joined. The range that ends at the
+    lowest position starts at the highest and wraps past the ring's end;
+    when the rings have one position in all, it is the whole ring (start == end)."""
+    cdef size_t na = old_positions.shape[0], nb = new_positions.shape[0]
+    if na == 0 or nb == 0:
+        raise ValueError("diff_segments: both rings must have points")
+    if <size_t>old_owners.shape[0] != na or <size_t>new_owners.shape[0] != nb:
+        raise ValueError("diff_segments: one owner per position")
+    cdef size_t k
+    with nogil:
+        for k in range(1, na):
+            if old_positions[k] < old_positions[k - 1]:
+                break
+        else:
+            k = 0
+    if k:
+        raise ValueError("diff_segments: old positions are not sorted")
+    with nogil:
+        for k in range(1, nb):
+            if new_positions[k] < new_positions[k - 1]:
+                break
+        else:
+            k = 0
+    if k:
+        raise ValueError("diff_segments: new positions are not sorted")
+    cdef uint64_t last = max(old_positions[na - 1], new_positions[nb - 1])
+    cdef int pass_
+    cdef size_t i, j, count = 0, at
+    cdef uint64_t p, prev
+    cdef int32_t a, b
+    starts = ends = olds = news = None
+    cdef uint64_t[::1] starts_view, ends_view
+    cdef int32_t[::1] olds_view, news_view
+    for pass_ in range(2):  # count, then fill
+        if pass_ == 1:
+            starts = np.empty(count, dtype=np.uint64)
+            ends = np.empty(count, dtype=np.uint64)
+            olds = np.empty(count, dtype=np.int32)
+            news = np.empty(count, dtype=np.int32)
+            starts_view, ends_view, olds_view, news_view = starts, ends, olds, news
+        with nogil:
+            i = j = 0
+            at = 0
+            prev = last
+            while i < na or j < nb:
+                # the next boundary: the lowest position not yet passed
+                if j >= nb or (i < na and old_positions[i] <= new_positions[j]):
+                    p = old_positions[i]
+                else:
+                    p = new_positions[j]
+                # the owner of (prev, p] in each ring: its first point at or after
+                # p (every point below p has been passed), wrapping to point 0
+                a = old_owners[i] if i < na else old_owners[0]
+                b = new_owners[j] if j < nb else new_owners[0]
+                if a != b:
+                    if pass_ == 0:
+                        count += 1
+                    elif (at > 0 and ends_view[at - 1] == prev and olds_view[at - 1] == a
+                          and news_view[at - 1] == b):
+                        ends_view[at - 1] = p  # the same pair goes on: one range
+                    else:
+                        starts_view[at] = prev
+                        ends_view[at] = p
+                        olds_view[at] = a
+                        news_view[at] = b
+                        at += 1
+                prev = p
+                # pass every point at p in both rings
+                while i < na and old_positions[i] == p:
+                    i += 1
+                while j < nb and new_positions[j] == p:
+                    j += 1
+        if pass_ == 1:
+            count = at
+    return starts[:count], ends[:count], olds[:count], news[:count]

@@ -249,6 +249,15 @@ def run(
         lambda: ring.route(bounded_keys, threads=1))
     add(case, "reference", len(sample) // 10,
         lambda: ref.assign_bounded(int_sample[: len(sample) // 10], 0.25), 1)
+    plan_names = [f"node-{i:05d}" for i in range(10_000)]
+    plan_old = HashRing(plan_names, vnodes=160)
+    plan_new = HashRing(plan_names + ["node-new"], vnodes=160)
+    add("diff of 10000x160 rings, one node added", "ringcore", 1,
+        lambda: plan_old.diff(plan_new), unit="ms")
+    plan = ring.diff(HashRing(names + ["node-new"], vnodes=vnodes))
+    case = f"plan.moved(uint64 array), {int_keys:,} keys"
+    threaded(case, int_keys, lambda t: plan.moved(ints, threads=t))
+    add(case, "ringcore route(), same keys", int_keys, lambda: ring.route(ints, threads=1))
     case = f"load(list[str]), {keys:,} keys"
     add(case, "ringcore", keys, lambda: ring.load(str_keys))
     add(case, "numpy bincount of route()", keys,

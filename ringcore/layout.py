@@ -12,7 +12,7 @@ index.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Literal, overload
+from typing import Any, Literal, overload
 
 import numpy as np
 
@@ -29,6 +29,7 @@ from ._layout import (
 )
 from ._layout import remove_node as _remove_points
 from .dialects import Dialect, get_dialect
+from .plan import Plan, diff_layouts
 
 __all__ = ["RingLayout"]
 
@@ -45,14 +46,15 @@ class RingLayout(LayoutBase):
 
     def __new__(
         cls,
-        nodes: Iterable[str] | Mapping[str, float] = (),
+        nodes: Iterable[str] | Mapping[str, Any] = (),
         *,
         vnodes: int = 160,
         dialect: object = None,
     ) -> RingLayout:
         vnodes = _config.check_vnodes(vnodes)
         chosen = get_dialect(dialect)
-        return _build(cls, *_config.node_columns(nodes, distinct_checked_later=True), vnodes, chosen)
+        names, weights, zones = _config.node_columns(nodes, distinct_checked_later=True)
+        return _build(cls, names, weights, vnodes, chosen, zones)
 
     @classmethod
     def from_arrays(
@@ -66,15 +68,17 @@ class RingLayout(LayoutBase):
     ) -> RingLayout:
         """A layout from its arrays as they were saved (positions sorted,
         owners indices into nodes); they are checked, not re-hashed."""
-        names, weights = _config.node_columns(nodes)
-        return _from_columns(cls, names, weights, vnodes, dialect, positions, owners)
+        names, weights, zones = _config.node_columns(nodes)
+        return _from_columns(cls, names, weights, vnodes, dialect, positions, owners, zones=zones)
 
     # -- updates: new layouts ---------------------------------------------------------
 
-    def with_node(self, name: str, weight: float = 1.0) -> RingLayout:
-        """This layout with one more node; only keys that now belong to it move."""
+    def with_node(self, name: str, weight: float = 1.0, zone: str | None = None) -> RingLayout:
+        """This layout with one more node (in a zone, or none); only keys that
+        now belong to it move."""
         name = _config.check_name(name)
         weight = _config.check_weight(weight, name)
+        zone = _config.check_zone(zone, name)
         if self.position_of(name) >= 0:
             raise ValueError(f"node {name!r} is already in the ring")
         dialect: Dialect = self.dialect
@@ -95,6 +99,7 @@ class RingLayout(LayoutBase):
         return make_layout(
             type(self), self.names + (name,), self.node_weights + (weight,), self.vnodes,
             dialect, self.hasher, points, npoints, names_checked=True, version=self.version + 1,
+            zones=self.node_zones + (zone,),
         )
 
     def without_node(self, name: str) -> RingLayout:
@@ -109,10 +114,15 @@ class RingLayout(LayoutBase):
             self.names[:index] + self.names[index + 1 :],
             self.node_weights[:index] + self.node_weights[index + 1 :],
             self.vnodes, self.dialect, self.hasher, points, npoints, names_checked=True,
-            version=self.version + 1,
+            version=self.version + 1, zones=self.node_zones[:index] + self.node_zones[index + 1 :],
         )
 
     # -- reads ------------------------------------------------------------------------
+
+    @property
+    def zones(self) -> dict[str, str | None]:
+        """Node name -> zone (None for a node without one), in insertion order."""
+        return dict(zip(self.names, self.node_zones))
 
     @property
     def weights(self) -> dict[str, float]:
@@ -191,14 +201,16 @@ class RingLayout(LayoutBase):
         return (out, self.names) if return_nodes else out
 
     def route_replicas(
-        self, keys: object, n: int, *, threads: int | None = None, null: int | None = None
+        self, keys: object, n: int, *, threads: int | None = None, null: int | None = None,
+        distinct_zones: bool = False,
     ) -> np.ndarray:
         """int32 matrix (keys, n): row i is ``get_nodes(keys[i], n)`` as
         indices into ``nodes`` (SPEC.md 10). Takes every key format that
         route() takes; null: the value written across the row of a null key.
         The first call for an n builds per-point rows (4 * n bytes a point)
-        that the layout keeps, so each key costs one lookup and one row read."""
-        return ops.route_replicas(self, keys, n, threads, null)
+        that the layout keeps, so each key costs one lookup and one row read.
+        distinct_zones: rows of get_nodes(key, n, distinct_zones=True)."""
+        return ops.route_replicas(self, keys, n, threads, null, distinct_zones)
 
     def assign_bounded(
         self, keys: object, epsilon: float, *, threads: int | None = None,
@@ -209,6 +221,25 @@ class RingLayout(LayoutBase):
         than ``ceil((1 + epsilon) * len(keys) * weight / total weight)`` keys.
         null: the value for null keys, which take no room and are not counted."""
         return ops.assign_bounded(self, keys, epsilon, threads, null)
+
+    def diff(self, new: object) -> Plan:
+        """What moves from this layout to ``new`` (a RingLayout or HashRing
+        of the same dialect): the hash ranges that change owner, with their
+        old and new nodes (SPEC.md 13)."""
+        from .ring import HashRing
+
+        if isinstance(new, HashRing):
+            new = new.snapshot()
+        if not isinstance(new, RingLayout):
+            raise TypeError(f"diff takes a RingLayout or HashRing, not {type(new).__name__}")
+        return diff_layouts(self, new)
+
+    def names_of(self, owners: object, *, format: str = "pandas") -> Any:
+        """Node indices from this layout (route's output) as names, vectorised:
+        a pandas ``Categorical`` (format="pandas") or a pyarrow
+        ``DictionaryArray`` (format="arrow") whose categories are ``nodes``.
+        Negative indices (a negative null= value of route) are missing."""
+        return ops.names_of(self, owners, format)
 
     def load(
         self, keys: object, *, threads: int | None = None, skip_nulls: bool = False
@@ -251,6 +282,7 @@ class RingLayout(LayoutBase):
         return self is other or (
             self.names == other.names
             and self.node_weights == other.node_weights
+            and self.node_zones == other.node_zones
             and self.vnodes == other.vnodes
             and self.dialect == other.dialect
             and np.array_equal(self.positions, other.positions)
@@ -274,14 +306,24 @@ class RingLayout(LayoutBase):
                 np.ascontiguousarray(self.owners),
                 self.node_weights,
                 self.version,
+                self.node_zones,
             ),
         )
 
 
 def describe(layout: LayoutBase) -> str:
     """The arguments part of a ring's repr."""
+    zoned = any(zone is not None for zone in layout.node_zones)
     if len(layout.names) > 8:
         nodes = f"<{len(layout.names)} nodes>"
+        if zoned:
+            zone_count = len({z for z in layout.node_zones if z is not None})
+            nodes += f", <{zone_count} zones>"
+    elif zoned:
+        nodes = repr({
+            name: {"weight": weight, "zone": zone}
+            for name, weight, zone in zip(layout.names, layout.node_weights, layout.node_zones)
+        })
     elif all(w == 1.0 for w in layout.node_weights):
         nodes = repr(list(layout.names))
     else:
@@ -291,7 +333,8 @@ def describe(layout: LayoutBase) -> str:
 
 
 def _build(
-    cls: type, names: tuple[str, ...], weights: tuple[float, ...], vnodes: int, dialect: Dialect
+    cls: type, names: tuple[str, ...], weights: tuple[float, ...], vnodes: int, dialect: Dialect,
+    zones: tuple[str | None, ...],
 ) -> RingLayout:
     """A layout built from scratch: every node's points, sorted in ring order
     (names as node_columns(distinct_checked_later=True) left them)."""
@@ -317,7 +360,8 @@ def _build(
         order,
     )
     return make_layout(
-        cls, names, weights, vnodes, dialect, dialect.hasher, points, npoints, names_checked=True
+        cls, names, weights, vnodes, dialect, dialect.hasher, points, npoints, names_checked=True,
+        zones=zones,
     )
 
 
@@ -339,6 +383,7 @@ def _place(
 def _from_columns(
     cls: type, names: tuple[str, ...], weights: tuple[float, ...], vnodes: object,
     dialect: object, positions: object, owners: object, *, version: int = 0,
+    zones: tuple[str | None, ...] | None = None,
 ) -> RingLayout:
     """A layout of checked names and weights over saved arrays, checked as
     they are copied into the layout."""
@@ -349,7 +394,7 @@ def _from_columns(
     )
     made = make_layout(
         cls, names, weights, vnodes, chosen, chosen.hasher, points, npoints, names_checked=True,
-        version=version,
+        version=version, zones=zones,
     )
     if not every_node_owns:
         raise ValueError("every node of a layout must own at least one point")
@@ -358,22 +403,30 @@ def _from_columns(
 
 def _restore(
     cls: type[RingLayout], nodes: object, vnodes: int, dialect: object, positions: object,
-    owners: object, weights: object = None, version: object = 0,
+    owners: object, weights: object = None, version: object = 0, zones: object = None,
 ) -> RingLayout:
     """Unpickle a layout from its arrays: checked, not re-hashed. nodes is the
     names (weights beside them) or, as first pickled, (name, weight) pairs."""
     if not (isinstance(cls, type) and issubclass(cls, RingLayout)):
         raise TypeError("a pickled RingLayout names a class that is not a RingLayout")
     if weights is None:
-        names, node_weights = _config.node_columns(dict(nodes))  # type: ignore[call-overload]
+        names, node_weights, _ = _config.node_columns(dict(nodes))  # type: ignore[call-overload]
     elif isinstance(nodes, tuple) and isinstance(weights, tuple):
         names, node_weights = _config.checked_columns(nodes, weights)
     else:
         raise TypeError("a pickled RingLayout holds its names and weights as tuples")
     if isinstance(version, bool) or not isinstance(version, int) or not 0 <= version < 2**62:
         raise TypeError("a pickled RingLayout holds its version as an int in [0, 2**62)")
+    node_zones: tuple[str | None, ...]
+    if zones is None:
+        node_zones = (None,) * len(names)
+    elif isinstance(zones, tuple) and len(zones) == len(names):
+        node_zones = tuple(_config.check_zone(z, name) for z, name in zip(zones, names))
+    else:
+        raise TypeError("a pickled RingLayout holds its zones as a tuple, one per node")
     return _from_columns(
-        cls, names, node_weights, vnodes, dialect, positions, owners, version=version
+        cls, names, node_weights, vnodes, dialect, positions, owners, version=version,
+        zones=node_zones,
     )
 
 

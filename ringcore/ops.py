@@ -4,6 +4,7 @@ answers from the one version of the ring it is given."""
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import numpy as np
@@ -34,13 +35,15 @@ def point_indices(layout: Any, keys: object, threads: int | None, allow_nulls: b
     )
 
 
-def replica_rows(layout: Any, n: int) -> np.ndarray:
+def replica_rows(layout: Any, n: int, distinct_zones: bool) -> np.ndarray:
     """The layout's (npoints, n) replica rows, made when first asked and kept
     with the layout."""
-    key = ("replicas", n)
+    key = ("replicas", n, distinct_zones)
     rows = layout.derived.get(key)
     if rows is None:
-        rows = layout.replica_rows_of(n, np.arange(len(layout.names), dtype=np.int32))
+        classes = (layout.zone_classes()[0] if distinct_zones
+                   else np.arange(len(layout.names), dtype=np.int32))
+        rows = layout.replica_rows_of(n, classes)
         kept = layout.derived
         for old in [k for k in kept if k[0] == "replicas"][: max(0, len(kept) - _KEPT_ROWS + 1)]:
             kept.pop(old, None)
@@ -49,23 +52,26 @@ def replica_rows(layout: Any, n: int) -> np.ndarray:
 
 
 def route_replicas(
-    layout: Any, keys: object, n: object, threads: object, null: object
+    layout: Any, keys: object, n: object, threads: object, null: object, distinct_zones: object
 ) -> np.ndarray:
     """SPEC.md 10: row i is get_nodes(keys[i], n) as indices into nodes."""
     threads = _config.check_threads(threads)
     allow_nulls = null is not None
     null_value = _config.check_null(null) if allow_nulls else -1
     count = _config.check_replica_count(n)
+    zones = _config.check_distinct_zones(distinct_zones)
     batch = batch_keys(keys)
     if batch.size and not len(layout.positions):
         _exec.check_all_then_empty(batch, layout, allow_nulls)
     if len(layout.names):
         # (n is checked against the nodes after the keys: see SPEC.md 10)
-        if count > len(layout.names) or count == 0 or batch.size == 0:
+        zone_count = layout.zone_classes()[1] if zones else len(layout.names)
+        if count > zone_count or count == 0 or batch.size == 0:
             point_indices(layout, batch, threads, allow_nulls)  # the keys' errors first
             _config.check_replica_range(count, len(layout.names), allow_zero=True)
+            _config.check_zone_range(count, zone_count)
             return np.empty(batch.shape + (count,), dtype=np.int32)
-        rows = replica_rows(layout, count)
+        rows = replica_rows(layout, count, zones)
     else:
         return np.empty(batch.shape + (count,), dtype=np.int32)
 
@@ -115,3 +121,30 @@ def load(layout: Any, keys: object, threads: object, skip_nulls: object) -> Load
         owners = owners[owners >= 0]
     counts = np.bincount(owners, minlength=len(layout.names)).astype(np.int64)
     return Load(layout.names, counts)
+
+
+def names_of(layout: Any, owners: object, format: object) -> Any:
+    """Node indices of this layout (route's output) as names without a
+    Python object per key: a pandas Categorical or a pyarrow DictionaryArray
+    whose categories (dictionary) are the layout's nodes; negative indices
+    (the null= value of route, if negative) are missing values."""
+    if format not in ("pandas", "arrow"):
+        raise ValueError(f"format must be 'pandas' or 'arrow', got {format!r}")
+    codes = np.asarray(owners)
+    if codes.ndim != 1 or codes.dtype.kind not in "iu":
+        raise TypeError(
+            f"names_of takes a 1-D array of node indices, not {codes.ndim}-D {codes.dtype}"
+        )
+    if codes.size and int(codes.max()) >= len(layout.names):
+        raise ValueError(
+            f"node index {int(codes.max())} is past the {len(layout.names)} nodes of this layout"
+        )
+    missing = codes < 0
+    codes = np.where(missing, -1, codes).astype(np.int32)
+    if format == "pandas":
+        pd = importlib.import_module("pandas")
+        return pd.Categorical.from_codes(codes, categories=pd.Index(layout.names, dtype=object))
+    pa = importlib.import_module("pyarrow")
+
+    indices = pa.array(codes, mask=missing if missing.any() else None)
+    return pa.DictionaryArray.from_arrays(indices, pa.array(layout.names, type=pa.string()))

@@ -19,6 +19,7 @@ import xxhash
 from . import _config
 from .errors import EmptyRingError, batch_item_error, null_key_error
 from .load import Load
+from .plan import Plan
 
 __all__ = ["HashRing", "key_bytes", "hash_key", "vnode_position"]
 
@@ -327,20 +328,22 @@ def _hashes(items: list, null: int | None, routing: bool) -> list:
 class HashRing:
     """Consistent-hash ring with virtual nodes (pure-Python reference)."""
 
-    def __init__(self, nodes: Iterable[str] | Mapping[str, float] = (), *, vnodes: int = 160):
+    def __init__(self, nodes: Iterable[str] | Mapping[str, Any] = (), *, vnodes: int = 160):
         self._setup(nodes, vnodes)
 
     def _setup(self, nodes: object, vnodes: object) -> None:
         self._vnodes = _config.check_vnodes(vnodes)
         self._version = 0
         self._weights: dict[str, float] = {}
+        self._zones: dict[str, str | None] = {}
         # Ring order: sorted by (position, UTF-8 name, j) (SPEC.md 4).
         self._points: list[tuple[int, bytes, int, str]] = []
-        pending = _config.normalize_nodes(nodes)
-        counts = [_config.point_count(self._vnodes, w, name) for name, w in pending]
+        names, weights, zones = _config.node_columns(nodes)
+        counts = [_config.point_count(self._vnodes, w, name) for name, w in zip(names, weights)]
         _config.check_total_points(sum(counts))
-        for (name, weight), count in zip(pending, counts):
+        for name, weight, zone, count in zip(names, weights, zones, counts):
             self._weights[name] = weight
+            self._zones[name] = zone
             self._points.extend(self._node_points(name, count))
         self._points.sort()
 
@@ -360,18 +363,24 @@ class HashRing:
         return dict(self._weights)
 
     @property
+    def zones(self) -> dict[str, str | None]:
+        return dict(self._zones)
+
+    @property
     def vnodes(self) -> int:
         return self._vnodes
 
-    def add_node(self, name: str, weight: float = 1.0) -> None:
+    def add_node(self, name: str, weight: float = 1.0, zone: str | None = None) -> None:
         name = _config.check_name(name)
         weight = _config.check_weight(weight, name)
+        zone = _config.check_zone(zone, name)
         count = _config.point_count(self._vnodes, weight, name)
         if name in self._weights:
             raise ValueError(f"node {name!r} is already in the ring")
         _config.check_total_points(len(self._points) + count)
         self._points = sorted(self._points + self._node_points(name, count))
         self._weights[name] = weight
+        self._zones[name] = zone
         self._version += 1
 
     def remove_node(self, name: str) -> None:
@@ -380,6 +389,7 @@ class HashRing:
             raise KeyError(f"node {name!r} is not in the ring")
         self._points = [p for p in self._points if p[3] != name]
         del self._weights[name]
+        del self._zones[name]
         self._version += 1
 
     @property
@@ -400,13 +410,16 @@ class HashRing:
         h = hash_key(key)
         return self._points[self._first_point(h)][3]
 
-    def get_nodes(self, key: object, n: int) -> list[str]:
+    def get_nodes(self, key: object, n: int, *, distinct_zones: bool = False) -> list[str]:
+        _config.check_distinct_zones(distinct_zones)
         h = hash_key(key)
         n = _config.check_replica_type(n)
         if not self._points:
             raise EmptyRingError()
         _config.check_replica_range(n, len(self._weights))
-        return self._walk(self._first_point(h), n)
+        if distinct_zones:
+            _config.check_zone_range(n, self._zone_count())
+        return self._walk(self._first_point(h), n, distinct_zones)
 
     def hash_keys(self, keys: object, *, threads: int | None = None) -> np.ndarray:
         _config.check_threads(threads)
@@ -457,35 +470,53 @@ class HashRing:
         routed = np.array(out, dtype=np.int32).reshape(shape)
         return (routed, self.nodes) if return_nodes else routed
 
-    def _walk(self, start: int, n: int) -> list[str]:
-        """The first n distinct owners walking clockwise from point start (SPEC.md 6)."""
+    def _zone_of(self, name: str) -> tuple[str, str]:
+        """A node's zone for walks over distinct zones: a node without one is
+        a zone of its own (SPEC.md 6)."""
+        zone = self._zones[name]
+        return ("node", name) if zone is None else ("zone", zone)
+
+    def _zone_count(self) -> int:
+        return len({self._zone_of(name) for name in self._weights})
+
+    def _walk(self, start: int, n: int, distinct_zones: bool = False) -> list[str]:
+        """The first n owners of distinct nodes (or zones) walking clockwise
+        from point start (SPEC.md 6)."""
         taken: list[str] = []
+        used: set = set()
         for step in range(len(self._points)):
             owner = self._points[(start + step) % len(self._points)][3]
-            if owner not in taken:
+            mark = self._zone_of(owner) if distinct_zones else owner
+            if mark not in used:
+                used.add(mark)
                 taken.append(owner)
                 if len(taken) == n:
                     break
         return taken
 
     def route_replicas(
-        self, keys: object, n: int, *, threads: int | None = None, null: int | None = None
+        self, keys: object, n: int, *, threads: int | None = None, null: int | None = None,
+        distinct_zones: bool = False,
     ) -> Any:
         """Row i: get_nodes(keys[i], n) as indices (SPEC.md 10)."""
         _config.check_threads(threads)
         if null is not None:
             null = _config.check_null(null)
         count = _config.check_replica_count(n)
+        _config.check_distinct_zones(distinct_zones)
         items, shape = _batch(keys)
         hashes = _hashes(items, null, routing=True)
         if hashes and not self._points:
             raise EmptyRingError()
         if self._weights:
             _config.check_replica_range(count, len(self._weights), allow_zero=True)
+            if distinct_zones:
+                _config.check_zone_range(count, self._zone_count())
         index = {name: i for i, name in enumerate(self._weights)}
         rows = [
             [null] * count if h is None
-            else [index[name] for name in self._walk(self._first_point(h), count)]
+            else [index[name]
+                  for name in self._walk(self._first_point(h), count, distinct_zones)]
             for h in (hashes if count else [])
         ]
         out = np.array(rows, dtype=np.int32).reshape(shape + (count,))
@@ -535,6 +566,42 @@ class HashRing:
                 counts[owner] += 1
         return Load(self.nodes, np.array(counts, dtype=np.int64))
 
+    def diff(self, new: HashRing) -> Plan:
+        """The hash ranges whose owner changes from this ring to new (SPEC.md 13)."""
+        if not isinstance(new, HashRing):
+            raise TypeError(f"diff takes a reference HashRing, not {type(new).__name__}")
+        old_points = [(p[0], p[3]) for p in self._points]
+        new_points = [(p[0], p[3]) for p in new._points]
+        starts: list[int] = []
+        ends: list[int] = []
+        pairs: list[tuple[str | None, str | None]] = []
+
+        def owner(points: list[tuple[int, str]], h: int) -> str | None:
+            if not points:
+                return None
+            i = bisect.bisect_left(points, (h,))
+            return points[i % len(points)][1]
+
+        boundaries = sorted({p for p, _ in old_points} | {p for p, _ in new_points})
+        prev = boundaries[-1] if boundaries else 0
+        for p in boundaries:
+            pair = (owner(old_points, p), owner(new_points, p))
+            if pair[0] != pair[1]:
+                if ends and ends[-1] == prev and pairs[-1] == pair:
+                    ends[-1] = p
+                else:
+                    starts.append(prev)
+                    ends.append(p)
+                    pairs.append(pair)
+            prev = p
+        old_index: dict[str | None, int] = {name: i for i, name in enumerate(self._weights)}
+        new_index: dict[str | None, int] = {name: i for i, name in enumerate(new._weights)}
+        return Plan(
+            self, new, np.array(starts, dtype=np.uint64), np.array(ends, dtype=np.uint64),
+            np.array([old_index.get(a, -1) for a, _ in pairs], dtype=np.int32),
+            np.array([new_index.get(b, -1) for _, b in pairs], dtype=np.int32),
+        )
+
     def ownership(self) -> dict[str, float]:
         """Fraction of the 2**64 hash space each node owns (SPEC.md 7)."""
         owned = {name: 0 for name in self._weights}
@@ -568,19 +635,27 @@ class HashRing:
         """Same vnodes, nodes, weights and node order (SPEC.md 8)."""
         if not isinstance(other, HashRing):
             return NotImplemented
-        return self._vnodes == other._vnodes and list(self._weights.items()) == list(
-            other._weights.items()
+        return (
+            self._vnodes == other._vnodes
+            and list(self._weights.items()) == list(other._weights.items())
+            and self._zones == other._zones
         )
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
+        if any(zone is not None for zone in self._zones.values()):
+            nodes = {name: {"weight": w, "zone": self._zones[name]}
+                     for name, w in self._weights.items()}
+            return f"reference.HashRing({nodes!r}, vnodes={self._vnodes})"
         return f"reference.HashRing({self._weights!r}, vnodes={self._vnodes})"
 
     def __getstate__(self) -> dict:
         return {"vnodes": self._vnodes, "nodes": list(self._weights.items()),
-                "version": self._version}
+                "version": self._version, "zones": dict(self._zones)}
 
     def __setstate__(self, state: dict) -> None:
-        self._setup(dict(state["nodes"]), state["vnodes"])
+        zones = state.get("zones", {})
+        self._setup({name: {"weight": w, "zone": zones.get(name)} for name, w in state["nodes"]},
+                    state["vnodes"])
         self._version = state.get("version", 0)

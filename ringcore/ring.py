@@ -7,7 +7,7 @@ import os
 import threading
 import weakref
 from collections.abc import Iterable, Mapping
-from typing import Literal, cast, overload
+from typing import Any, Literal, cast, overload
 
 import numpy as np
 
@@ -15,6 +15,7 @@ from ._layout import RingBase
 from .dialects import Dialect, get_dialect
 from .layout import EMPTY, RingLayout, describe
 from .ops import Load
+from .plan import Plan
 
 __all__ = ["HashRing"]
 
@@ -56,7 +57,7 @@ class HashRing(RingBase):
 
     def __init__(
         self,
-        nodes: Iterable[str] | Mapping[str, float] = (),
+        nodes: Iterable[str] | Mapping[str, Any] = (),
         *,
         vnodes: int = 160,
         dialect: str | Mapping[str, str] | Dialect | None = None,
@@ -105,6 +106,11 @@ class HashRing(RingBase):
         return self.layout.weights
 
     @property
+    def zones(self) -> dict[str, str | None]:
+        """Node name -> zone (None for a node without one), in insertion order."""
+        return self.layout.zones
+
+    @property
     def vnodes(self) -> int:
         return self.layout.vnodes
 
@@ -122,10 +128,11 @@ class HashRing(RingBase):
         """Read-only int32 array: index into ``nodes`` of each point's owner."""
         return self.layout.owners
 
-    def add_node(self, name: str, weight: float = 1.0) -> None:
-        """Add a node; only keys that now belong to it move. Existing name -> ValueError."""
+    def add_node(self, name: str, weight: float = 1.0, zone: str | None = None) -> None:
+        """Add a node (in a zone, or none); only keys that now belong to it
+        move. Existing name -> ValueError."""
         with self._write_lock:
-            self._layout = self.layout.with_node(name, weight)
+            self._layout = self.layout.with_node(name, weight, zone)
 
     def remove_node(self, name: str) -> None:
         """Remove a node; only its keys move. Missing name -> KeyError."""
@@ -180,11 +187,14 @@ class HashRing(RingBase):
         return self.layout.route(keys, threads=threads, null=null, return_nodes=return_nodes)
 
     def route_replicas(
-        self, keys: object, n: int, *, threads: int | None = None, null: int | None = None
+        self, keys: object, n: int, *, threads: int | None = None, null: int | None = None,
+        distinct_zones: bool = False,
     ) -> np.ndarray:
         """int32 matrix (keys, n): row i is ``get_nodes(keys[i], n)`` as indices
         into ``nodes`` (see RingLayout.route_replicas)."""
-        return self.layout.route_replicas(keys, n, threads=threads, null=null)
+        return self.layout.route_replicas(
+            keys, n, threads=threads, null=null, distinct_zones=distinct_zones
+        )
 
     def assign_bounded(
         self, keys: object, epsilon: float, *, threads: int | None = None,
@@ -196,6 +206,11 @@ class HashRing(RingBase):
     def load(self, keys: object, *, threads: int | None = None, skip_nulls: bool = False) -> Load:
         """How many of the keys each node owns, with the spread (SPEC.md 12)."""
         return self.layout.load(keys, threads=threads, skip_nulls=skip_nulls)
+
+    def diff(self, new: object) -> Plan:
+        """What moves from this ring, as it is now, to ``new`` (a HashRing or
+        RingLayout): see RingLayout.diff."""
+        return self.layout.diff(new)
 
     def ownership(self) -> dict[str, float]:
         """Fraction of the hash space each node owns (SPEC.md 7)."""

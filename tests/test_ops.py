@@ -147,9 +147,9 @@ def test_route_replicas_bad_key_names_its_index(cls):
 def test_replica_rows_are_kept_with_the_layout_and_bounded():
     layout = make().snapshot()
     layout.route_replicas(KEYS, 2)
-    rows = layout.derived[("replicas", 2)]
+    rows = layout.derived[("replicas", 2, False)]
     layout.route_replicas(KEYS, 2)
-    assert layout.derived[("replicas", 2)] is rows and not rows.flags.writeable
+    assert layout.derived[("replicas", 2, False)] is rows and not rows.flags.writeable
     for n in (1, 3, 4, 5):
         layout.route_replicas(KEYS, n)
     assert len(layout.derived) <= 2
@@ -353,3 +353,154 @@ def test_snapshot_pattern_under_concurrent_updates():
     finally:
         stop.set()
         worker.join()
+
+
+# -- zones -----------------------------------------------------------------------------
+
+ZONED = {"a": {"weight": 2, "zone": "eu-1a"}, "b": {"zone": "eu-1a"}, "c": {"zone": "eu-1b"},
+         "d": 1.5, "e": {"weight": 0.5, "zone": "eu-1c"}, "f": {"zone": "eu-1b"}}
+
+
+@st.composite
+def zoned_rings(draw):
+    cfg = draw(ring_configs(min_nodes=1, max_nodes=9, max_points=900))
+    zones = st.one_of(st.none(), st.sampled_from(["z1", "z2", "z3", "zone é"]))
+    nodes = {name: {"weight": w, "zone": draw(zones)} for name, w in cfg.weights.items()}
+    return nodes, cfg.vnodes
+
+
+def zone_count(ring):
+    return len({("zone", z) if z is not None else ("node", name)
+                for name, z in ring.zones.items()})
+
+
+@given(zoned_rings(), st.lists(st.text(max_size=8), max_size=60), st.data())
+def test_distinct_zone_replicas_agree_and_never_repeat_a_zone(rings, keys, data):
+    nodes, vnodes = rings
+    core, ref = Core(nodes, vnodes=vnodes), Ref(nodes, vnodes=vnodes)
+    assert core.zones == ref.zones == {name: s["zone"] for name, s in nodes.items()}
+    n = data.draw(st.integers(0, zone_count(core)))
+    got = core.route_replicas(keys, n, distinct_zones=True)
+    assert np.array_equal(got, ref.route_replicas(keys, n, distinct_zones=True))
+    for key, row in zip(keys, got.tolist()):
+        names = [core.nodes[i] for i in row]
+        if n:
+            assert names == core.get_nodes(key, n, distinct_zones=True)
+            assert names == ref.get_nodes(key, n, distinct_zones=True)
+            assert names[0] == core.get_node(key)
+        marks = [core.zones[m] or ("node", m) for m in names]
+        assert len(set(marks)) == len(marks)
+
+
+def test_zones_without_zones_are_the_node_walk():
+    ring = make()
+    keys = KEYS[:500]
+    assert np.array_equal(ring.route_replicas(keys, 4, distinct_zones=True),
+                          ring.route_replicas(keys, 4))
+    assert ring.get_nodes("k", 3, distinct_zones=True) == ring.get_nodes("k", 3)
+
+
+def test_distinct_zones_walk_skips_a_taken_zone():
+    """Checked against a walk written here over the ring's points."""
+    ring = Core(ZONED, vnodes=30)
+    positions, owners = ring.positions, ring.owners
+    for key in KEYS[:300]:
+        h = int(ring.hash_keys([key])[0])
+        i = int(np.searchsorted(positions, np.uint64(h), side="left")) % len(positions)
+        taken, zones = [], set()
+        while len(taken) < 4:
+            name = ring.nodes[owners[i]]
+            zone = ring.zones[name] or name
+            if zone not in zones:
+                zones.add(zone)
+                taken.append(name)
+            i = (i + 1) % len(positions)
+        assert ring.get_nodes(key, 4, distinct_zones=True) == taken
+
+
+@pytest.mark.parametrize("cls", [Core, Ref], ids=["core", "reference"])
+def test_zone_settings_and_errors(cls):
+    ring = cls(ZONED, vnodes=10)
+    assert ring.zones["a"] == "eu-1a" and ring.zones["d"] is None
+    assert ring.weights["a"] == 2.0 and ring.weights["b"] == 1.0
+    assert "'zone': 'eu-1a'" in repr(ring)
+    assert zone_count(ring) == 4
+    with pytest.raises(ValueError, match="number of zones"):
+        ring.get_nodes("k", 5, distinct_zones=True)
+    with pytest.raises(ValueError, match="number of zones"):
+        ring.route_replicas(["k"], 5, distinct_zones=True)
+    with pytest.raises(ValueError, match="number of nodes"):
+        ring.get_nodes("k", 7, distinct_zones=True)
+    with pytest.raises(TypeError, match="distinct_zones"):
+        ring.get_nodes("k", 2, distinct_zones=1)
+    with pytest.raises(TypeError, match="distinct_zones"):
+        ring.route_replicas(["k"], 2, distinct_zones="yes")
+    with pytest.raises(ValueError, match="unknown setting 'vnodes'"):
+        cls({"a": {"weight": 1, "vnodes": 3}})
+    with pytest.raises(TypeError, match="zone of node 'a'"):
+        cls({"a": {"zone": 3}})
+    with pytest.raises(ValueError, match="zone of node 'a'"):
+        cls({"a": {"zone": ""}})
+    with pytest.raises(ValueError, match="weight of node 'a'"):
+        cls({"a": {"weight": 0, "zone": "z"}})
+    before = ring.zones
+    with pytest.raises(TypeError, match="zone of node 'g'"):
+        ring.add_node("g", zone=b"eu")
+    assert ring.zones == before and "g" not in ring
+    ring.add_node("g", 1.0, "eu-1d")
+    assert ring.zones["g"] == "eu-1d" and zone_count(ring) == 5
+    ring.remove_node("a")
+    assert "a" not in ring.zones and ring.zones["b"] == "eu-1a"
+
+
+@pytest.mark.parametrize("cls", [Core, Ref], ids=["core", "reference"])
+def test_zones_survive_pickle_and_take_part_in_equality(cls):
+    ring = cls(ZONED, vnodes=10)
+    again = pickle.loads(pickle.dumps(ring))
+    assert again == ring and again.zones == ring.zones
+    unzoned = cls({name: s if not isinstance(s, dict) else s.get("weight", 1)
+                   for name, s in ZONED.items()}, vnodes=10)
+    assert unzoned != ring
+    assert np.array_equal(unzoned.positions, ring.positions)  # zones place no points
+    if cls is Core:
+        snap = pickle.loads(pickle.dumps(ring.snapshot()))
+        assert snap.zones == ring.zones and snap == ring.snapshot()
+        assert RingLayout.from_arrays(ZONED, ring.positions, ring.owners, vnodes=10) == snap
+
+
+def test_zone_names_are_plain_str():
+    class Zone(str):
+        pass
+
+    ring = Core({"a": {"zone": Zone("z")}})
+    assert type(ring.zones["a"]) is str
+    ring.add_node("b", zone=Zone("y"))
+    assert type(ring.zones["b"]) is str
+
+
+# -- names in batch --------------------------------------------------------------------
+
+
+def test_names_of_is_vectorised_over_the_snapshot_nodes():
+    pd = pytest.importorskip("pandas")
+    pa = pytest.importorskip("pyarrow")
+    snap = make().snapshot()
+    owners = snap.route(KEYS[:100] + [None], null=-1)
+    expected = [snap.get_node(k) for k in KEYS[:100]] + [None]
+    cat = snap.names_of(owners)
+    assert isinstance(cat, pd.Categorical) and list(cat.categories) == list(snap.nodes)
+    assert [None if pd.isna(v) else v for v in cat] == expected
+    arr = snap.names_of(owners, format="arrow")
+    assert isinstance(arr, pa.DictionaryArray)
+    assert arr.dictionary.to_pylist() == list(snap.nodes) and arr.to_pylist() == expected
+    assert arr.null_count == 1
+    empty = snap.names_of(np.empty(0, dtype=np.int32), format="arrow")
+    assert len(empty) == 0 and empty.dictionary.to_pylist() == list(snap.nodes)
+    with pytest.raises(ValueError, match="past the 5 nodes"):
+        snap.names_of(np.array([0, 5]))
+    with pytest.raises(ValueError, match="format"):
+        snap.names_of(owners, format="polars")
+    with pytest.raises(TypeError, match="1-D"):
+        snap.names_of(snap.route_replicas(KEYS[:3], 2))
+    with pytest.raises(TypeError, match="1-D"):
+        snap.names_of(np.array([0.0, 1.0]))
