@@ -1,6 +1,7 @@
 /* Lookups; see rc_lookup.h. */
 #include "rc_lookup.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* How many keys ahead the pipelined loop prefetches lines on a big ring, so
@@ -248,64 +249,89 @@ rc_status rc_replica_rows(const rc_layout *layout, const int32_t *class_of, size
     return RC_OK;
 }
 
-/* The first point from i on (wrapping) whose node has room: next[] links
- * full nodes' points onward, the links shortened as they are followed. */
-static uint32_t first_with_room(uint32_t *next, uint32_t i)
+size_t rc_take_rows(const int32_t *rows, size_t nrows, size_t width, const int32_t *indices,
+                    size_t n, int32_t null_value, int32_t *out)
 {
+    /* the rows of keys RC_AHEAD further on are fetched while these are
+     * copied (64 ahead measured no faster on 1.6M points) */
+    for (size_t k = 0; k < n; k++) {
+        if (k + RC_AHEAD < n) {
+            int32_t ahead = indices[k + RC_AHEAD];
+            if (ahead >= 0 && (size_t)ahead < nrows)
+                RC_PREFETCH(rows + (size_t)ahead * width);
+        }
+        int32_t at = indices[k];
+        int32_t *row = out + k * width;
+        if (at < 0) {
+            for (size_t r = 0; r < width; r++)
+                row[r] = null_value;
+        } else if ((size_t)at >= nrows) {
+            return k;
+        } else {
+            memcpy(row, rows + (size_t)at * width, width * sizeof(int32_t));
+        }
+    }
+    return n;
+}
+
+/* The first point from point i on (wrapping) whose node has room. links[p]
+ * is 0 while point p leads to itself, else 1 + the point it leads to: the
+ * points of full nodes are linked onward when a walk first meets them (so
+ * the links start as zeroed memory, nothing to set up per point), and a
+ * walk's path is then pointed straight at the point it found. */
+static uint32_t first_with_room(const rc_layout *layout, uint32_t *links, uint32_t i,
+                                const int64_t *capacity, const int64_t *load)
+{
+    uint32_t m = layout->npoints;
     uint32_t root = i;
-    while (next[root] != root)
-        root = next[root];
-    while (next[i] != root) {
-        uint32_t after = next[i];
-        next[i] = root;
+    for (;;) {
+        while (links[root] != 0)
+            root = links[root] - 1;
+        int32_t owner = rc_layout_owner(layout, root);
+        if (load[owner] < capacity[owner])
+            break;
+        uint32_t next = root + 1 == m ? 0 : root + 1;
+        links[root] = next + 1;
+        root = next;
+    }
+    while (i != root) {
+        uint32_t after = links[i] - 1;
+        links[i] = root + 1;
         i = after;
     }
     return root;
 }
 
-/* Unlink every point of node v: a walk goes past them. */
-static void close_node(uint32_t *next, const uint32_t *node_points, const uint32_t *node_starts,
-                       size_t v, uint32_t m)
-{
-    for (uint32_t p = node_starts[v]; p < node_starts[v + 1]; p++)
-        next[node_points[p]] = node_points[p] + 1 == m ? 0 : node_points[p] + 1;
-}
-
 rc_status rc_assign_bounded(const rc_layout *layout, const int32_t *start, size_t nkeys,
                             const int64_t *capacity, int64_t *load, size_t nnodes,
-                            uint32_t *node_points, uint32_t *node_starts, uint32_t *next,
-                            int32_t null_owner, int32_t *out)
+                            uint32_t *links, int32_t null_owner, int32_t *out)
 {
     uint32_t m = layout->npoints;
     if (m == 0 || nnodes == 0)
         return RC_ERR_ARG;
-    /* every node's points, by a counting sort on the owners */
-    memset(node_starts, 0, (nnodes + 1) * sizeof(uint32_t));
+    /* every owner must be a node; nodes with room and points keep walks finite */
+    uint8_t *owns = (uint8_t *)calloc(nnodes, 1);
+    if (owns == NULL)
+        return RC_ERR_NOMEM;
     for (uint32_t i = 0; i < m; i++) {
         int32_t o = rc_layout_owner(layout, i);
-        if (o < 0 || (size_t)o >= nnodes)
+        if (o < 0 || (size_t)o >= nnodes) {
+            free(owns);
             return RC_ERR_ARG;
-        node_starts[o + 1]++;
-        next[i] = i;
+        }
+        owns[o] = 1;
     }
-    for (size_t v = 0; v < nnodes; v++)
-        node_starts[v + 1] += node_starts[v];
-    for (uint32_t i = 0; i < m; i++) {
-        int32_t o = rc_layout_owner(layout, i);
-        node_points[node_starts[o]++] = i;
-    }
-    for (size_t v = nnodes; v > 0; v--)
-        node_starts[v] = node_starts[v - 1];
-    node_starts[0] = 0;
     size_t open = 0; /* nodes with points and room */
+    rc_status status = RC_OK;
     for (size_t v = 0; v < nnodes; v++) {
         if (load[v] < 0)
-            return RC_ERR_ARG;
-        if (load[v] >= capacity[v])
-            close_node(next, node_points, node_starts, v, m);
-        else if (node_starts[v] < node_starts[v + 1])
+            status = RC_ERR_ARG;
+        else if (owns[v] && load[v] < capacity[v])
             open++;
     }
+    free(owns);
+    if (status != RC_OK)
+        return status;
     for (size_t k = 0; k < nkeys; k++) {
         if (start[k] < 0) {
             out[k] = null_owner;
@@ -314,12 +340,12 @@ rc_status rc_assign_bounded(const rc_layout *layout, const int32_t *start, size_
         /* with a node open, every walk ends at one of its points */
         if ((uint32_t)start[k] >= m || open == 0)
             return RC_ERR_ARG;
-        int32_t o = rc_layout_owner(layout, first_with_room(next, (uint32_t)start[k]));
+        int32_t o = rc_layout_owner(layout,
+                                    first_with_room(layout, links, (uint32_t)start[k], capacity,
+                                                    load));
         out[k] = o;
-        if (++load[o] == capacity[o]) {
+        if (++load[o] == capacity[o])
             open--;
-            close_node(next, node_points, node_starts, (size_t)o, m);
-        }
     }
     return RC_OK;
 }

@@ -228,11 +228,16 @@ rc_status rc_replica_rows(const rc_layout *layout, const int32_t *class_of, size
  * below its capacity; load[node] counts what it took so far (on entry too).
  * start[k] < 0: a null, out[k] = null_owner, no load. The caller makes the
  * capacities sum above the loads and keys (else RC_ERR_ARG, never a hang).
- * Scratch: node_points and next npoints words, node_starts nnodes + 1. */
+ * links: npoints zeroed words of scratch. */
 rc_status rc_assign_bounded(const rc_layout *layout, const int32_t *start, size_t nkeys,
                             const int64_t *capacity, int64_t *load, size_t nnodes,
-                            uint32_t *node_points, uint32_t *node_starts,
-                            uint32_t *next, int32_t null_owner, int32_t *out);
+                            uint32_t *links, int32_t null_owner, int32_t *out);
+
+/* out[k * width ...] = the row of rows (nrows x width) at indices[k], or
+ * null_value across it where indices[k] < 0; returns n, or the first k whose
+ * index is past the rows. The rows of later keys are prefetched. */
+size_t rc_take_rows(const int32_t *rows, size_t nrows, size_t width, const int32_t *indices,
+                    size_t n, int32_t null_value, int32_t *out);
 
 /* Walk ring order from point `start` (npoints means 0), wrapping, and write
  * the first `want` owners of distinct classes to out: class_of[owner] in

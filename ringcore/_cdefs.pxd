@@ -163,8 +163,9 @@ cdef extern from "rc_lookup.h":
                               size_t n, int32_t *rows, size_t rows_len) noexcept nogil
     rc_status rc_assign_bounded(const rc_layout *layout, const int32_t *start, size_t nkeys,
                                 const int64_t *capacity, int64_t *load, size_t nnodes,
-                                uint32_t *node_points, uint32_t *node_starts, uint32_t *next,
-                                int32_t null_owner, int32_t *out) noexcept nogil
+                                uint32_t *links, int32_t null_owner, int32_t *out) noexcept nogil
+    size_t rc_take_rows(const int32_t *rows, size_t nrows, size_t width, const int32_t *indices,
+                        size_t n, int32_t null_value, int32_t *out) noexcept nogil
     int64_t rc_walk_owners(const rc_layout *layout, uint32_t start, size_t want,
                            const int32_t *class_of, uint8_t *seen, size_t nclasses,
                            size_t nnodes, int32_t *out) noexcept nogil

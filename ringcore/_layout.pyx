@@ -568,17 +568,15 @@ cdef class LayoutBase:
             return load
         self._check_not_empty()
         cdef int64_t[::1] load_view = load
-        cdef size_t m = self.layout.npoints
-        node_points = np.empty(m, dtype=np.uint32)
-        node_starts = np.empty(nnodes + 1, dtype=np.uint32)
-        links = np.empty(m, dtype=np.uint32)
-        cdef uint32_t[::1] points_view = node_points, starts_view = node_starts
+        links = np.zeros(self.layout.npoints, dtype=np.uint32)  # zeroed pages come lazily
         cdef uint32_t[::1] links_view = links
         cdef rc_status status
         with nogil:
             status = rc_assign_bounded(&self.layout, &start[0], <size_t>start.shape[0],
-                                       &capacity[0], &load_view[0], nnodes, &points_view[0],
-                                       &starts_view[0], &links_view[0], null_owner, &out[0])
+                                       &capacity[0], &load_view[0], nnodes, &links_view[0],
+                                       null_owner, &out[0])
+        if status == RC_ERR_NOMEM:
+            raise MemoryError()
         if status != RC_OK:
             raise ValueError("assign_bounded_into: point indices out of range, or capacities "
                              "that cannot hold the keys")
@@ -614,19 +612,11 @@ def take_rows(const int32_t[:, ::1] rows not None, const int32_t[::1] indices no
         raise ValueError("take_rows: out must have one row of the rows' width per index")
     if n == 0 or width == 0:
         return
-    cdef Py_ssize_t k, r, bad = -1
-    cdef int32_t at
+    cdef size_t taken
     with nogil:
-        for k in range(n):
-            at = indices[k]
-            if at < 0:
-                for r in range(width):
-                    out[k, r] = null_value
-            elif at >= nrows:
-                bad = k
-                break
-            else:
-                memcpy(&out[k, 0], &rows[at, 0], <size_t>width * sizeof(int32_t))
+        taken = rc_take_rows(&rows[0, 0], <size_t>nrows, <size_t>width, &indices[0], <size_t>n,
+                             null_value, &out[0, 0])
+    cdef Py_ssize_t bad = -1 if taken == <size_t>n else <Py_ssize_t>taken
     if bad >= 0:
         raise ValueError(f"take_rows: indices[{bad}] = {indices[bad]} is past the {nrows} rows")
 

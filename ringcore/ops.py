@@ -5,6 +5,8 @@ answers from the one version of the ring it is given."""
 from __future__ import annotations
 
 import importlib
+import os
+import threading
 from typing import Any
 
 import numpy as np
@@ -20,6 +22,16 @@ __all__ = ["Load"]
 _INDEX_BLOCK = 16384
 # Replica rows kept per layout (each 4 * n bytes a point); the oldest goes first.
 _KEPT_ROWS = 2
+_KEPT_LOCK = threading.Lock()
+
+
+def _new_lock_after_fork() -> None:
+    global _KEPT_LOCK
+    _KEPT_LOCK = threading.Lock()  # a thread of the parent may have held it at the fork
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_lock_after_fork)
 
 
 def point_indices(layout: Any, keys: object, threads: int | None, allow_nulls: bool) -> np.ndarray:
@@ -45,9 +57,11 @@ def replica_rows(layout: Any, n: int, distinct_zones: bool) -> np.ndarray:
                    else np.arange(len(layout.names), dtype=np.int32))
         rows = layout.replica_rows_of(n, classes)
         kept = layout.derived
-        for old in [k for k in kept if k[0] == "replicas"][: max(0, len(kept) - _KEPT_ROWS + 1)]:
-            kept.pop(old, None)
-        kept[key] = rows
+        with _KEPT_LOCK:  # threads may make rows at once: the cache stays bounded
+            older = [k for k in kept if k[0] == "replicas" and k != key]
+            for old in older[: max(0, len(older) - _KEPT_ROWS + 1)]:
+                del kept[old]
+            kept[key] = rows
     return rows
 
 

@@ -504,3 +504,31 @@ def test_names_of_is_vectorised_over_the_snapshot_nodes():
         snap.names_of(snap.route_replicas(KEYS[:3], 2))
     with pytest.raises(TypeError, match="1-D"):
         snap.names_of(np.array([0.0, 1.0]))
+
+
+def test_replica_rows_from_many_threads_at_once():
+    """Threads asking for rows of several n (and zones) on one snapshot: every
+    answer right, the kept rows bounded, no error from the shared cache."""
+    snap = Core(ZONED, vnodes=50).snapshot()
+    keys = np.arange(20_000, dtype=np.uint64)
+    expected = {(n, z): Ref(ZONED, vnodes=50).route_replicas(keys[:300], n, distinct_zones=z)
+                for n in (1, 2, 3) for z in (False, True)}
+    errors = []
+
+    def work(seed):
+        rng = np.random.default_rng(seed)
+        try:
+            for _ in range(30):
+                n, z = int(rng.integers(1, 4)), bool(rng.integers(0, 2))
+                got = snap.route_replicas(keys, n, distinct_zones=z)
+                assert np.array_equal(got[:300], expected[(n, z)])
+        except Exception as err:  # noqa: BLE001 - reported below
+            errors.append(err)
+
+    threads = [threading.Thread(target=work, args=(s,)) for s in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[0]
+    assert len(snap.derived) <= 2
