@@ -1,6 +1,7 @@
 """Core and reference driven side by side through random add/remove sequences,
 including calls that must fail and leave both rings unchanged."""
 
+import copy
 import math
 
 import numpy as np
@@ -46,6 +47,9 @@ class CoreVsReference(RuleBasedStateMachine):
         self.core = ringcore.HashRing([], vnodes=vnodes)
         self.ref = reference.HashRing([], vnodes=vnodes)
         self.expected_weights: dict[str, float] = {}
+        self.expected_zones: dict[str, str | None] = {}
+        self.updates = 0
+        self.snapshots = (self.core.snapshot(), copy.deepcopy(self.ref))
 
     # -- helpers -----------------------------------------------------------------
 
@@ -77,6 +81,8 @@ class CoreVsReference(RuleBasedStateMachine):
         self.core.add_node(name, weight)
         self.ref.add_node(name, weight)
         self.expected_weights[name] = float(weight)
+        self.expected_zones[name] = None
+        self.updates += 1
 
     @rule(name=node_names, weight=valid_weights)
     def add_new_name(self, name, weight):
@@ -87,6 +93,20 @@ class CoreVsReference(RuleBasedStateMachine):
         self.core.add_node(name, weight)
         self.ref.add_node(name, weight)
         self.expected_weights[name] = float(weight)
+        self.expected_zones[name] = None
+        self.updates += 1
+
+    @rule(name=node_names, zone=st.sampled_from(["z1", "z2", "z3"]))
+    def add_zoned_node(self, name, zone):
+        if name in self.expected_weights:
+            return
+        if name not in self.pool:
+            self.pool.append(name)
+        self.core.add_node(name, zone=zone)
+        self.ref.add_node(name, zone=zone)
+        self.expected_weights[name] = 1.0
+        self.expected_zones[name] = zone
+        self.updates += 1
 
     @rule(data=st.data())
     def remove_node(self, data):
@@ -97,6 +117,8 @@ class CoreVsReference(RuleBasedStateMachine):
         self.core.remove_node(name)
         self.ref.remove_node(name)
         del self.expected_weights[name]
+        del self.expected_zones[name]
+        self.updates += 1
 
     @precondition(lambda self: self.expected_weights)
     @rule(data=st.data())
@@ -105,6 +127,31 @@ class CoreVsReference(RuleBasedStateMachine):
         self.core.remove_node(name)
         self.ref.remove_node(name)
         del self.expected_weights[name]
+        del self.expected_zones[name]
+        self.updates += 1
+
+    @rule()
+    def take_snapshot(self):
+        self.snapshots = (self.core.snapshot(), copy.deepcopy(self.ref))
+
+    @rule(batch=key_lists, data=st.data())
+    def batch_operations_agree(self, batch, data):
+        batch = [k for k in batch if k is not None]
+        old_core, old_ref = self.snapshots
+        assert list(old_core.diff(self.core)) == list(old_ref.diff(self.ref))
+        assert np.array_equal(old_core.diff(self.core).moved(batch),
+                              old_ref.diff(self.ref).moved(batch))
+        if not self.expected_weights:
+            return
+        zones = data.draw(st.booleans())
+        marks = {z or ("node", name) for name, z in self.expected_zones.items()}
+        n = data.draw(st.integers(0, len(marks) if zones else len(self.expected_weights)))
+        assert np.array_equal(self.core.route_replicas(batch, n, distinct_zones=zones),
+                              self.ref.route_replicas(batch, n, distinct_zones=zones))
+        eps = data.draw(st.sampled_from([0.01, 0.3, 2.0]))
+        assert np.array_equal(self.core.assign_bounded(batch, eps),
+                              self.ref.assign_bounded(batch, eps))
+        assert self.core.load(batch) == self.ref.load(batch)
 
     @precondition(lambda self: self.expected_weights)
     @rule(data=st.data(), weight=valid_weights)
@@ -171,8 +218,12 @@ class CoreVsReference(RuleBasedStateMachine):
             return
         assert_rings_agree(self.core, self.ref)
         assert self.core.weights == self.expected_weights
+        assert self.core.zones == self.ref.zones == self.expected_zones
+        assert self.core.version == self.ref.version == self.updates
         assert self.core.nodes == tuple(self.expected_weights)
-        assert self.core == ringcore.HashRing(self.expected_weights, vnodes=self.vnodes)
+        settings = {name: {"weight": w, "zone": self.expected_zones[name]}
+                    for name, w in self.expected_weights.items()}
+        assert self.core == ringcore.HashRing(settings, vnodes=self.vnodes)
         if self.expected_weights:
             assert np.array_equal(self.core.route(PROBE_KEYS), self.ref.route(PROBE_KEYS))
             assert np.array_equal(self.core.route(PROBE_INTS), self.ref.route(PROBE_INTS))
