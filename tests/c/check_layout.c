@@ -2,8 +2,9 @@
  * widths (the narrow, 32-bit ring has no dialect so far) and both kinds of
  * line, with ties, a crowded line, keys at and next to points, and hashes beyond a narrow ring;
  * and the tables derived when a node is added or removed, against rebuilt ones.
- * Every lookup path is compared with a binary search. Exit status 0: all
- * agree. Built and run by tests/test_c_layout.py. */
+ * Every lookup path (owners and point indices) is compared with a binary
+ * search; replica rows, walks, row copies and bounded loads with plain walks
+ * over the points. Exit status 0: all agree. Built and run by tests/test_c_layout.py. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,6 +125,84 @@ static int check_updates(const rc_layout *old, const rc_point *points, size_t n,
     return failed;
 }
 
+/* Replica rows (by a class of each node), the walk, bounded loads and the
+ * row copy, against plain walks over the points. Returns the failures. */
+static int check_operations(const rc_layout *layout, const rc_point *points, size_t n,
+                            int32_t nnodes)
+{
+    enum { WIDTH = 3, KEYS = 20000 };
+    int failures = 0;
+    int32_t *class_of = malloc((size_t)nnodes * sizeof(int32_t));
+    int32_t *rows = malloc(n * WIDTH * sizeof(int32_t));
+    uint8_t *seen = malloc((size_t)nnodes);
+    if (!class_of || !rows || !seen)
+        return 1;
+    int32_t nclasses = nnodes < 7 ? nnodes : 7;
+    for (int32_t v = 0; v < nnodes; v++)
+        class_of[v] = v % nclasses;
+    if (rc_replica_rows(layout, class_of, (size_t)nnodes, WIDTH, rows, n * WIDTH) != RC_OK)
+        return 1;
+    if (rc_replica_rows(layout, class_of, (size_t)nnodes, WIDTH, rows, n * WIDTH - 1) == RC_OK)
+        failures++; /* a short output is refused */
+    for (size_t i = 0; i < n; i += 1 + n / 3000) {
+        int32_t walked[WIDTH];
+        memset(seen, 0, (size_t)nnodes);
+        int64_t got = rc_walk_owners(layout, (uint32_t)i, WIDTH, class_of, seen,
+                                     (size_t)nclasses, (size_t)nnodes, walked);
+        failures += got != WIDTH || memcmp(walked, rows + i * WIDTH, sizeof walked) != 0;
+    }
+    /* the rows of some points, copied; an index past the rows stops the copy */
+    int32_t at[4] = {0, -1, (int32_t)(n - 1), (int32_t)n};
+    int32_t copied[4 * WIDTH];
+    failures += rc_take_rows(rows, n, WIDTH, at, 4, -9, copied) != 3
+                || memcmp(copied, rows, WIDTH * sizeof(int32_t)) != 0 || copied[WIDTH] != -9
+                || memcmp(copied + 2 * WIDTH, rows + (n - 1) * WIDTH,
+                          WIDTH * sizeof(int32_t)) != 0;
+    /* bounded loads: 10% slack over an even share */
+    int32_t *start = malloc(KEYS * sizeof(int32_t)), *out = malloc(KEYS * sizeof(int32_t));
+    int64_t *capacity = malloc((size_t)nnodes * sizeof(int64_t));
+    int64_t *load = calloc((size_t)nnodes, sizeof(int64_t));
+    int64_t *plain_load = calloc((size_t)nnodes, sizeof(int64_t));
+    uint32_t *links = calloc(n, sizeof(uint32_t));
+    if (!start || !out || !capacity || !load || !plain_load || !links)
+        return 1;
+    for (int32_t v = 0; v < nnodes; v++)
+        capacity[v] = (KEYS * 11 / 10) / nnodes + 1;
+    for (size_t k = 0; k < KEYS; k++)
+        start[k] = k % 101 == 5 ? -1 : (int32_t)(next_random() % n);
+    if (rc_assign_bounded(layout, start, KEYS, capacity, load, (size_t)nnodes, links, -7, out)
+        != RC_OK)
+        return 1;
+    for (size_t k = 0; k < KEYS; k++) {
+        if (start[k] < 0) {
+            failures += out[k] != -7;
+            continue;
+        }
+        size_t i = (size_t)start[k];
+        while (plain_load[points[i].owner] >= capacity[points[i].owner])
+            i = i + 1 == n ? 0 : i + 1;
+        plain_load[points[i].owner]++;
+        failures += out[k] != points[i].owner;
+    }
+    /* capacities that cannot hold the keys: refused, not a hang */
+    for (int32_t v = 0; v < nnodes; v++)
+        capacity[v] = 0;
+    memset(links, 0, n * sizeof(uint32_t));
+    memset(load, 0, (size_t)nnodes * sizeof(int64_t));
+    failures += rc_assign_bounded(layout, start, KEYS, capacity, load, (size_t)nnodes, links,
+                                  -7, out) == RC_OK;
+    free(class_of);
+    free(rows);
+    free(seen);
+    free(start);
+    free(out);
+    free(capacity);
+    free(load);
+    free(plain_load);
+    free(links);
+    return failures;
+}
+
 static int check(int bits, size_t n, int32_t nnodes)
 {
     rc_point *points = rc_alloc_big((n + 1) * sizeof(rc_point));
@@ -160,7 +239,11 @@ static int check(int bits, size_t n, int32_t nnodes)
         else
             hashes[j] = bits == 32 && j % 5 ? r >> 32 : r; /* some beyond a narrow ring */
     }
+    int32_t *indices = malloc(m * sizeof(int32_t));
+    if (!indices)
+        return 1;
     rc_lookup_owners(&layout, hashes, m, out);
+    rc_lookup_indices(&layout, hashes, m, indices);
     long bad = 0;
     for (size_t j = 0; j < m; j++) {
         size_t lo = 0, hi = n;
@@ -173,13 +256,18 @@ static int check(int bits, size_t n, int32_t nnodes)
         }
         int32_t want = points[lo == n ? 0 : lo].owner;
         bad += out[j] != want || rc_lookup_owner(&layout, hashes[j]) != want
-               || rc_lookup_index(&layout, hashes[j]) != lo;
+               || rc_lookup_index(&layout, hashes[j]) != lo
+               || indices[j] != (int32_t)(lo == n ? 0 : lo);
     }
     printf("%d-bit ring, %zu points, %d nodes, big %d, compact %d: %ld of %zu lookups wrong\n",
            bits, n, (int)nnodes, layout.big, layout.compact, bad, m);
     int update_failures = check_updates(&layout, points, n, bits, nnodes);
     printf("  derived tables: %d wrong\n", update_failures);
     bad += update_failures;
+    int operation_failures = check_operations(&layout, points, n, nnodes);
+    printf("  replica rows, walks, row copies, bounded loads: %d wrong\n", operation_failures);
+    bad += operation_failures;
+    free(indices);
     rc_free_big(points);
     rc_free_big(tmp);
     rc_free_big(table);
