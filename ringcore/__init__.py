@@ -19,10 +19,14 @@ except ModuleNotFoundError as _missing:  # pragma: no cover - depends on how Pyt
     ) from None
 from ._version import __version__
 from .errors import EmptyRingError, NullKeyError
+from .jump import JumpHash, jump_hash
 from .layout import RingLayout
 from .ops import Load
 from .plan import Plan
 from .ring import HashRing
 
-__all__ = ["HashRing", "RingLayout", "Load", "Plan", "EmptyRingError", "NullKeyError", "hash_key", "xxh3_64", "__version__"]
+__all__ = [
+    "HashRing", "RingLayout", "Load", "Plan", "JumpHash", "jump_hash", "EmptyRingError",
+    "NullKeyError", "hash_key", "xxh3_64", "__version__",
+]
 

@@ -169,3 +169,8 @@ cdef extern from "rc_lookup.h":
     int64_t rc_walk_owners(const rc_layout *layout, uint32_t start, size_t want,
                            const int32_t *class_of, uint8_t *seen, size_t nclasses,
                            size_t nnodes, int32_t *out) noexcept nogil
+
+
+cdef extern from "rc_jump.h":
+    int32_t rc_jump_bucket(uint64_t key, int32_t buckets) noexcept nogil
+    int rc_jump_buckets(const uint64_t *keys, size_t n, int32_t buckets, int32_t *out) noexcept nogil

@@ -1178,3 +1178,16 @@ def diff_segments(const uint64_t[:] old_positions not None, const int32_t[:] old
         if pass_ == 1:
             count = at
     return starts[:count], ends[:count], olds[:count], news[:count]
+
+
+def jump_into(const uint64_t[::1] keys not None, int32_t buckets, int32_t[::1] out not None) -> None:
+    """out[i] = the jump consistent hash bucket of keys[i] among buckets (>= 1),
+    without the GIL."""
+    if out.shape[0] != keys.shape[0]:
+        raise ValueError("jump_into: out must have one slot per key")
+    if buckets < 1:
+        raise ValueError(f"buckets must be >= 1, got {buckets}")
+    if keys.shape[0] == 0:
+        return
+    with nogil:
+        rc_jump_buckets(&keys[0], <size_t>keys.shape[0], buckets, &out[0])

@@ -258,6 +258,17 @@ def run(
     case = f"plan.moved(uint64 array), {int_keys:,} keys"
     threaded(case, int_keys, lambda t: plan.moved(ints, threads=t))
     add(case, "ringcore route(), same keys", int_keys, lambda: ring.route(ints, threads=1))
+    from .jump import JumpHash, jump_hash
+
+    case = f"jump_hash(uint64 array, {nodes}), {int_keys:,} keys"
+    threaded(case, int_keys, lambda t: jump_hash(ints, nodes, threads=t))
+    jump = optional("jump")
+    if jump is not None:
+        add(case, "jump-consistent-hash (per key)", len(int_sample) // 10,
+            lambda: [jump.hash(k, nodes) for k in int_sample[: len(int_sample) // 10].tolist()], 1)
+    jumper = JumpHash(names)
+    add(f"JumpHash.route(list[str]), {keys:,} keys", "ringcore", keys,
+        lambda: jumper.route(str_keys))
     case = f"load(list[str]), {keys:,} keys"
     add(case, "ringcore", keys, lambda: ring.load(str_keys))
     add(case, "numpy bincount of route()", keys,
