@@ -174,3 +174,8 @@ cdef extern from "rc_lookup.h":
 cdef extern from "rc_jump.h":
     int32_t rc_jump_bucket(uint64_t key, int32_t buckets) noexcept nogil
     int rc_jump_buckets(const uint64_t *keys, size_t n, int32_t buckets, int32_t *out) noexcept nogil
+
+
+cdef extern from "rc_md5.h":
+    void rc_md5(const void *data, size_t length, uint8_t *digest) noexcept nogil
+    uint32_t rc_md5_low32(const void *data, size_t length) noexcept nogil

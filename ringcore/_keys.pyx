@@ -164,23 +164,38 @@ cdef int hash_range(const rc_dialect *spec, list keys, Py_ssize_t start, Py_ssiz
     return 0
 
 
-def xxh3_64(data) -> int:
-    """XXH3-64 (seed 0) of a bytes-like object."""
+cdef object _byte_view(data, str who):
+    """data (bytes-like, not str) as a C-contiguous memoryview of bytes."""
     if isinstance(data, str):
-        raise TypeError("xxh3_64 takes bytes, not str: encode it first "
+        raise TypeError(f"{who} takes bytes, not str: encode it first "
                         "(hash_key(key) hashes a str key as its UTF-8)")
     try:
         view_of_data = memoryview(data)
     except TypeError:
-        raise TypeError(f"xxh3_64 takes a bytes-like object, not {type(data).__name__}") from None
-    if view_of_data.nbytes == 0:
-        return rc_xxh3_64(b"", 0)
+        raise TypeError(f"{who} takes a bytes-like object, not {type(data).__name__}") from None
     if not view_of_data.c_contiguous:
         view_of_data = memoryview(view_of_data.tobytes())
-    cdef const unsigned char[::1] view = view_of_data.cast("B")
+    return view_of_data.cast("B") if view_of_data.nbytes else memoryview(b"")
+
+
+def xxh3_64(data) -> int:
+    """XXH3-64 (seed 0) of a bytes-like object."""
+    cdef const unsigned char[::1] view = _byte_view(data, "xxh3_64")
     if view.shape[0] == 0:
         return rc_xxh3_64(b"", 0)
     return rc_xxh3_64(&view[0], <size_t>view.shape[0])
+
+
+def md5(data) -> bytes:
+    """The 16-byte MD5 digest (RFC 1321) of a bytes-like object, from the
+    project's own C (the ketama dialects hash with it)."""
+    cdef const unsigned char[::1] view = _byte_view(data, "md5")
+    cdef unsigned char digest[16]
+    if view.shape[0] == 0:
+        rc_md5(b"", 0, digest)
+    else:
+        rc_md5(&view[0], <size_t>view.shape[0], digest)
+    return digest[:16]
 
 
 cdef int check_list_size(list keys, Py_ssize_t expected) except -1:

@@ -1,0 +1,117 @@
+/* MD5 (RFC 1321); see rc_md5.h. */
+#include "rc_md5.h"
+
+#include <string.h>
+
+static const uint32_t SINE[64] = {
+    0xd76aa478u, 0xe8c7b756u, 0x242070dbu, 0xc1bdceeeu,
+    0xf57c0fafu, 0x4787c62au, 0xa8304613u, 0xfd469501u,
+    0x698098d8u, 0x8b44f7afu, 0xffff5bb1u, 0x895cd7beu,
+    0x6b901122u, 0xfd987193u, 0xa679438eu, 0x49b40821u,
+    0xf61e2562u, 0xc040b340u, 0x265e5a51u, 0xe9b6c7aau,
+    0xd62f105du, 0x02441453u, 0xd8a1e681u, 0xe7d3fbc8u,
+    0x21e1cde6u, 0xc33707d6u, 0xf4d50d87u, 0x455a14edu,
+    0xa9e3e905u, 0xfcefa3f8u, 0x676f02d9u, 0x8d2a4c8au,
+    0xfffa3942u, 0x8771f681u, 0x6d9d6122u, 0xfde5380cu,
+    0xa4beea44u, 0x4bdecfa9u, 0xf6bb4b60u, 0xbebfbc70u,
+    0x289b7ec6u, 0xeaa127fau, 0xd4ef3085u, 0x04881d05u,
+    0xd9d4d039u, 0xe6db99e5u, 0x1fa27cf8u, 0xc4ac5665u,
+    0xf4292244u, 0x432aff97u, 0xab9423a7u, 0xfc93a039u,
+    0x655b59c3u, 0x8f0ccc92u, 0xffeff47du, 0x85845dd1u,
+    0x6fa87e4fu, 0xfe2ce6e0u, 0xa3014314u, 0x4e0811a1u,
+    0xf7537e82u, 0xbd3af235u, 0x2ad7d2bbu, 0xeb86d391u,
+};
+
+/* the left-rotation of each step, by round and step mod 4 */
+static const uint8_t SHIFT[4][4] = {
+    {7, 12, 17, 22}, {5, 9, 14, 20}, {4, 11, 16, 23}, {6, 10, 15, 21},
+};
+
+static uint32_t rotl32(uint32_t x, unsigned s)
+{
+    return (x << s) | (x >> (32 - s));
+}
+
+static uint32_t load_le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void store_le32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+static void md5_block(uint32_t state[4], const uint8_t block[64])
+{
+    uint32_t x[16];
+    for (int k = 0; k < 16; k++)
+        x[k] = load_le32(block + 4 * k);
+    uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
+    for (int i = 0; i < 64; i++) {
+        int round = i / 16;
+        uint32_t f;
+        int k;
+        switch (round) {
+        case 0:
+            f = (b & c) | (~b & d);
+            k = i;
+            break;
+        case 1:
+            f = (b & d) | (c & ~d);
+            k = (1 + 5 * i) % 16;
+            break;
+        case 2:
+            f = b ^ c ^ d;
+            k = (5 + 3 * i) % 16;
+            break;
+        default:
+            f = c ^ (b | ~d);
+            k = (7 * i) % 16;
+            break;
+        }
+        uint32_t rotated = rotl32(a + f + x[k] + SINE[i], SHIFT[round][i % 4]);
+        a = d;
+        d = c;
+        c = b;
+        b = b + rotated;
+    }
+    state[0] += a;
+    state[1] += b;
+    state[2] += c;
+    state[3] += d;
+}
+
+void rc_md5(const void *data, size_t len, uint8_t digest[16])
+{
+    uint32_t state[4] = {0x67452301u, 0xefcdab89u, 0x98badcfeu, 0x10325476u};
+    const uint8_t *p = (const uint8_t *)data;
+    size_t left = len;
+    for (; left >= 64; left -= 64, p += 64)
+        md5_block(state, p);
+    /* the tail, 0x80, zeros to 56 mod 64, then the length in bits (LE 64) */
+    uint8_t last[128];
+    memset(last, 0, sizeof last);
+    if (left)
+        memcpy(last, p, left);
+    last[left] = 0x80;
+    size_t tail = left < 56 ? 64 : 128;
+    uint64_t bits = (uint64_t)len * 8u;
+    for (int k = 0; k < 8; k++)
+        last[tail - 8 + k] = (uint8_t)(bits >> (8 * k));
+    md5_block(state, last);
+    if (tail == 128)
+        md5_block(state, last + 64);
+    for (int k = 0; k < 4; k++)
+        store_le32(digest + 4 * k, state[k]);
+}
+
+uint32_t rc_md5_low32(const void *data, size_t len)
+{
+    uint8_t digest[16];
+    rc_md5(data, len, digest);
+    return load_le32(digest);
+}
