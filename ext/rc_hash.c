@@ -11,10 +11,37 @@
 
 rc_status rc_dialect_check(const rc_dialect *d)
 {
-    /* XXH3-64 fills the whole 64-bit ring */
-    if (d->hash != RC_HASH_XXH3_64 || d->points != RC_POINTS_NAME_HASH_J || d->hash_bits != 64)
-        return RC_ERR_ARG;
-    return RC_OK;
+    /* XXH3-64 fills the whole 64-bit ring; ketama's MD5 words a 32-bit one */
+    if (d->hash == RC_HASH_XXH3_64 && d->points == RC_POINTS_NAME_HASH_J && d->hash_bits == 64)
+        return RC_OK;
+    if (d->hash == RC_HASH_MD5_LOW32 && d->points == RC_POINTS_KETAMA && d->hash_bits == 32)
+        return RC_OK;
+    return RC_ERR_ARG;
+}
+
+/* The decimal digits of v (no sign, no leading zeros) at out; their count (at most 20). */
+static size_t rc_decimal64(uint64_t v, char *out)
+{
+    char rev[20];
+    size_t nd = 0;
+    do {
+        rev[nd++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < nd; i++)
+        out[i] = rev[nd - 1 - i];
+    return nd;
+}
+
+uint64_t rc_md5_low32_int(uint64_t value)
+{
+    char text[20];
+    return rc_md5_low32(text, rc_decimal64(value, text));
+}
+
+static uint64_t md5_low32_bytes(const void *data, size_t len)
+{
+    return rc_md5_low32(data, len);
 }
 
 /* One loop for every hash function: each dialect's entry point below passes
@@ -72,6 +99,9 @@ rc_status rc_hash_keys(const rc_dialect *d, const rc_keys *k, size_t start, size
     case RC_HASH_XXH3_64:
         return hash_keys_with(rc_xxh3_64, rc_xxh3_64_u64, k, start, stop, out, is_null, bad,
                               scratch);
+    case RC_HASH_MD5_LOW32:
+        return hash_keys_with(md5_low32_bytes, rc_md5_low32_int, k, start, stop, out, is_null,
+                              bad, scratch);
     }
     return RC_ERR_ARG;
 }
@@ -93,8 +123,28 @@ static size_t rc_decimal(uint32_t v, char *out)
 size_t rc_node_points_scratch_len(const rc_dialect *d, size_t name_len)
 {
     (void)d;
-    /* "#" and at most 10 decimal digits follow the name */
+    /* "#" (or "-") and at most 10 decimal digits follow the name */
     return name_len > SIZE_MAX - 11 ? 0 : name_len + 11;
+}
+
+/* Ketama's points: the four little-endian words of MD5("name-i") for each
+ * digest i, in that order. count is a multiple of 4. */
+static rc_status ketama_points(const char *name, size_t name_len, uint32_t count, char *scratch,
+                               uint64_t *out)
+{
+    if (count % 4 != 0)
+        return RC_ERR_ARG;
+    memcpy(scratch, name, name_len);
+    scratch[name_len] = '-';
+    for (uint32_t i = 0; i < count / 4; i++) {
+        uint8_t digest[16];
+        rc_md5(scratch, name_len + 1 + rc_decimal(i, scratch + name_len + 1), digest);
+        for (int w = 0; w < 4; w++)
+            out[4 * i + w] = (uint64_t)digest[4 * w] | (uint64_t)digest[4 * w + 1] << 8
+                             | (uint64_t)digest[4 * w + 2] << 16
+                             | (uint64_t)digest[4 * w + 3] << 24;
+    }
+    return RC_OK;
 }
 
 rc_status rc_node_points(const rc_dialect *d, const char *name, size_t name_len, uint32_t count,
@@ -103,6 +153,8 @@ rc_status rc_node_points(const rc_dialect *d, const char *name, size_t name_len,
     size_t needed = rc_node_points_scratch_len(d, name_len);
     if (needed == 0 || scratch_len < needed || count > RC_MAX_POINTS)
         return RC_ERR_ARG;
+    if (d->points == RC_POINTS_KETAMA)
+        return ketama_points(name, name_len, count, scratch, out);
     if (d->points != RC_POINTS_NAME_HASH_J)
         return RC_ERR_ARG;
     enum { SLOT = 64, BLOCK = 32 };

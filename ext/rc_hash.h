@@ -15,6 +15,7 @@
 
 #include "rc_common.h"
 #include "rc_keys.h"
+#include "rc_md5.h"
 #include "rc_xxh3.h"
 
 #ifdef __cplusplus
@@ -23,10 +24,14 @@ extern "C" {
 
 typedef enum {
     RC_HASH_XXH3_64 = 1,        /* XXH3-64, seed 0; int keys as their 8 little-endian bytes */
+    RC_HASH_MD5_LOW32 = 2,      /* bytes 0..3 of MD5, little-endian; int keys as the decimal
+                                 * text of their value modulo 2^64 */
 } rc_hash_kind;
 
 typedef enum {
     RC_POINTS_NAME_HASH_J = 1,  /* point j of node N: hash(UTF-8 N + "#" + decimal j) */
+    RC_POINTS_KETAMA = 2,       /* points 4i .. 4i+3 of node N: the four little-endian 32-bit
+                                 * words of MD5(UTF-8 N + "-" + decimal i) */
 } rc_points_kind;
 
 typedef struct {
@@ -42,16 +47,23 @@ rc_status rc_dialect_check(const rc_dialect *d);
 static inline uint64_t rc_hash_bytes(const rc_dialect *d, const void *data, size_t len)
 {
     switch (d->hash) {
+    case RC_HASH_MD5_LOW32:
+        return rc_md5_low32(data, len);
     case RC_HASH_XXH3_64:
     default:
         return rc_xxh3_64(data, len);
     }
 }
 
+/* The MD5 hash of an int key: of the decimal text of its value. */
+uint64_t rc_md5_low32_int(uint64_t value);
+
 /* The hash of an int key's value (modulo 2^64). */
 static inline uint64_t rc_hash_int(const rc_dialect *d, uint64_t value)
 {
     switch (d->hash) {
+    case RC_HASH_MD5_LOW32:
+        return rc_md5_low32_int(value);
     case RC_HASH_XXH3_64:
     default:
         return rc_xxh3_64_u64(value);

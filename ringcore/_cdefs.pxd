@@ -50,8 +50,10 @@ cdef extern from "rc_keys.h":
 cdef extern from "rc_hash.h":
     ctypedef enum rc_hash_kind:
         RC_HASH_XXH3_64
+        RC_HASH_MD5_LOW32
     ctypedef enum rc_points_kind:
         RC_POINTS_NAME_HASH_J
+        RC_POINTS_KETAMA
     ctypedef struct rc_dialect:
         rc_hash_kind hash
         rc_points_kind points

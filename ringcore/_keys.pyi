@@ -7,6 +7,8 @@ from typing_extensions import disjoint_base
 __pyx_capi__: dict[str, Any]  # C functions ringcore._layout cimports
 
 HASH_XXH3_64: int
+HASH_MD5_LOW32: int
+POINTS_KETAMA: int
 POINTS_NAME_HASH_J: int
 
 def xxh3_64(data: Any) -> int: ...

@@ -510,4 +510,6 @@ def hash_key(key) -> int:
 
 # The C enums a dialect names (ringcore.dialects).
 HASH_XXH3_64 = RC_HASH_XXH3_64
+HASH_MD5_LOW32 = RC_HASH_MD5_LOW32
 POINTS_NAME_HASH_J = RC_POINTS_NAME_HASH_J
+POINTS_KETAMA = RC_POINTS_KETAMA

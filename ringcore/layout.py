@@ -48,11 +48,11 @@ class RingLayout(LayoutBase):
         cls,
         nodes: Iterable[str] | Mapping[str, Any] = (),
         *,
-        vnodes: int = 160,
+        vnodes: int | None = None,
         dialect: object = None,
     ) -> RingLayout:
-        vnodes = _config.check_vnodes(vnodes)
         chosen = get_dialect(dialect)
+        vnodes = _config.check_vnodes(chosen.default_vnodes if vnodes is None else vnodes)
         names, weights, zones = _config.node_columns(nodes, distinct_checked_later=True)
         return _build(cls, names, weights, vnodes, chosen, zones)
 
@@ -63,7 +63,7 @@ class RingLayout(LayoutBase):
         positions: object,
         owners: object,
         *,
-        vnodes: int = 160,
+        vnodes: int | None = None,
         dialect: object = None,
     ) -> RingLayout:
         """A layout from its arrays as they were saved (positions sorted,
@@ -82,13 +82,20 @@ class RingLayout(LayoutBase):
         if self.position_of(name) >= 0:
             raise ValueError(f"node {name!r} is already in the ring")
         dialect: Dialect = self.dialect
+        if dialect.counts_depend_on_ring:  # every node's points change: built anew
+            return _build(
+                type(self), self.names + (name,), self.node_weights + (weight,), self.vnodes,
+                dialect, self.node_zones + (zone,), version=self.version + 1,
+            )
         count = dialect.point_count(self.vnodes, weight, name)
         _config.check_total_points(len(self.positions) + count)
         raw = name.encode("utf-8")
         new_points = np.sort(_node_points(dialect, raw, count))
         # Name order breaks ties between equal positions (SPEC.md 4): the flags
         # are read only where a new point falls on an old one.
-        if count_present(self, new_points):
+        if dialect.tie_order == "last":  # the node listed last, the new one, comes first
+            sorts_first = np.ones(len(self.names), dtype=np.uint8)
+        elif count_present(self, new_points):
             sorts_first = np.fromiter(
                 (raw < other.encode("utf-8") for other in self.names), dtype=np.uint8,
                 count=len(self.names),
@@ -108,6 +115,13 @@ class RingLayout(LayoutBase):
         index = self.position_of(name)
         if index < 0:
             raise KeyError(f"node {name!r} is not in the ring")
+        if self.dialect.counts_depend_on_ring:
+            keep = [i for i in range(len(self.names)) if i != index]
+            return _build(
+                type(self), tuple(self.names[i] for i in keep),
+                tuple(self.node_weights[i] for i in keep), self.vnodes, self.dialect,
+                tuple(self.node_zones[i] for i in keep), version=self.version + 1,
+            )
         points, npoints = _remove_points(self, index)
         return make_layout(
             type(self),
@@ -334,7 +348,7 @@ def describe(layout: LayoutBase) -> str:
 
 def _build(
     cls: type, names: tuple[str, ...], weights: tuple[float, ...], vnodes: int, dialect: Dialect,
-    zones: tuple[str | None, ...],
+    zones: tuple[str | None, ...], *, version: int = 0,
 ) -> RingLayout:
     """A layout built from scratch: every node's points, sorted in ring order
     (names as node_columns(distinct_checked_later=True) left them)."""
@@ -351,6 +365,9 @@ def _build(
         raise
     counts = np.array(dialect.point_counts(vnodes, weights, names), dtype=np.int64)
     _config.check_total_points(int(counts.sum()))
+    if dialect.tie_order == "last":  # placed last to first: the stable sort puts the last first
+        by_name = list(range(len(names) - 1, -1, -1))
+        blob, offsets = utf8_names([names[i] for i in by_name])
     order = np.array(by_name, dtype=np.int32)
     points, npoints = _place(
         dialect,
@@ -361,7 +378,7 @@ def _build(
     )
     return make_layout(
         cls, names, weights, vnodes, dialect, dialect.hasher, points, npoints, names_checked=True,
-        zones=zones,
+        zones=zones, version=version,
     )
 
 
@@ -387,8 +404,8 @@ def _from_columns(
 ) -> RingLayout:
     """A layout of checked names and weights over saved arrays, checked as
     they are copied into the layout."""
-    vnodes = _config.check_vnodes(vnodes)
     chosen = get_dialect(dialect)
+    vnodes = _config.check_vnodes(chosen.default_vnodes if vnodes is None else vnodes)
     points, npoints, every_node_owns = points_from_saved(
         positions, owners, len(names), chosen.hasher.hash_bits
     )

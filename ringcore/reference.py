@@ -328,11 +328,13 @@ def _hashes(items: list, null: int | None, routing: bool) -> list:
 class HashRing:
     """Consistent-hash ring with virtual nodes (pure-Python reference)."""
 
-    def __init__(self, nodes: Iterable[str] | Mapping[str, Any] = (), *, vnodes: int = 160):
+    def __init__(
+        self, nodes: Iterable[str] | Mapping[str, Any] = (), *, vnodes: int | None = None
+    ):
         self._setup(nodes, vnodes)
 
     def _setup(self, nodes: object, vnodes: object) -> None:
-        self._vnodes = _config.check_vnodes(vnodes)
+        self._vnodes = _config.check_vnodes(160 if vnodes is None else vnodes)
         self._version = 0
         self._weights: dict[str, float] = {}
         self._zones: dict[str, str | None] = {}

@@ -37,9 +37,11 @@ if hasattr(os, "register_at_fork"):
 class HashRing(RingBase):
     """A consistent-hash ring with virtual nodes.
 
-    ``nodes`` is an iterable of node names, or a mapping name -> weight; node N
-    gets ``floor(vnodes * weight + 0.5)`` points on the ring (docs/SPEC.md).
-    ``dialect`` names how keys and points are hashed (ringcore.dialects).
+    ``nodes`` is an iterable of node names, or a mapping name -> weight (or
+    name -> {"weight": w, "zone": z}); node N gets ``floor(vnodes * weight +
+    0.5)`` points on the ring (docs/SPEC.md). ``dialect`` names how keys and
+    points are hashed (ringcore.dialects: "ringcore", the default, or
+    "ketama"); ``vnodes`` defaults to the dialect's (160, or 40 for ketama).
     Lookups are safe from any thread while another thread updates the ring.
     """
 
@@ -59,7 +61,7 @@ class HashRing(RingBase):
         self,
         nodes: Iterable[str] | Mapping[str, Any] = (),
         *,
-        vnodes: int = 160,
+        vnodes: int | None = None,
         dialect: str | Mapping[str, str] | Dialect | None = None,
     ):
         layout = RingLayout(nodes, vnodes=vnodes, dialect=get_dialect(dialect))

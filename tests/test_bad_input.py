@@ -373,7 +373,7 @@ def test_valid_weight_types_are_accepted(cls):
 @pytest.mark.parametrize(
     "vnodes, exc",
     [(0, ValueError), (-1, ValueError), (-160, ValueError), (1.5, TypeError), (2.0, TypeError),
-     (True, TypeError), (False, TypeError), ("3", TypeError), (None, TypeError)],
+     (True, TypeError), (False, TypeError), ("3", TypeError), ([160], TypeError)],
     ids=repr,
 )
 def test_constructor_rejects_bad_vnodes(cls, vnodes, exc):
@@ -381,6 +381,10 @@ def test_constructor_rejects_bad_vnodes(cls, vnodes, exc):
         cls(["a"], vnodes=vnodes)
     with pytest.raises(exc, match="vnodes"):
         cls([], vnodes=vnodes)
+
+
+def test_vnodes_none_is_the_dialects_default(cls):
+    assert cls(["a"], vnodes=None).vnodes == 160 == cls(["a"]).vnodes
 
 
 def test_vnodes_is_keyword_only(cls):

@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-SOURCES = ["rc_layout.c", "rc_lookup.c", "rc_hash.c", "rc_keys.c"]
+SOURCES = ["rc_layout.c", "rc_lookup.c", "rc_hash.c", "rc_keys.c", "rc_md5.c"]
 SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=undefined"]
 
 
