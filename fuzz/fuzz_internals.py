@@ -36,6 +36,18 @@ Decoding: the first byte chooses the part.
 * Unfilled: layouts and rings made without their constructor
   (LayoutBase.__new__, copyreg._reconstructor, RingBase()): every call raises,
   routing valid keys as an empty ring does (EmptyRingError).
+* Batch operations: on a layout of no points, a few, a few hundred (owners in
+  runs, nodes that own none) or just over RC_BIG_POINTS, the entry points of
+  ringcore.ops with valid and hostile arguments (other dtypes, strides,
+  shapes and kinds, read-only outputs, guarded memory, None, indices and
+  counts out of range, capacities of 0 or below, classes of any int32 value):
+  route_hashes_into / route_list_into / route_batch_into with indices=True
+  against searchsorted(positions, hash) % npoints; replica_rows_of against a
+  walk taking the first owner of each class; assign_bounded_into against
+  SPEC.md 11 walked point by point (an output over its own starts too);
+  take_rows against out[k] = rows[indices[k]] (rows and out that overlap: a
+  clean answer only). Arguments a typed memoryview takes give the model's
+  answer or its error type; others, a clean error.
 """
 
 import copyreg
@@ -74,12 +86,13 @@ with _driver.instrumented():
         points_from_arrays,
         remove_node,
         sort_placed,
+        take_rows,
         utf8_names,
     )
     from ringcore.dialects import DEFAULT, get_dialect
     from ringcore.layout import RingLayout
 
-from _compare import agree, check_clean, run, same
+from _compare import agree, check_clean, clip, run, same, show
 from _driver import CLEAN, Finding
 from guarded import Guarded, guarded_array
 
@@ -103,7 +116,7 @@ def _small(nodes, vnodes) -> bool:
     exercise() adds), has few enough points to fuzz fast."""
     try:
         total = sum(max(float(w), 0.0) for w in _weights(nodes)) + 1.0
-        return float(vnodes) * total <= MAX_FUZZ_POINTS
+        return float(160 if vnodes is None else vnodes) * total <= MAX_FUZZ_POINTS
     except Exception:  # noqa: BLE001 - let the real code report bad values
         return True
 
@@ -382,6 +395,16 @@ def exercise(what, obj) -> None:
         lambda: obj.route_list_into(["a", None], np.zeros(2, np.int32), True, -1),
         lambda: obj.route_batch_into(KeyBatch.from_numpy(np.arange(3)), np.zeros(3, np.int32),
                                      0, 3),
+        lambda: obj.route_hashes_into(np.array([0, 2**64 - 1], np.uint64), np.zeros(2, np.int32),
+                                      True),
+        lambda: obj.route_list_into(["a", None], np.zeros(2, np.int32), True, -1, True),
+        lambda: obj.route_batch_into(KeyBatch.from_numpy(np.arange(3)), np.zeros(3, np.int32),
+                                     0, 3, False, -1, True),
+        lambda: obj.replica_rows_of(1, np.zeros(len(obj.names), np.int32)),
+        lambda: obj.replica_rows_of(len(obj.names), np.arange(len(obj.names), dtype=np.int32)),
+        lambda: obj.assign_bounded_into(np.array([0, -1, 0], np.int32),
+                                        np.full(len(obj.names), 2, np.int64), -1,
+                                        np.zeros(3, np.int32)),
         lambda: obj.ownership(),
         lambda: (obj.positions.sum(), obj.owners.sum()),
         lambda: merge_node(obj, np.array([1], np.uint64), len(obj.names),
@@ -808,7 +831,8 @@ def built_by_from_arrays(r, names, weights, pos_arg, own_arg, want_pos, want_own
     good_nodes = (all(n in GOOD_NAMES for n in listed if isinstance(n, str))
                   and all(isinstance(n, str) for n in listed) and len(set(listed)) == len(listed)
                   and (not as_dict or all(w in (1.0, 0.5, 2.0) for w in nodes.values())))
-    valid = (good_nodes and vnodes in (160, 1, 4) and type(vnodes) is int
+    # (vnodes=None is the dialect's default: 160 for ringcore)
+    valid = (good_nodes and (vnodes is None or (vnodes in (160, 1, 4) and type(vnodes) is int))
              and (dialect is None or dialect in ("ringcore", {"id": "ringcore"}, DEFAULT))
              and valid_points(want_pos, want_own, len(listed))
              # the public constructor also wants every node to own a point
@@ -816,7 +840,8 @@ def built_by_from_arrays(r, names, weights, pos_arg, own_arg, want_pos, want_own
     check_built(what, made, valid, listed, want_pos, want_own, r)
     if made[1] is None:
         layout = made[0]
-        if layout.dialect is not DEFAULT or layout.vnodes != vnodes or \
+        want_vnodes = 160 if vnodes is None else vnodes
+        if layout.dialect is not DEFAULT or layout.vnodes != want_vnodes or \
                 list(layout.weights.items()) != [(n, float(nodes[n]) if as_dict else 1.0)
                                                  for n in listed]:
             raise Finding(f"{what()}\n  the layout is {layout!r}")
@@ -1231,6 +1256,520 @@ def public_updates(r, old) -> None:
         check_lookups(what, layout, r)
 
 
+# -- batch operations: point indices, replica rows, bounded loads, take_rows ----------
+
+BIG_POINTS = 2**19  # RC_BIG_POINTS: rings of more points keep records and lines
+_BIG: list = []  # one big layout per process, made when first asked (0.1 s)
+
+
+def big_layout():
+    """A layout of just over BIG_POINTS points (lines, records) over 5 nodes."""
+    if not _BIG:
+        rng = np.random.default_rng(20240917)
+        m = BIG_POINTS + 37
+        pos = np.sort(rng.integers(0, 2**64 - 1, m, dtype=np.uint64, endpoint=True))
+        pos[:3] = 0  # ties at both ends
+        pos[-3:] = 2**64 - 1
+        own = rng.integers(0, 5, m).astype(np.int32)
+        own[-2000:] = 4  # a long run of one owner, round the wrap-around
+        own[:2000] = 4
+        points_, count = points_from_arrays(pos, own)
+        _BIG.append(make_layout(LayoutBase, GOOD_NAMES, (1.0,) * 5, 2, DEFAULT, HASHER, points_,
+                                count))
+    return _BIG[0]
+
+
+def wide_layout(r, cls=LayoutBase):
+    """A valid layout of 13 to 400 points over 1 to 8 nodes, some of which own
+    none: its owners in runs, its positions often tied."""
+    rng = np.random.default_rng(r.int(0, 2**32 - 1))
+    nnodes = r.int(1, 8)
+    m = r.int(13, 400)
+    hi = r.pick((2**64 - 1, 2**64 - 1, 50, 3))
+    pos = np.sort(rng.integers(0, hi, m, dtype=np.uint64, endpoint=True))
+    owning = rng.choice(nnodes, r.int(1, nnodes), replace=False)
+    runs = rng.choice(owning, m)
+    own = np.repeat(runs, rng.integers(1, r.pick((2, 4, 40)), m))[:m].astype(np.int32)
+    points_, count = points_from_arrays(pos, own)
+    names = tuple(f"w{i}" for i in range(nnodes))
+    return make_layout(cls, names, (1.0,) * nnodes, 2, DEFAULT, HASHER, points_, count)
+
+
+def batch_layout(r):
+    """A layout for the batch entry points: none of its points, few, many, big."""
+    how = r.int(0, 23)
+    if how == 23:
+        return LayoutBase.__new__(r.pick((LayoutBase, RingLayout)))  # no nodes, no points
+    if how == 22:
+        return big_layout()
+    if how >= 18:
+        items = {name: r.pick((1.0, 1.0, 0.5, 3.0)) for name in GOOD_NAMES[: r.int(0, 5)]}
+        return RingLayout(items, vnodes=r.int(1, 6))
+    if how >= 12:
+        return wide_layout(r, r.pick((LayoutBase, RingLayout)))
+    return small_layout(r, r.pick((LayoutBase, RingLayout)))
+
+
+def describe_layout(layout) -> str:
+    if len(layout.positions) > 64:
+        return (f"<{type(layout).__name__} {layout.names}, {len(layout.positions)} points, "
+                f"owners {layout.owners[:16].tolist()}...>")
+    return (f"<{type(layout).__name__} {layout.names} {layout.positions.tolist()} "
+            f"{layout.owners.tolist()}>")
+
+
+def takes(arg, dtype, ndim: int, writable: bool = False) -> bool:
+    """Whether a typed memoryview (C-contiguous, of dtype and ndim; writable for an
+    output) takes arg: an array or memoryview of that dtype and shape that numpy
+    calls C-contiguous (strides of axes of length 1, and of empty arrays, aside)."""
+    if isinstance(arg, memoryview):
+        arg = np.asarray(arg)  # the same memory, format and flags
+    if not isinstance(arg, np.ndarray) or arg.dtype.kind == "O":
+        return False
+    if arg.dtype != np.dtype(dtype) or arg.ndim != ndim:
+        return False
+    return bool(arg.flags.c_contiguous and (arg.flags.writeable or not writable))
+
+
+def writable_guarded(a: np.ndarray, at_start: bool) -> np.ndarray:
+    """A writable copy of a whose last (first) byte is next to a guard page."""
+    memory = Guarded(a.tobytes(), at_start=at_start)
+    return np.frombuffer(memory.memoryview(), dtype=a.dtype).reshape(a.shape)
+
+
+def out_arg(r, out: np.ndarray):
+    """An output argument standing for out (a writable int32 array): itself or
+    other memory (guarded, a memoryview), or one that must be refused (read-only,
+    strided, another dtype, shape or kind). Returns (argument, the array the
+    results land in when it is taken)."""
+    how = r.int(0, 15)
+    if how == 0:
+        target = writable_guarded(out, r.bool())
+        return target, target
+    if how == 1:
+        return memoryview(out), out
+    if how == 2:
+        target = out.copy()
+        target.flags.writeable = False
+        return target, target
+    if how == 3:
+        target = np.repeat(out, 2, axis=0)[::2]
+        return target, target
+    if how == 4:
+        target = out.astype(r.pick((np.int64, np.uint32, np.int16, ">i4", np.float32)))
+        return target, target
+    if how == 5:
+        target = np.zeros((max(out.shape[0] + r.pick((1, -1)), 0),) + out.shape[1:], np.int32)
+        return target, target
+    if how == 6:
+        return r.pick((None, out.tolist(), bytearray(out.nbytes), out[None], "out")), None
+    if how == 7 and out.ndim == 2:
+        target = np.asfortranarray(out)
+        return target, target
+    return out, out
+
+
+def int32_arg(value):
+    """What an int32_t argument makes of value: (int, taken) with taken True,
+    False or None (a float: Cython truncates it, or may refuse it)."""
+    if isinstance(value, float):
+        return int(value), None
+    if isinstance(value, (int, np.integer)) and -(2**31) <= int(value) < 2**31:
+        return int(value), True
+    return None, False
+
+
+def truth(value):
+    """A bint argument's value: (bool, taken)."""
+    got = run(bool, value)
+    return got[0], got[1] is None
+
+
+INDICES_FLAGS = (True, True, True, False, 1, 0, np.bool_(True), None, "x", np.array([1, 2]))
+BAD_INT32_ARGS = (2**31, -(2**31) - 1, None, "1", 1.5, -0.5)
+
+
+def int32_value(r):
+    """An int32_t argument: a value in range, or now and then one that is not."""
+    return r.pick(BAD_INT32_ARGS) if r.int(0, 9) == 9 else r.pick(INT32_NULLS)
+
+
+def judged(what, got, taken, valid, expected, results, allowed=CLEAN) -> None:
+    """A call of arguments that convert (taken: True, False or None, unknown) and,
+    converted, are valid (valid: the outcome the model gives, (value, error)):
+    taken arguments give the model's outcome; refused ones a clean error. When
+    both answer, results() is what the call gave, compared with expected."""
+    check_clean(what, got, allowed)
+    if taken is False:
+        if got[1] is None:
+            raise Finding(f"{what()}\n  took an argument it must refuse")
+        return
+    if got[1] is None:
+        if valid[1] is not None:
+            raise Finding(f"{what()}\n  answered {clip(show((results(), None)))}; the model "
+                          f"raises {type(valid[1]).__name__}: {valid[1]}")
+        if not same(results(), expected):
+            raise Finding(f"{what()}\n  gave      {clip(show((results(), None)))}\n"
+                          f"  expected  {clip(show((expected, None)))}")
+    elif taken is True and (valid[1] is None or type(got[1]) is not type(valid[1])):
+        raise Finding(f"{what()}\n  raised {type(got[1]).__name__}: {got[1]}; the model "
+                      f"gives {show(valid)}")
+
+
+def point_index_model(positions: np.ndarray, hashes) -> list:
+    """The index of the point that owns each hash: searchsorted, wrapping to 0."""
+    at = np.searchsorted(positions, np.asarray(hashes, dtype=np.uint64), side="left")
+    return (at % len(positions)).tolist()
+
+
+def routed_indices(positions, keys: list, null) -> tuple:
+    """The reference outcome of routing keys to their points' indices."""
+    hashes = run(reference._hashes, keys, null, True)
+    if hashes[1] is not None:
+        return hashes
+    if not keys:
+        return [], None
+    if not len(positions):
+        return None, EMPTY_RING()
+    found = iter(point_index_model(positions, [h for h in hashes[0] if h is not None]))
+    return [null if h is None else next(found) for h in hashes[0]], None
+
+
+def batch_indices(r, layout) -> None:
+    """route_hashes_into, route_list_into and route_batch_into with indices."""
+    positions = np.array(layout.positions, dtype=np.uint64)
+    m = len(positions)
+    shown = describe_layout(layout)
+    probes = [r.int(0, 2**64 - 1) for _ in range(r.int(0, 6))]
+    picks = [int(positions[r.int(0, m - 1)]) for _ in range(r.int(0, 4))] if m else []
+    probes += [p + d for p in picks + positions[:2].tolist() + positions[-2:].tolist()
+               for d in (-1, 0, 1) if 0 <= p + d < 2**64]
+    probes += [0, 2**64 - 1][: r.int(0, 2)]
+    if r.chance(4):
+        probes = probes[: r.int(0, len(probes))]
+    hashes = np.array(probes, dtype=np.uint64)
+    flag = r.pick(INDICES_FLAGS)
+    want_indices, flag_taken = truth(flag)
+    hashes_arg = placed(r, hashes) if r.chance(3) else hashes
+    out = np.full(len(hashes), -7, dtype=np.int32)
+    arg, target = out_arg(r, out) if r.chance(3) else (out, out)
+    taken = (takes(hashes_arg, np.uint64, 1), takes(arg, np.int32, 1, writable=True),
+             flag_taken)
+    taken = False if False in taken else None if None in taken else True
+    what = lambda: (f"{shown}.route_hashes_into({hashes_arg!r}, {arg!r}, "  # noqa: E731
+                    f"indices={flag!r})")
+    _driver.note(what)
+    got = run(layout.route_hashes_into, hashes_arg, arg, flag)
+    if target is None or len(target) != len(hashes):
+        valid = (None, ValueError())
+    elif not len(hashes):
+        valid = (None, None)
+    elif not m:
+        valid = (None, EMPTY_RING())
+    else:
+        valid = (None, None)
+    expected = (point_index_model(positions, hashes) if want_indices
+                else lookup(positions, np.array(layout.owners), hashes)) if m else []
+    judged(what, got, taken, valid, expected, lambda: target.tolist())
+
+    keys = _keys.keys(r, 6, hooks=False)
+    allow_nulls, null = r.bool(), int32_value(r)
+    null_value, null_taken = int32_arg(null)
+    out = np.full(max(len(keys) + (r.pick((-1, 1)) if r.int(0, 7) == 7 else 0), 0), -7,
+                  np.int32)
+    arg, target = out_arg(r, out) if r.chance(4) else (out, out)
+    keys_arg = r.pick((tuple(keys), None, iter(keys))) if r.int(0, 15) == 15 else keys
+    taken = (type(keys_arg) is list, takes(arg, np.int32, 1, writable=True), null_taken)
+    taken = False if False in taken else None if None in taken else True
+    what = lambda: (f"{shown}.route_list_into({keys_arg!r}, {arg!r}, {allow_nulls}, "  # noqa: E731
+                    f"{null!r}, indices=True)")
+    _driver.note(what)
+    got = run(layout.route_list_into, keys_arg, arg, allow_nulls, null, True)
+    null_model = null_value if allow_nulls else None
+    if target is None or len(target) != len(keys):
+        # (an out of another length: "the list of keys changed size", as check_lookups takes)
+        expected, valid = None, (None, RuntimeError())
+    else:
+        valid = routed_indices(positions, keys, null_model)
+        expected = valid[0]
+        if taken is True and got[1] is not None and type(got[1]) is type(valid[1]):
+            agree(what, got, valid)  # the same error, naming the same key
+    judged(what, got, taken, valid, expected, lambda: target.tolist(),
+           CLEAN + (RuntimeError,))
+
+    array, listed = key_array(r)
+    batch = KeyBatch.from_numpy(array)
+    start, stop = (0, len(array))
+    if r.int(0, 5) == 5:
+        start, stop = r.int(-1, 2), r.int(-1, len(array) + 1)
+    out = np.full(max(stop - start, 0), -7, dtype=np.int32)
+    arg, target = out_arg(r, out) if r.chance(4) else (out, out)
+    taken = (takes(arg, np.int32, 1, writable=True), null_taken)
+    taken = False if False in taken else None if None in taken else True
+    what = lambda: (f"{shown}.route_batch_into({array!r}, {arg!r}, {start}, {stop}, "  # noqa: E731
+                    f"{allow_nulls}, {null!r}, indices=True)")
+    _driver.note(what)
+    got = run(layout.route_batch_into, batch, arg, start, stop, allow_nulls, null, True)
+    if target is None or not 0 <= start <= stop <= len(array) or len(target) != stop - start:
+        expected, valid = None, (None, ValueError())
+    else:
+        valid = routed_indices(positions, listed[start:stop], null_model)
+        expected = valid[0]
+        # (a part of a batch names its keys from the batch's start: the error's type only)
+        if taken is True and got[1] is not None and type(got[1]) is type(valid[1]) \
+                and (start, stop) == (0, len(array)):
+            agree(what, got, valid)
+    judged(what, got, taken, valid, expected, lambda: target.tolist())
+
+
+def rows_model(owners: list, labels: list, n: int, starts) -> list:
+    """Row i: the first n owners of distinct labels walking clockwise from point i."""
+    rows = []
+    m = len(owners)
+    for i in starts:
+        row, seen = [], set()
+        for step in range(m):
+            owner = owners[(i + step) % m]
+            if labels[owner] not in seen:
+                seen.add(labels[owner])
+                row.append(owner)
+                if len(row) == n:
+                    break
+        rows.append(row)
+    return rows
+
+
+REPLICA_COUNTS = (1, 1, 2, 3, "nodes", "nodes", "nodes+1", 0, -1, 2**31, 2**63, -(2**63) - 1,
+                  True, 2.0, None, np.int64(2), "2")
+
+
+def replica_rows(r, layout) -> None:
+    """replica_rows_of against a walk over the points' owners and their classes."""
+    nnodes = len(layout.names)
+    owners = np.array(layout.owners, dtype=np.int64).tolist()
+    m = len(owners)
+    n = r.pick(REPLICA_COUNTS)
+    n = nnodes if n == "nodes" else nnodes + 1 if n == "nodes+1" else n
+    kind = r.int(0, 5)
+    if kind <= 1:
+        classes = np.arange(nnodes, dtype=np.int32)  # distinct nodes
+    elif kind <= 3:  # zones: nodes sharing labels, any int32 label
+        pool = [r.pick((0, 1, 2, -1, 2**31 - 1, -(2**31), nnodes, 7)) for _ in range(3)]
+        classes = np.array([r.pick(pool) for _ in range(nnodes)], dtype=np.int32)
+    else:
+        classes = int_array(r, np.int32, max(nnodes + r.pick((1, -1, 0)), 0), -3, 3, False)
+    classes_arg = placed(r, classes) if r.chance(3) else classes
+    classes = held(classes_arg, classes)
+    what = lambda: (f"{describe_layout(layout)}.replica_rows_of({n!r}, "  # noqa: E731
+                    f"{classes_arg!r})")
+    _driver.note(what)
+    got = run(layout.replica_rows_of, n, classes_arg)
+    index = run(lambda: n.__index__())  # Py_ssize_t: an int, or what has __index__
+    taken = takes(classes_arg, np.int32, 1)
+    if index[1] is not None or not -(2**63) <= index[0] < 2**63:
+        taken = False
+    labels = classes.tolist()
+    count = index[0] if index[1] is None else 0
+    if not m:
+        valid = (None, EMPTY_RING())
+    elif len(labels) != nnodes or not 1 <= count <= nnodes:
+        valid = (None, ValueError())
+    elif len({labels[o] for o in set(owners)}) < count:
+        valid = (None, ValueError())  # fewer classes own points than asked for
+    else:
+        valid = (None, None)
+    expected = starts = None
+    if valid == (None, None) and got[1] is None:
+        if m <= 48:
+            starts = list(range(m))
+        else:
+            starts = sorted({*range(8), *range(m - 8, m), *(r.int(0, m - 1) for _ in range(32))})
+        expected = rows_model(owners, labels, count, starts)
+        rows = got[0]
+        if type(rows) is not np.ndarray or rows.dtype != np.int32 or rows.shape != (m, count) \
+                or rows.flags.writeable:
+            raise Finding(f"{what()}\n  gave {type(rows).__name__} "
+                          f"{getattr(rows, 'dtype', '')} {getattr(rows, 'shape', '')}, "
+                          f"writeable: {getattr(getattr(rows, 'flags', None), 'writeable', '')}"
+                          f"; expected read-only int32 ({m}, {count})")
+    judged(what, got, taken, valid, expected, lambda: got[0][starts].tolist())
+
+
+CAPACITIES = (0, 1, 1, 2, 3, 5, 40, -1, 2**63 - 1, -(2**63))
+
+
+def bounded_model(owners: list, start: list, capacity: list, null: int) -> tuple:
+    """SPEC.md 11 by the rule: keys in order, each from its start point clockwise
+    to the first point whose node has room. ((out, loads), None) or (None, error)."""
+    m = len(owners)
+    load = [0] * len(capacity)
+    with_points = set(owners)
+    out = []
+    for s in start:
+        if s < 0:
+            out.append(null)
+            continue
+        if s >= m or not any(load[v] < capacity[v] for v in with_points):
+            return None, ValueError()
+        i = s
+        while load[owners[i]] >= capacity[owners[i]]:
+            i = (i + 1) % m
+        load[owners[i]] += 1
+        out.append(owners[i])
+    return (out, load), None
+
+
+def bounded(r, layout) -> None:
+    """assign_bounded_into against bounded_model."""
+    nnodes = len(layout.names)
+    owners = np.array(layout.owners, dtype=np.int64).tolist()
+    m = len(owners)
+    nkeys = r.int(0, 40)
+    hi = r.pick((m, m + 2, 2**31 - 1)) if r.int(0, 5) == 5 else m - 1
+    lo = r.pick((-1, -3, -(2**31))) if r.chance(3) else 0
+    start = int_array(r, np.int32, nkeys, min(lo, max(hi, 0)), max(hi, 0), False)
+    if r.chance(3):  # starts at the very ends of the ring (and past them, as nulls)
+        start = np.array([r.pick((0, m - 1, m - 1, -1)) if r.bool() else s
+                          for s in start.tolist()], dtype=np.int32)
+    shape = r.int(0, 5)
+    if shape == 5:
+        capacity = np.full(nnodes, r.pick(CAPACITIES), dtype=np.int64)
+    elif shape == 4:
+        capacity = np.array([r.pick(CAPACITIES) for _ in range(nnodes)], dtype=np.int64)
+    else:  # room for the keys (or about), spread round the nodes as bounded loads are
+        total = max(int(np.count_nonzero(start >= 0)), 1)
+        fair = -(-total * r.int(1, 3) // max(nnodes, 1))
+        capacity = np.array([fair + r.pick((0, 0, 0, 1, -1, -fair, total))
+                             for _ in range(nnodes)], dtype=np.int64)
+    if r.int(0, 9) == 9:
+        capacity = np.append(capacity, 1) if r.bool() or not nnodes else capacity[:-1]
+    null = int32_value(r)
+    null_value, null_taken = int32_arg(null)
+    start_arg = placed(r, start) if r.chance(4) else start
+    capacity_arg = placed(r, capacity) if r.chance(4) else capacity
+    start, capacity = held(start_arg, start), held(capacity_arg, capacity)
+    out = np.full(len(start), -7, dtype=np.int32)
+    if r.int(0, 11) == 11 and start_arg is start and start.flags.writeable:
+        arg, target = start, start  # out over the starts: each read before it is written
+        start = start.copy()
+    else:
+        arg, target = out_arg(r, out) if r.chance(4) else (out, out)
+    taken = (takes(start_arg, np.int32, 1), takes(capacity_arg, np.int64, 1), null_taken,
+             takes(arg, np.int32, 1, writable=True))
+    taken = False if False in taken else None if None in taken else True
+    what = lambda: (f"{describe_layout(layout)}.assign_bounded_into({start_arg!r}, "  # noqa: E731
+                    f"{capacity_arg!r}, {null!r}, {arg!r})")
+    _driver.note(what)
+    got = run(layout.assign_bounded_into, start_arg, capacity_arg, null, arg)
+    expected = None
+    if len(capacity) != nnodes or target is None or len(target) != len(start):
+        valid = (None, ValueError())
+    elif not len(start):
+        valid, expected = (None, None), ([], [0] * nnodes)
+    elif not m:
+        valid = (None, EMPTY_RING())
+    else:
+        valid = bounded_model(owners, start.tolist(), capacity.tolist(), null_value)
+        expected = valid[0]
+        valid = (None, valid[1])
+    if got[1] is None:
+        loads = got[0]
+        if type(loads) is not np.ndarray or loads.dtype != np.int64 or loads.shape != (nnodes,):
+            raise Finding(f"{what()}\n  returned {loads!r}, not int64 loads of {nnodes} nodes")
+    judged(what, got, taken, valid, expected, lambda: (target.tolist(), got[0].tolist()))
+
+
+def rows_arg(r, rows: np.ndarray):
+    """rows as a take_rows argument: itself, guarded, read-only, or a wrong kind."""
+    how = r.int(0, 11)
+    if how == 0:
+        return guarded_array(rows, at_start=r.bool()).reshape(rows.shape)
+    if how == 1:
+        return np.asfortranarray(rows)
+    if how == 2:
+        return rows.astype(r.pick((np.int64, np.uint32, ">i4")))
+    if how == 3:
+        return r.pick((None, rows.tolist(), rows.reshape(-1), rows[None], memoryview(rows)))
+    if how == 4:
+        copy = rows.copy()
+        copy.flags.writeable = False
+        return copy
+    if how == 5:
+        return rows[:, ::-1] if rows.shape[1] > 1 else rows[::-1]
+    return rows
+
+
+def overlapping(r, rows: np.ndarray, n: int):
+    """rows and an out of n rows in one buffer, overlapping at any element offset."""
+    nrows, width = rows.shape
+    size = max(nrows, n) * width + 2 * width + 4
+    buffer = np.zeros(size, dtype=np.int32)
+    at_rows, at_out = r.int(0, size - nrows * width), r.int(0, size - n * width)
+    rows_view = buffer[at_rows : at_rows + nrows * width].reshape(nrows, width)
+    rows_view[...] = rows
+    return rows_view, buffer[at_out : at_out + n * width].reshape(n, width)
+
+
+def rows_taken(r) -> None:
+    """take_rows against out[k] = rows[indices[k]], or null_value across the row."""
+    nrows, width, n = r.int(0, 6), r.int(0, 4), r.int(0, 10)
+    rows = int_array(r, np.int32, nrows * width, -(2**31), 2**31 - 1, False).reshape(
+        nrows, width)
+    hi = r.pick((nrows - 1, nrows - 1, nrows, nrows + 3, 2**31 - 1))
+    indices = int_array(r, np.int32, n, r.pick((0, -1, -(2**31))), max(hi, 0), False)
+    null = int32_value(r)
+    null_value, null_taken = int32_arg(null)
+    overlap = r.int(0, 15) == 15
+    if overlap and width:
+        rows_in, out = overlapping(r, rows, n)
+        arg = target = out
+    else:
+        overlap = False
+        rows_in = rows_arg(r, rows) if r.chance(3) else rows
+        out = np.full((n, width), -7, dtype=np.int32)
+        arg, target = out_arg(r, out) if r.chance(3) else (out, out)
+    indices_arg = placed(r, indices) if r.chance(4) else indices
+    indices = held(indices_arg, indices)
+    taken = (takes(rows_in, np.int32, 2), takes(indices_arg, np.int32, 1), null_taken,
+             takes(arg, np.int32, 2, writable=True))
+    taken = False if False in taken else None if None in taken else True
+    what = lambda: (f"take_rows({rows_in!r}, {indices_arg!r}, {arg!r}, {null!r})"  # noqa: E731
+                    + (" (rows and out overlap)" if overlap else ""))
+    _driver.note(what)
+    got = run(take_rows, rows_in, indices_arg, arg, null)
+    if overlap:  # which rows are read after being written is not part of the rule
+        check_clean(what, got, CLEAN)
+        return
+    expected = None
+    past = any(at >= nrows for at in indices.tolist())
+    if target is None or np.shape(target) != (len(indices), width):
+        valid = (None, ValueError())
+    elif past and width:
+        valid = (None, ValueError())
+    elif past:  # no columns to copy: take_rows returns before it checks an index
+        valid, expected = (None, None if got[1] is None else ValueError()), [[]] * len(indices)
+    else:
+        listed = rows.tolist()
+        valid = (None, None)
+        expected = [[null_value] * width if at < 0 else listed[at] for at in indices.tolist()]
+    judged(what, got, taken, valid, expected, lambda: target.tolist())
+
+
+def batch_ops(r) -> None:
+    layout = batch_layout(r)
+    what = lambda: f"batch entry points of {describe_layout(layout)}"  # noqa: E731
+    _driver.note(what)
+    step = r.int(0, 3)
+    if step == 0 or r.chance(4):
+        batch_indices(r, layout)
+    if step == 1 or r.chance(4):
+        replica_rows(r, layout)
+    if step == 2 or r.chance(4):
+        bounded(r, layout)
+    if step == 3 or r.chance(4):
+        rows_taken(r)
+
+
 # -- layouts and rings made without their constructor ---------------------------------
 
 
@@ -1265,6 +1804,18 @@ def unfilled(r, obj=None) -> None:
             ("route_batch_into", lambda: layout.route_batch_into(
                 KeyBatch.from_numpy(array), np.zeros(len(array), np.int32), 0, len(array),
                 r.bool(), -1)),
+            ("route_hashes_into with indices", lambda: layout.route_hashes_into(
+                np.arange(len(array), dtype=np.uint64), np.zeros(len(array), np.int32), True)),
+            ("route_list_into with indices", lambda: layout.route_list_into(
+                keys, np.zeros(len(keys), np.int32), r.bool(), -1, True)),
+            ("route_batch_into with indices", lambda: layout.route_batch_into(
+                KeyBatch.from_numpy(array), np.zeros(len(array), np.int32), 0, len(array),
+                r.bool(), -1, True)),
+            ("replica_rows_of", lambda: layout.replica_rows_of(
+                r.int(1, 3), np.zeros(len(layout.names), np.int32))),
+            ("assign_bounded_into", lambda: layout.assign_bounded_into(
+                np.zeros(len(array), np.int32), np.ones(len(layout.names), np.int64), -1,
+                np.zeros(len(array), np.int32))),
         ]
     for name, call in empty:
         got = run(call)
@@ -1275,9 +1826,9 @@ def unfilled(r, obj=None) -> None:
 
 def test_one_input(data: bytes) -> None:
     r = _driver.Reader(data)
-    part = r.int(0, 6)
+    part = r.int(0, 7)
     with np.errstate(all="ignore"):  # float arrays cast to uint64, by the core and here alike
-        (pickles, layout_arrays, hashing, lists, points, updates, unfilled)[part](r)
+        (pickles, layout_arrays, hashing, lists, points, updates, unfilled, batch_ops)[part](r)
 
 
 if __name__ == "__main__":

@@ -6,14 +6,18 @@ values, as a list, a dict or a generator), then up to 16 operations, one byte
 each plus their arguments: construct again, add_node, remove_node, get_node,
 get_nodes, route and route_hashes (with or without return_nodes), hash_keys,
 ownership, ==, pickle round trip, reading positions / owners / nodes /
-weights, and taking the core ring's layout. Every call must give the same
-answer or exception type on both rings; after every call the two rings must
-be the same ring, with node names stored as plain str, and a call that fails
-must leave each ring as it was. Two rings are equal when vnodes and the nodes
-with their weights, in order, are equal. A layout taken from the core ring
+weights, taking the core ring's layout, the batch operations route_replicas,
+assign_bounded and load (on the core ring or its snapshot(); keys as a list
+or a numpy array, decoded n, epsilon, threads, null and skip_nulls), and
+ring.snapshot(). Every call must give the same answer or exception type on
+both rings; after every call the two rings must be the same ring, with node
+names stored as plain str and the same version (updates that succeeded), and
+a call that fails must leave each ring as it was. Two rings are equal when
+vnodes and the nodes with their weights, in order, are equal. A layout taken
+from the core ring (ring.layout or ring.snapshot(), of the ring's version)
 equals a RingLayout built from the reference's configuration, makes an equal
-ring with HashRing.from_layout, and never changes while the ring it came from
-is updated.
+ring with HashRing.from_layout, and never changes (nor its version) while the
+ring it came from is updated.
 """
 
 import math
@@ -42,6 +46,9 @@ VNODES = (1, 2, 3, 5, 8, 16, 16, 0, -1, True, 2.0, np.int64(4), "8", None, 10**1
 REPLICAS = (1, 2, 3, 0, -1, 13, True, 2.0, np.int64(2), None)
 NULLS = (None, -1, 0, 5, 2**31)
 THREADS = (None, 1, 2, 0, True)
+EPSILONS = (0.5, 0.1, 1.0, 2.0, 1e-9, 1e-300, 1e308, 1, np.float64(0.25), Fraction(1, 3), 0.0,
+            -0.5, math.inf, math.nan, True, "0.5", None, Decimal("0.5"))
+SKIP_NULLS = (False, True, None, 1, np.bool_(True))
 HASH_EDGES = (0, 1, 2**63, 2**64 - 1, -1, 2**64, True, 1.5, np.uint64(7), np.int8(-1))
 
 
@@ -106,12 +113,41 @@ def snapshot(ring) -> tuple:
     # str.__str__: the plain value, whatever a subclass's __eq__ says
     names = tuple(str.__str__(n) if isinstance(n, str) else n for n in ring.nodes)
     return (names, [(str.__str__(n), type(w), w) for n, w in ring.weights.items()],
-            ring.vnodes, ring.positions.tobytes(), ring.owners.tobytes())
+            ring.vnodes, ring.positions.tobytes(), ring.owners.tobytes(), ring.version)
 
 
 def layout_snapshot(layout) -> tuple:
     return (layout.names, layout.node_weights, layout.vnodes, layout.dialect,
             layout.positions.tobytes(), layout.owners.tobytes())
+
+
+def batch_keys(r):
+    """Keys for the batch operations (a factory, fresh on each call, and a
+    description): a list, a numpy array (1-D or 2-D) of ints or strings, or a
+    run of up to 300 ints (enough keys to fill the nodes bounded loads allow)."""
+    keys = _keys.keys(r, 8, hooks=False)
+    kind = r.int(0, 7)
+    if kind == 7:
+        first, count = _keys.any_int(r) % 2**62, r.int(0, 300)
+        return lambda: np.arange(first, first + count), f"np.arange({first}, {first + count})"
+    if kind == 3 and keys:
+        values = [_keys.any_int(r) % 2**63 for _ in keys]
+        if r.bool():
+            values = [_keys.text(r, 6, ascii_only=True) for _ in keys]
+        shape = (2, -1) if len(values) % 2 == 0 and r.bool() else (-1,)
+        return lambda: np.array(values).reshape(shape), f"np.array({values!r}).reshape{shape}"
+    return lambda: list(keys), repr(keys)
+
+
+def load_summary(load) -> tuple:
+    """Everything a Load tells, NaN as a string (NaN != NaN)."""
+    def plain(x):
+        return "nan" if isinstance(x, float) and math.isnan(x) else x
+
+    return (type(load), load.nodes, load.counts.dtype, load.counts.tolist(),
+            load.counts.flags.writeable, load.total, plain(load.mean), plain(load.max_over_mean),
+            plain(load.stdev_over_mean), load.most if load.nodes else None,
+            load.least if load.nodes else None, load.as_dict(), repr(load))
 
 
 def same_ring(what, core, ref) -> None:
@@ -145,7 +181,7 @@ def test_one_input(data: bytes) -> None:
     core, ref = built
     held: list = []  # (layout taken from the core ring, its snapshot then)
     for _ in range(r.int(0, 16)):
-        op = r.int(0, 14)
+        op = r.int(0, 19)
         before = snapshot(core), snapshot(ref)
         if op == 0:
             make, vnodes = nodes(r), r.pick(VNODES) if r.chance(4) else 4
@@ -205,6 +241,8 @@ def test_one_input(data: bytes) -> None:
             for ring in (core, ref):
                 if ring.positions.flags.writeable or ring.owners.flags.writeable:
                     raise Finding(f"{what()}\n  {type(ring).__module__}: writeable points")
+        elif op >= 15:
+            batch_op(r, op, core, ref, log, what, held)
         else:
             log.append("layout = ring.layout; HashRing.from_layout(layout)")
             take_layout(what, core, ref, held)
@@ -212,8 +250,47 @@ def test_one_input(data: bytes) -> None:
             raise Finding(f"{what()}\n  a lookup changed the ring")
         same_ring(what, core, ref)
         for layout, then in held:
-            if layout_snapshot(layout) != then:
+            if layout_snapshot(layout) + (layout.version,) != then:
                 raise Finding(f"{what()}\n  a layout taken earlier changed: {layout!r}")
+
+
+def batch_op(r, op, core, ref, log, what, held) -> None:
+    """route_replicas, assign_bounded or load on both rings (the core's through
+    its snapshot now and then), or ring.snapshot()."""
+    target, on = core, "ring"
+    if r.int(0, 3) == 3:
+        target, on = core.snapshot(), "ring.snapshot()"
+    make_keys, shown = batch_keys(r)
+    threads = r.pick(THREADS) if r.chance(3) else None
+    null = r.pick(NULLS)
+    if op == 15:
+        count = r.pick(REPLICAS)
+        log.append(f"{on}.route_replicas({shown}, {count!r}, threads={threads!r}, "
+                   f"null={null!r})")
+        agree(what, run(target.route_replicas, make_keys(), count, threads=threads, null=null),
+              run(ref.route_replicas, make_keys(), count, threads=threads, null=null))
+    elif op == 16:
+        epsilon = r.pick(EPSILONS)
+        log.append(f"{on}.assign_bounded({shown}, {epsilon!r}, threads={threads!r}, "
+                   f"null={null!r})")
+        agree(what, run(target.assign_bounded, make_keys(), epsilon, threads=threads, null=null),
+              run(ref.assign_bounded, make_keys(), epsilon, threads=threads, null=null))
+    elif op == 17:
+        skip = r.pick(SKIP_NULLS)
+        log.append(f"{on}.load({shown}, threads={threads!r}, skip_nulls={skip!r})")
+        agree(what, run(lambda: load_summary(target.load(make_keys(), threads=threads,
+                                                         skip_nulls=skip))),
+              run(lambda: load_summary(ref.load(make_keys(), threads=threads,
+                                                skip_nulls=skip))))
+    else:
+        log.append("layout = ring.snapshot()")
+        layout = core.snapshot()
+        if type(layout) is not RingLayout or layout.version != core.version or \
+                layout.version != ref.version or layout != core.layout or \
+                layout_snapshot(layout) != layout_snapshot(core.layout):
+            raise Finding(f"{what()}\n  ring.snapshot() is {layout!r} of version "
+                          f"{layout.version}, the ring's is {core.version}")
+        held.append((layout, layout_snapshot(layout) + (layout.version,)))
 
 
 def take_layout(what, core, ref, held: list) -> None:
@@ -222,7 +299,7 @@ def take_layout(what, core, ref, held: list) -> None:
     layout = core.layout
     if type(layout) is not RingLayout:
         raise Finding(f"{what()}\n  ring.layout is a {type(layout).__name__}")
-    held.append((layout, layout_snapshot(layout)))
+    held.append((layout, layout_snapshot(layout) + (layout.version,)))
     rebuilt = RingLayout(ref.weights, vnodes=ref.vnodes)
     if rebuilt != layout or layout_snapshot(rebuilt) != layout_snapshot(layout):
         raise Finding(f"{what()}\n  the layout {layout!r} differs from the reference's "
