@@ -14,7 +14,13 @@ rc_status rc_dialect_check(const rc_dialect *d)
     /* XXH3-64 fills the whole 64-bit ring; ketama's MD5 words a 32-bit one */
     if (d->hash == RC_HASH_XXH3_64 && d->points == RC_POINTS_NAME_HASH_J && d->hash_bits == 64)
         return RC_OK;
-    if (d->hash == RC_HASH_MD5_LOW32 && d->points == RC_POINTS_KETAMA && d->hash_bits == 32)
+    if (d->hash_bits != 32)
+        return RC_ERR_ARG;
+    /* the libketama and libmemcached combinations of key hash and points */
+    if (d->hash == RC_HASH_MD5_LOW32 && d->points == RC_POINTS_KETAMA)
+        return RC_OK;
+    if (d->hash == RC_HASH_OAAT
+        && (d->points == RC_POINTS_OAAT_NAME_I || d->points == RC_POINTS_KETAMA))
         return RC_OK;
     return RC_ERR_ARG;
 }
@@ -42,6 +48,17 @@ uint64_t rc_md5_low32_int(uint64_t value)
 static uint64_t md5_low32_bytes(const void *data, size_t len)
 {
     return rc_md5_low32(data, len);
+}
+
+uint64_t rc_oaat_int(uint64_t value)
+{
+    char text[20];
+    return rc_oaat(text, rc_decimal64(value, text));
+}
+
+static uint64_t oaat_bytes(const void *data, size_t len)
+{
+    return rc_oaat(data, len);
 }
 
 /* One loop for every hash function: each dialect's entry point below passes
@@ -102,6 +119,9 @@ rc_status rc_hash_keys(const rc_dialect *d, const rc_keys *k, size_t start, size
     case RC_HASH_MD5_LOW32:
         return hash_keys_with(md5_low32_bytes, rc_md5_low32_int, k, start, stop, out, is_null,
                               bad, scratch);
+    case RC_HASH_OAAT:
+        return hash_keys_with(oaat_bytes, rc_oaat_int, k, start, stop, out, is_null, bad,
+                              scratch);
     }
     return RC_ERR_ARG;
 }
@@ -155,6 +175,13 @@ rc_status rc_node_points(const rc_dialect *d, const char *name, size_t name_len,
         return RC_ERR_ARG;
     if (d->points == RC_POINTS_KETAMA)
         return ketama_points(name, name_len, count, scratch, out);
+    if (d->points == RC_POINTS_OAAT_NAME_I) {
+        memcpy(scratch, name, name_len);
+        scratch[name_len] = '-';
+        for (uint32_t i = 0; i < count; i++)
+            out[i] = rc_oaat(scratch, name_len + 1 + rc_decimal(i, scratch + name_len + 1));
+        return RC_OK;
+    }
     if (d->points != RC_POINTS_NAME_HASH_J)
         return RC_ERR_ARG;
     enum { SLOT = 64, BLOCK = 32 };

@@ -26,12 +26,15 @@ typedef enum {
     RC_HASH_XXH3_64 = 1,        /* XXH3-64, seed 0; int keys as their 8 little-endian bytes */
     RC_HASH_MD5_LOW32 = 2,      /* bytes 0..3 of MD5, little-endian; int keys as the decimal
                                  * text of their value modulo 2^64 */
+    RC_HASH_OAAT = 3,           /* Jenkins one-at-a-time over bytes read as signed char (as
+                                 * libmemcached on x86); int keys as their decimal text */
 } rc_hash_kind;
 
 typedef enum {
     RC_POINTS_NAME_HASH_J = 1,  /* point j of node N: hash(UTF-8 N + "#" + decimal j) */
     RC_POINTS_KETAMA = 2,       /* points 4i .. 4i+3 of node N: the four little-endian 32-bit
                                  * words of MD5(UTF-8 N + "-" + decimal i) */
+    RC_POINTS_OAAT_NAME_I = 3,  /* point i of node N: OAAT(UTF-8 N + "-" + decimal i) */
 } rc_points_kind;
 
 typedef struct {
@@ -43,20 +46,46 @@ typedef struct {
 /* RC_OK when every field names something this build knows. */
 rc_status rc_dialect_check(const rc_dialect *d);
 
+/* Jenkins one-at-a-time, each byte added as a signed char (sign-extended
+ * when >= 0x80), as libmemcached computes it where char is signed. */
+static inline uint32_t rc_oaat(const void *data, size_t len)
+{
+    const uint8_t *p = (const uint8_t *)data;
+    uint32_t h = 0;
+    for (size_t i = 0; i < len; i++) {
+        h += (uint32_t)(int32_t)(int8_t)p[i];
+        h += h << 10;
+        h ^= h >> 6;
+    }
+    h += h << 3;
+    h ^= h >> 11;
+    h += h << 15;
+    return h;
+}
+
+/* The OAAT hash of an int key: of the decimal text of its value. */
+uint64_t rc_oaat_int(uint64_t value);
+
+/* The MD5 hash of an int key: of the decimal text of its value. */
+uint64_t rc_md5_low32_int(uint64_t value);
+
 /* The hash of a key's bytes. */
 static inline uint64_t rc_hash_bytes(const rc_dialect *d, const void *data, size_t len)
 {
     switch (d->hash) {
     case RC_HASH_MD5_LOW32:
         return rc_md5_low32(data, len);
+    case RC_HASH_OAAT:
+        return rc_oaat(data, len);
     case RC_HASH_XXH3_64:
     default:
         return rc_xxh3_64(data, len);
     }
 }
 
-/* The MD5 hash of an int key: of the decimal text of its value. */
-uint64_t rc_md5_low32_int(uint64_t value);
+
+
+
 
 /* The hash of an int key's value (modulo 2^64). */
 static inline uint64_t rc_hash_int(const rc_dialect *d, uint64_t value)
@@ -64,6 +93,8 @@ static inline uint64_t rc_hash_int(const rc_dialect *d, uint64_t value)
     switch (d->hash) {
     case RC_HASH_MD5_LOW32:
         return rc_md5_low32_int(value);
+    case RC_HASH_OAAT:
+        return rc_oaat_int(value);
     case RC_HASH_XXH3_64:
     default:
         return rc_xxh3_64_u64(value);

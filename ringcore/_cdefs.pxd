@@ -51,9 +51,11 @@ cdef extern from "rc_hash.h":
     ctypedef enum rc_hash_kind:
         RC_HASH_XXH3_64
         RC_HASH_MD5_LOW32
+        RC_HASH_OAAT
     ctypedef enum rc_points_kind:
         RC_POINTS_NAME_HASH_J
         RC_POINTS_KETAMA
+        RC_POINTS_OAAT_NAME_I
     ctypedef struct rc_dialect:
         rc_hash_kind hash
         rc_points_kind points

@@ -8,7 +8,9 @@ __pyx_capi__: dict[str, Any]  # C functions ringcore._layout cimports
 
 HASH_XXH3_64: int
 HASH_MD5_LOW32: int
+HASH_OAAT: int
 POINTS_KETAMA: int
+POINTS_OAAT_NAME_I: int
 POINTS_NAME_HASH_J: int
 
 def xxh3_64(data: Any) -> int: ...

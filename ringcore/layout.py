@@ -365,9 +365,14 @@ def _build(
         raise
     counts = np.array(dialect.point_counts(vnodes, weights, names), dtype=np.int64)
     _config.check_total_points(int(counts.sum()))
-    if dialect.tie_order == "last":  # placed last to first: the stable sort puts the last first
-        by_name = list(range(len(names) - 1, -1, -1))
-        blob, offsets = utf8_names([names[i] for i in by_name])
+    if dialect.tie_order != "name" or dialect.point_base != "name":
+        # the stable sort keeps placing order among equal positions: placed
+        # last to first, the last listed comes first; in order, the first
+        if dialect.tie_order == "last":
+            by_name = list(range(len(names) - 1, -1, -1))
+        elif dialect.tie_order == "given":
+            by_name = list(range(len(names)))
+        blob, offsets = utf8_names([dialect.point_name(names[i]) for i in by_name])
     order = np.array(by_name, dtype=np.int32)
     points, npoints = _place(
         dialect,
@@ -375,6 +380,7 @@ def _build(
         offsets,
         counts[order].astype(np.uint32) if len(order) else np.empty(0, dtype=np.uint32),
         order,
+        weights,
     )
     return make_layout(
         cls, names, weights, vnodes, dialect, dialect.hasher, points, npoints, names_checked=True,
@@ -390,11 +396,12 @@ def _node_points(dialect: Dialect, raw_name: bytes, count: int) -> np.ndarray:
 
 
 def _place(
-    dialect: Dialect, blob: bytes, offsets: np.ndarray, counts: np.ndarray, owners: np.ndarray
+    dialect: Dialect, blob: bytes, offsets: np.ndarray, counts: np.ndarray, owners: np.ndarray,
+    weights: tuple[float, ...] = (),
 ):
     """Every point of these nodes (UTF-8 names in one blob, given in
     tie-breaking order), sorted: (points, npoints)."""
-    return place_nodes(dialect.hasher, blob, offsets, counts, owners)
+    return place_nodes(dialect.points_hasher(weights), blob, offsets, counts, owners)
 
 
 def _from_columns(

@@ -232,7 +232,7 @@ def patch_points(mp, node_points) -> None:
     by its own C sort."""
     from ringcore import _layout, layout
 
-    def place(dialect, blob, offsets, counts, owners):
+    def place(dialect, blob, offsets, counts, owners, weights=()):
         names_utf8 = [blob[a:b] for a, b in zip(offsets[:-1], offsets[1:])]
         positions = [node_points(raw, int(c)) for raw, c in zip(names_utf8, counts)]
         owner_of = [np.full(int(c), o, dtype=np.int32) for c, o in zip(counts, owners)]

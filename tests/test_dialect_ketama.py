@@ -83,7 +83,7 @@ def test_ketama_ties_go_to_the_node_listed_last(monkeypatch):
     every node at one of two positions): the node listed last owns them."""
     from ringcore import _layout, layout
 
-    def place(dialect, blob, offsets, counts, owners):
+    def place(dialect, blob, offsets, counts, owners, weights=()):
         positions = np.concatenate([np.arange(int(c), dtype=np.uint64) % 2 * 1000
                                     for c in counts])
         owner_of = np.concatenate([np.full(int(c), o, dtype=np.int32)

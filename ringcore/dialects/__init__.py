@@ -12,11 +12,22 @@ dict (``get_config()`` / ``get_dialect(config)``), as codecs do in numcodecs.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from .. import _config
-from .._keys import HASH_MD5_LOW32, HASH_XXH3_64, POINTS_KETAMA, POINTS_NAME_HASH_J, Hasher
+from .._keys import (
+    HASH_MD5_LOW32,
+    HASH_OAAT,
+    HASH_XXH3_64,
+    POINTS_KETAMA,
+    POINTS_NAME_HASH_J,
+    POINTS_OAAT_NAME_I,
+    Hasher,
+)
 
 __all__ = ["Dialect", "DEFAULT", "available_dialects", "get_dialect", "register_dialect"]
 
@@ -42,6 +53,9 @@ class Dialect:
     # listed last, as uhashring's ketama ring keeps the last one it places)
     tie_order: str = "name"
     default_vnodes: int = 160
+    # the text a node's points hash: its "name", or "memcached": a server
+    # "host:port" as libmemcached names it (the host alone for port 11211)
+    point_base: str = "name"
     hasher: Hasher = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -59,7 +73,22 @@ class Dialect:
     @property
     def counts_depend_on_ring(self) -> bool:
         """Whether adding or removing a node changes other nodes' points."""
-        return self.count_rule == "ketama"
+        return self.count_rule != "vnodes"
+
+    def point_name(self, name: str) -> str:
+        """The text a node's points are hashed from."""
+        if self.point_base == "memcached":
+            host, colon, port = name.rpartition(":")
+            return host if colon and port == "11211" else name
+        return name
+
+    def points_hasher(self, weights: tuple[float, ...]) -> Hasher:
+        """The hasher that places a ring's points: libmemcached's ketama ring
+        without weights hashes one point per "name-i" with the key hash;
+        with a weight other than 1 it takes the weighted (MD5) points."""
+        if self.count_rule == "libmemcached" and any(w != 1.0 for w in weights):
+            return _OAAT_WEIGHTED
+        return self.hasher
 
     @property
     def ring_size(self) -> int:
@@ -70,6 +99,16 @@ class Dialect:
         """The points of every node of a ring."""
         if self.count_rule == "ketama":
             return _ketama_counts(vnodes, weights, names)
+        if self.count_rule in ("libmemcached", "libmemcached-weighted"):
+            for name, weight in zip(names, weights):
+                if weight != int(weight):
+                    raise ValueError(
+                        f"weight of node {name!r} must be a whole number in the {self.name} "
+                        f"dialect (libmemcached weights are integers), got {weight!r}"
+                    )
+            if self.count_rule == "libmemcached" and all(w == 1.0 for w in weights):
+                return [vnodes] * len(weights)
+            return _memcached_weighted_counts(weights, names)
         return _config.point_counts(vnodes, list(weights), list(names))
 
     def get_config(self) -> dict[str, str]:
@@ -97,6 +136,22 @@ def _ketama_counts(vnodes: int, weights: tuple[float, ...], names: tuple[str, ..
         if 4 * digests > _config.MAX_POINTS:
             raise ValueError(f"node {name!r} would get more than {_config.MAX_POINTS} points")
         counts.append(4 * int(digests))
+    return counts
+
+
+def _memcached_weighted_counts(weights: tuple[float, ...], names: tuple[str, ...]) -> list[int]:
+    """libmemcached's weighted ketama: 4 * floor(x + 1e-10) points a server,
+    x = pct * 160 / 4 * N in float32 steps, pct = float32(w) / float32(W)."""
+    f32 = np.float32
+    total = f32(sum(weights))
+    count = f32(len(weights))
+    counts = []
+    for name, weight in zip(names, weights):
+        x = f32(f32(f32(f32(weight) / total) * f32(160)) / f32(4)) * count
+        digests = math.floor(float(x) + 1e-10)
+        if digests < 1:
+            raise ValueError(f"node {name!r} gets no points (weight {weight!r} of {float(total)!r})")
+        counts.append(4 * digests)
     return counts
 
 
@@ -169,5 +224,45 @@ KETAMA = register_dialect(
         count_rule="ketama",
         tie_order="last",
         default_vnodes=40,
+    )
+)
+
+_OAAT_WEIGHTED = Hasher(HASH_OAAT, POINTS_KETAMA, 32)
+
+LIBMEMCACHED = register_dialect(
+    Dialect(
+        name="libmemcached",
+        hash_kind=HASH_OAAT,
+        points_kind=POINTS_OAAT_NAME_I,
+        hash_bits=32,
+        description=(
+            "libmemcached's ketama ring (pylibmc behaviors {'ketama': True}): keys and points "
+            "hashed with Jenkins one-at-a-time, 100 points 'base-i' a server (base: host for "
+            "port 11211, else host:port); a weight other than 1 switches to the weighted points"
+        ),
+        vectors="libmemcached_vectors.json",
+        count_rule="libmemcached",
+        tie_order="given",
+        default_vnodes=100,
+        point_base="memcached",
+    )
+)
+
+LIBMEMCACHED_WEIGHTED = register_dialect(
+    Dialect(
+        name="libmemcached-weighted",
+        hash_kind=HASH_MD5_LOW32,
+        points_kind=POINTS_KETAMA,
+        hash_bits=32,
+        description=(
+            "libmemcached's weighted ketama ring (pylibmc behaviors {'ketama_weighted': True}): "
+            "keys hashed with MD5, 4 * floor(float32(w / W * 160 / 4 * n) + 1e-10) points a "
+            "server from MD5 digests of 'base-i'"
+        ),
+        vectors="libmemcached_weighted_vectors.json",
+        count_rule="libmemcached-weighted",
+        tie_order="given",
+        default_vnodes=160,
+        point_base="memcached",
     )
 )
