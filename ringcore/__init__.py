@@ -23,10 +23,11 @@ from .jump import JumpHash, jump_hash
 from .layout import RingLayout
 from .ops import Load
 from .plan import Plan
+from .rendezvous import RendezvousHash
 from .ring import HashRing
 
 __all__ = [
-    "HashRing", "RingLayout", "Load", "Plan", "JumpHash", "jump_hash", "EmptyRingError",
+    "HashRing", "RingLayout", "Load", "Plan", "JumpHash", "jump_hash", "RendezvousHash", "EmptyRingError",
     "NullKeyError", "hash_key", "xxh3_64", "__version__",
 ]
 

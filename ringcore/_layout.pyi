@@ -98,6 +98,16 @@ def diff_segments(
     new_owners: NDArray[np.int32],
 ) -> tuple[NDArray[np.uint64], NDArray[np.uint64], NDArray[np.int32], NDArray[np.int32]]: ...
 def jump_into(keys: NDArray[np.uint64], buckets: int, out: NDArray[np.int32]) -> None: ...
+def rendezvous_scores(
+    nodes_text: bytes, offsets: NDArray[np.int64], key_text: bytes, out: NDArray[np.uint32]
+) -> None: ...
+def rendezvous_route(
+    nodes_text: bytes,
+    offsets: NDArray[np.int64],
+    rank: NDArray[np.int32],
+    key_texts: list[bytes],
+    out: NDArray[np.int32],
+) -> None: ...
 def take_rows(
     rows: NDArray[np.int32], indices: NDArray[np.int32], out: NDArray[np.int32], null_value: int
 ) -> None: ...

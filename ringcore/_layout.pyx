@@ -6,6 +6,7 @@ the current layout of a mutable HashRing in RingBase.
 """
 
 from cpython.buffer cimport PyBUF_FORMAT, PyBUF_ND, PyBUF_WRITABLE
+from cpython.bytearray cimport PyByteArray_AS_STRING
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
 from cpython.list cimport PyList_New, PyList_SET_ITEM
 from cpython.ref cimport Py_INCREF
@@ -1191,3 +1192,76 @@ def jump_into(const uint64_t[::1] keys not None, int32_t buckets, int32_t[::1] o
         return
     with nogil:
         rc_jump_buckets(&keys[0], <size_t>keys.shape[0], buckets, &out[0])
+
+
+cdef extern from "rc_murmur3.h":
+    uint32_t rc_murmur3_32(const uint8_t *data, size_t length, uint32_t seed) noexcept nogil
+
+
+def rendezvous_scores(bytes nodes_text not None, const int64_t[::1] offsets not None,
+                      bytes key_text not None, uint32_t[::1] out not None) -> None:
+    """out[i] = murmur3_32(node i's text + b"-" + key_text, seed 0): node i's
+    text is nodes_text[offsets[i]:offsets[i + 1]]."""
+    cdef Py_ssize_t n = out.shape[0], i
+    if offsets.shape[0] != n + 1:
+        raise ValueError("rendezvous_scores: one offset more than scores")
+    cdef Py_ssize_t blob_len = len(nodes_text), key_len = len(key_text), longest = 0
+    for i in range(n):
+        if offsets[i] < 0 or offsets[i + 1] < offsets[i] or offsets[i + 1] > blob_len:
+            raise ValueError("rendezvous_scores: offsets outside the node texts")
+        longest = max(longest, offsets[i + 1] - offsets[i])
+    cdef bytearray buffer = bytearray(longest + 1 + key_len)
+    cdef uint8_t *scratch = <uint8_t *>PyByteArray_AS_STRING(buffer)
+    cdef const char *names = PyBytes_AS_STRING(nodes_text)
+    cdef const char *key = PyBytes_AS_STRING(key_text)
+    cdef size_t name_len
+    with nogil:
+        for i in range(n):
+            name_len = <size_t>(offsets[i + 1] - offsets[i])
+            memcpy(scratch, names + offsets[i], name_len)
+            scratch[name_len] = 45  # "-"
+            memcpy(scratch + name_len + 1, key, <size_t>key_len)
+            out[i] = rc_murmur3_32(scratch, name_len + 1 + <size_t>key_len, 0)
+
+
+def rendezvous_route(bytes nodes_text not None, const int64_t[::1] offsets not None,
+                     const int32_t[::1] rank not None, list key_texts not None,
+                     int32_t[::1] out not None) -> None:
+    """out[k] = the node with the highest score for key_texts[k] (bytes),
+    equal scores to the node of the highest rank."""
+    cdef Py_ssize_t nnodes = rank.shape[0], nkeys = len(key_texts), k, i
+    if offsets.shape[0] != nnodes + 1 or out.shape[0] != nkeys or nnodes == 0:
+        raise ValueError("rendezvous_route: nodes, offsets, ranks and keys differ in length")
+    cdef Py_ssize_t blob_len = len(nodes_text), longest = 0, longest_key = 0
+    for i in range(nnodes):
+        if offsets[i] < 0 or offsets[i + 1] < offsets[i] or offsets[i + 1] > blob_len:
+            raise ValueError("rendezvous_route: offsets outside the node texts")
+        longest = max(longest, offsets[i + 1] - offsets[i])
+    cdef tuple keys = tuple(key_texts)  # held: nothing changes it while it is read
+    for k in range(nkeys):
+        if type(keys[k]) is not bytes:
+            raise TypeError("rendezvous_route: key texts must be bytes")
+        longest_key = max(longest_key, len(<bytes>keys[k]))
+    cdef bytearray buffer = bytearray(longest + 1 + longest_key)
+    cdef uint8_t *scratch = <uint8_t *>PyByteArray_AS_STRING(buffer)
+    cdef const char *names = PyBytes_AS_STRING(nodes_text)
+    cdef const char *key
+    cdef size_t name_len, key_len
+    cdef uint32_t score, best
+    cdef int32_t winner
+    for k in range(nkeys):
+        key = PyBytes_AS_STRING(<bytes>keys[k])
+        key_len = <size_t>len(<bytes>keys[k])
+        with nogil:
+            winner = -1
+            best = 0
+            for i in range(nnodes):
+                name_len = <size_t>(offsets[i + 1] - offsets[i])
+                memcpy(scratch, names + offsets[i], name_len)
+                scratch[name_len] = 45
+                memcpy(scratch + name_len + 1, key, key_len)
+                score = rc_murmur3_32(scratch, name_len + 1 + key_len, 0)
+                if winner < 0 or score > best or (score == best and rank[i] > rank[winner]):
+                    best = score
+                    winner = <int32_t>i
+            out[k] = winner

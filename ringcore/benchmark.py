@@ -9,6 +9,7 @@ baselines time a sample of the keys and are reported per key.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import platform
 import statistics
@@ -55,6 +56,11 @@ def median_seconds(fn: Callable[[], object], repeat: int) -> float:
         fn()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def _each(fn: Callable[[Any], object], items: list) -> list:
+    """fn of each item, one call at a time (how pure-Python peers are used)."""
+    return [fn(item) for item in items]
 
 
 def synthetic_keys(count: int, seed: int = 42) -> list[str]:
@@ -269,6 +275,21 @@ def run(
     jumper = JumpHash(names)
     add(f"JumpHash.route(list[str]), {keys:,} keys", "ringcore", keys,
         lambda: jumper.route(str_keys))
+    from .rendezvous import RendezvousHash
+
+    rendezvous_keys = str_keys[:20_000]
+    for count in (10, 100, 1000):
+        rendezvous_names = [f"node-{i:04d}" for i in range(count)]
+        case = f"RendezvousHash.route(list[str]), {count} nodes (O(nodes) a key)"
+        rendezvous = RendezvousHash(rendezvous_names)
+        sample_keys = rendezvous_keys[: max(200, 200_000 // count)]
+        add(case, "ringcore", len(sample_keys), functools.partial(rendezvous.route, sample_keys))
+        pymemcache_rendezvous = optional("pymemcache.client.rendezvous")
+        if pymemcache_rendezvous is not None:
+            peer = pymemcache_rendezvous.RendezvousHash(list(rendezvous_names))
+            few = sample_keys[: max(20, len(sample_keys) // 20)]
+            add(case, "pymemcache RendezvousHash", len(few),
+                functools.partial(_each, peer.get_node, few), 1)
     case = f"load(list[str]), {keys:,} keys"
     add(case, "ringcore", keys, lambda: ring.load(str_keys))
     add(case, "numpy bincount of route()", keys,

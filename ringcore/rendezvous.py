@@ -1,0 +1,128 @@
+"""Rendezvous (highest random weight) hashing, key for key with pymemcache's
+default hasher, ``pymemcache.client.rendezvous.RendezvousHash``.
+
+A key's node is the one with the highest score ``murmur3_32(f"{node}-{key}")``
+(seed 0), where each character of that text counts as its low byte (not its
+UTF-8), and a key that is ``bytes`` is formatted as Python formats it,
+``b'...'``, as pymemcache's f-string does; equal scores go to the greatest
+node name. Every lookup scores every node: O(nodes) a key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from . import _config
+from ._layout import rendezvous_route, rendezvous_scores
+from .errors import EmptyRingError
+
+__all__ = ["RendezvousHash"]
+
+
+def _low_bytes(text: str) -> bytes:
+    """Each character's low byte, as pymemcache's murmur3 reads a str."""
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError:
+        codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        return (codes & 0xFF).astype(np.uint8).tobytes()
+
+
+def _key_text(key: object) -> bytes:
+    """The text pymemcache scores: f"{key}" (so bytes as their repr, b'...')."""
+    if isinstance(key, (bytes, bytearray, memoryview)):
+        return _low_bytes(repr(bytes(key)))
+    if not isinstance(key, (str, int)) or isinstance(key, bool):
+        raise TypeError(f"unsupported key type {type(key).__name__}")
+    return _low_bytes(str.__str__(key) if isinstance(key, str) else str(int(key)))
+
+
+class RendezvousHash:
+    """Highest random weight hashing over named nodes (see the module)."""
+
+    __slots__ = ("_nodes", "_text", "_offsets", "_rank")
+
+    def __init__(self, nodes: Iterable[str] = ()) -> None:
+        if isinstance(nodes, (str, bytes, bytearray)) or not isinstance(nodes, Iterable):
+            raise TypeError(f"nodes must be an iterable of names, not {type(nodes).__name__}")
+        if isinstance(nodes, dict):
+            raise TypeError("rendezvous hashing here has no weights: give the node names alone")
+        names, _, _ = _config.node_columns(list(nodes))
+        self._set(names)
+
+    def _set(self, names: tuple[str, ...]) -> None:
+        texts = [_low_bytes(name) for name in names]
+        offsets = np.zeros(len(names) + 1, dtype=np.int64)
+        np.cumsum([len(t) for t in texts], out=offsets[1:])
+        rank = np.empty(len(names), dtype=np.int32)
+        rank[sorted(range(len(names)), key=names.__getitem__)] = np.arange(len(names))
+        self._nodes, self._text, self._offsets, self._rank = names, b"".join(texts), offsets, rank
+
+    @property
+    def nodes(self) -> tuple[str, ...]:
+        return self._nodes
+
+    def add_node(self, name: str) -> None:
+        name = _config.check_name(name)
+        if name in self._nodes:
+            raise ValueError(f"node {name!r} is already in the ring")
+        self._set(self._nodes + (name,))
+
+    def remove_node(self, name: str) -> None:
+        name = _config.exact_name(name)
+        if name not in self._nodes:
+            raise KeyError(f"node {name!r} is not in the ring")
+        self._set(tuple(n for n in self._nodes if n != name))
+
+    def scores(self, key: object) -> np.ndarray:
+        """uint32 score of every node for one key."""
+        out = np.empty(len(self._nodes), dtype=np.uint32)
+        rendezvous_scores(self._text, self._offsets, _key_text(key), out)
+        return out
+
+    def get_node(self, key: object) -> str:
+        return self._nodes[int(self.route([key])[0])]
+
+    def get_nodes(self, key: object, n: int) -> list[str]:
+        """The n nodes of the highest scores, highest first (ties: greater name first)."""
+        count = _config.check_replica_type(n)
+        scores = self.scores(key)
+        if not self._nodes:
+            raise EmptyRingError()
+        _config.check_replica_range(count, len(self._nodes))
+        order = np.lexsort((-self._rank.astype(np.int64), -scores.astype(np.int64)))
+        return [self._nodes[i] for i in order[:count].tolist()]
+
+    def route(self, keys: Iterable[object]) -> np.ndarray:
+        """int32 index into ``nodes`` of each key's node (str, bytes or int keys)."""
+        if isinstance(keys, (str, bytes, bytearray, memoryview)):
+            raise TypeError(f"keys must be a batch of keys, not a single {type(keys).__name__}")
+        texts = [_key_text(k) for k in (keys.tolist() if isinstance(keys, np.ndarray) else keys)]
+        out = np.empty(len(texts), dtype=np.int32)
+        if texts:
+            if not self._nodes:
+                raise EmptyRingError()
+            rendezvous_route(self._text, self._offsets, self._rank, texts, out)
+        return out
+
+    def __len__(self) -> int:
+        return len(self._nodes)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and str.__str__(name) in self._nodes
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RendezvousHash):
+            return NotImplemented
+        return self._nodes == other._nodes
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        nodes = f"<{len(self._nodes)} nodes>" if len(self._nodes) > 8 else list(self._nodes)
+        return f"RendezvousHash({nodes})"
+
+    def __reduce__(self) -> tuple:
+        return (RendezvousHash, (list(self._nodes),))
