@@ -45,40 +45,32 @@ static void store_le32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)(v >> 24);
 }
 
+/* One step: a = b + rotl(a + f + x[k] + SINE[i], shift), then the
+ * registers turn (a <- d <- c <- b). Each round is its own loop over
+ * constants, so the compiler unrolls it without a switch per step. */
+#define MD5_STEP(f, i, k, shift)                                          \
+    do {                                                                  \
+        uint32_t rotated = rotl32(a + (f) + x[k] + SINE[i], (shift));     \
+        a = d;                                                            \
+        d = c;                                                            \
+        c = b;                                                            \
+        b = b + rotated;                                                  \
+    } while (0)
+
 static void md5_block(uint32_t state[4], const uint8_t block[64])
 {
     uint32_t x[16];
     for (int k = 0; k < 16; k++)
         x[k] = load_le32(block + 4 * k);
     uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
-    for (int i = 0; i < 64; i++) {
-        int round = i / 16;
-        uint32_t f;
-        int k;
-        switch (round) {
-        case 0:
-            f = (b & c) | (~b & d);
-            k = i;
-            break;
-        case 1:
-            f = (b & d) | (c & ~d);
-            k = (1 + 5 * i) % 16;
-            break;
-        case 2:
-            f = b ^ c ^ d;
-            k = (5 + 3 * i) % 16;
-            break;
-        default:
-            f = c ^ (b | ~d);
-            k = (7 * i) % 16;
-            break;
-        }
-        uint32_t rotated = rotl32(a + f + x[k] + SINE[i], SHIFT[round][i % 4]);
-        a = d;
-        d = c;
-        c = b;
-        b = b + rotated;
-    }
+    for (int i = 0; i < 16; i++)
+        MD5_STEP((b & c) | (~b & d), i, i, SHIFT[0][i % 4]);
+    for (int i = 16; i < 32; i++)
+        MD5_STEP((b & d) | (c & ~d), i, (1 + 5 * i) % 16, SHIFT[1][i % 4]);
+    for (int i = 32; i < 48; i++)
+        MD5_STEP(b ^ c ^ d, i, (5 + 3 * i) % 16, SHIFT[2][i % 4]);
+    for (int i = 48; i < 64; i++)
+        MD5_STEP(c ^ (b | ~d), i, (7 * i) % 16, SHIFT[3][i % 4]);
     state[0] += a;
     state[1] += b;
     state[2] += c;
