@@ -275,6 +275,19 @@ def run(
     jumper = JumpHash(names)
     add(f"JumpHash.route(list[str]), {keys:,} keys", "ringcore", keys,
         lambda: jumper.route(str_keys))
+    server_names = [f"10.0.{i // 256}.{i % 256}:11211" for i in range(nodes)]
+    case = f"route(list[str]) by dialect, {len(sample):,} keys, {nodes} servers"
+    for dialect in ("ringcore", "ketama", "libmemcached", "libmemcached-weighted"):
+        dialect_ring = HashRing(server_names, dialect=dialect)
+        label = "ringcore" if dialect == "ringcore" else f"ringcore, dialect {dialect}"
+        add(case, label, len(sample), functools.partial(dialect_ring.route, sample))
+    uhr_ketama = optional("uhashring")
+    if uhr_ketama is not None:
+        peer_ring = uhr_ketama.HashRing(nodes=server_names, hash_fn="ketama")
+        few = sample[:20_000]
+        add(case, "uhashring ketama get_node loop", len(few),
+            functools.partial(_each, peer_ring.get_node, few), 1)
+
     from .rendezvous import RendezvousHash
 
     rendezvous_keys = str_keys[:20_000]
