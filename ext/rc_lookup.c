@@ -268,7 +268,8 @@ size_t rc_take_rows(const int32_t *rows, size_t nrows, size_t width, const int32
         } else if ((size_t)at >= nrows) {
             return k;
         } else {
-            memcpy(row, rows + (size_t)at * width, width * sizeof(int32_t));
+            /* memmove: a caller may pass rows and out over the same memory */
+            memmove(row, rows + (size_t)at * width, width * sizeof(int32_t));
         }
     }
     return n;

@@ -37,7 +37,8 @@ Decoding: the first byte chooses the part.
   (LayoutBase.__new__, copyreg._reconstructor, RingBase()): every call raises,
   routing valid keys as an empty ring does (EmptyRingError).
 * Batch operations: on a layout of no points, a few, a few hundred (owners in
-  runs, nodes that own none) or just over RC_BIG_POINTS, the entry points of
+  runs, nodes that own none), a ketama ring (32 bits) or just over
+  RC_BIG_POINTS, the entry points of
   ringcore.ops with valid and hostile arguments (other dtypes, strides,
   shapes and kinds, read-only outputs, guarded memory, None, indices and
   counts out of range, capacities of 0 or below, classes of any int32 value):
@@ -89,7 +90,7 @@ with _driver.instrumented():
         take_rows,
         utf8_names,
     )
-    from ringcore.dialects import DEFAULT, get_dialect
+    from ringcore.dialects import DEFAULT, available_dialects, get_dialect
     from ringcore.layout import RingLayout
 
 from _compare import agree, check_clean, clip, run, same, show
@@ -738,6 +739,12 @@ def check_memory(what, points, n: int) -> None:
         raise Finding(f"{what()}\n  its points can be made writeable")
 
 
+def layout_fields(layout) -> tuple:
+    """What a layout holds but its vnodes."""
+    return (layout.names, layout.node_weights, layout.dialect, layout.positions.tolist(),
+            layout.owners.tolist())
+
+
 def check_built(what, made, valid: bool, names, want_pos, want_own, r) -> None:
     """A layout that was built holds the given valid points and routes by them;
     valid arguments build one."""
@@ -762,8 +769,13 @@ def check_built(what, made, valid: bool, names, want_pos, want_own, r) -> None:
         copy = run(lambda: pickle.loads(pickle.dumps(layout, protocol=r.int(0, 5))))
         check_clean(what, copy, Exception)
         distinct = len(set(layout.index)) == len(layout.names)  # make_layout takes repeats
-        if copy[1] is None and distinct and not (type(copy[0]) is type(layout)
-                                                 and copy[0] == layout):
+        # make_layout keeps the vnodes it is given (its callers check them): None, the
+        # dialect's default, comes back from a pickle as that number (so != the layout)
+        same_copy = copy[1] is None and type(copy[0]) is type(layout) and (
+            copy[0] == layout or (layout.vnodes is None
+                                  and copy[0].vnodes == DEFAULT.default_vnodes
+                                  and layout_fields(copy[0]) == layout_fields(layout)))
+        if copy[1] is None and distinct and not same_copy:
             raise Finding(f"{what()}\n  the pickled copy differs: {copy[0]!r}")
 
 
@@ -854,6 +866,21 @@ XXH_LENGTHS = (0, 1, 2, 3, 4, 5, 8, 9, 15, 16, 17, 63, 64, 65, 127, 128, 129, 23
 HASHER_ARGS = (HASH_XXH3_64, POINTS_NAME_HASH_J, 64, 32, 0, -1, 2, 2**31, 2**64, None, 1.0, True)
 
 
+def build_hashers() -> dict:
+    """The hashers this build has, by their arguments: every dialect's, and the
+    one that places the points of a dialect's rings of other weights (if any)."""
+    found = {}
+    for name in available_dialects():
+        dialect = get_dialect(name)
+        placing = getattr(dialect, "points_hasher", None)
+        for hasher in (dialect.hasher, *((placing((1.0, 2.0)),) if placing else ())):
+            found[hasher.__reduce__()[1]] = hasher
+    return found
+
+
+BUILD_HASHERS = build_hashers()
+
+
 def hashing(r) -> None:
     length = r.pick(XXH_LENGTHS) + (r.int(-2, 2) if r.chance(4) else 0)
     seed = r.blob(32) or b"\0"
@@ -878,19 +905,23 @@ def hashing(r) -> None:
     _driver.note(what)
     made = run(Hasher, *args)
     check_clean(what, made, CLEAN)
-    valid = all(type(a) is int for a in args) and args == (HASH_XXH3_64, POINTS_NAME_HASH_J, 64)
+    known = all(type(a) is int for a in args) and args in BUILD_HASHERS
     if made[1] is None:
         hasher = made[0]
-        if not valid and all(type(a) is int for a in args):
-            raise Finding(f"{what()}\n  made a hasher this build has not: {hasher.hash_bits}")
+        taken = hasher.__reduce__()[1]  # the arguments as it took them
+        if taken not in BUILD_HASHERS:
+            raise Finding(f"{what()}\n  made a hasher this build has not: {taken}")
+        if taken != (HASH_XXH3_64, POINTS_NAME_HASH_J, 64):  # another dialect's: no reference
+            theirs = run(BUILD_HASHERS[taken].hash_key, key)
+        bits = BUILD_HASHERS[taken].hash_bits
         copy = pickle.loads(pickle.dumps(hasher))
         for h in (hasher, copy):
             ours = run(h.hash_key, key)
-            if h.hash_bits != 64 or not (same(ours[0], theirs[0])
-                                         and type(ours[1]) is type(theirs[1])):
+            if h.hash_bits != bits or not (same(ours[0], theirs[0])
+                                           and type(ours[1]) is type(theirs[1])):
                 raise Finding(f"{what()}.hash_key({key!r}): {ours!r} vs reference {theirs!r}")
-    elif valid:
-        raise Finding(f"{what()}\n  refused the default dialect's hasher: {made[1]!r}")
+    elif known:
+        raise Finding(f"{what()}\n  refused a hasher of this build's dialects: {made[1]!r}")
 
 
 # -- lists ----------------------------------------------------------------------------
@@ -1302,9 +1333,11 @@ def batch_layout(r):
         return LayoutBase.__new__(r.pick((LayoutBase, RingLayout)))  # no nodes, no points
     if how == 22:
         return big_layout()
-    if how >= 18:
+    if how >= 18:  # a ring of the default dialect or of ketama's (a 32-bit ring)
         items = {name: r.pick((1.0, 1.0, 0.5, 3.0)) for name in GOOD_NAMES[: r.int(0, 5)]}
-        return RingLayout(items, vnodes=r.int(1, 6))
+        made = run(RingLayout, items, vnodes=r.int(1, 6), dialect=r.pick((None, None, "ketama")))
+        if made[1] is None:  # (ketama gives a light node no point: refused)
+            return made[0]
     if how >= 12:
         return wide_layout(r, r.pick((LayoutBase, RingLayout)))
     return small_layout(r, r.pick((LayoutBase, RingLayout)))
@@ -1422,11 +1455,17 @@ def point_index_model(positions: np.ndarray, hashes) -> list:
     return (at % len(positions)).tolist()
 
 
-def routed_indices(positions, keys: list, null) -> tuple:
-    """The reference outcome of routing keys to their points' indices."""
+def routed_indices(positions, keys: list, null, hasher) -> tuple:
+    """The reference outcome of routing keys to their points' indices (keys
+    hashed by the reference, or of another dialect, by that dialect's hasher)."""
     hashes = run(reference._hashes, keys, null, True)
     if hashes[1] is not None:
         return hashes
+    if hasher is not None:
+        hashes = run(lambda: [None if h is None else hasher.hash_key(key)
+                              for h, key in zip(hashes[0], keys)])
+        if hashes[1] is not None:
+            return hashes
     if not keys:
         return [], None
     if not len(positions):
@@ -1440,7 +1479,9 @@ def batch_indices(r, layout) -> None:
     positions = np.array(layout.positions, dtype=np.uint64)
     m = len(positions)
     shown = describe_layout(layout)
-    probes = [r.int(0, 2**64 - 1) for _ in range(r.int(0, 6))]
+    # keys of another dialect (ketama) hash by its own hasher: the reference has none
+    hasher = layout.hasher if layout.dialect not in (None, DEFAULT) else None
+    probes = [r.int(0, r.pick((2**64 - 1, 2**32 - 1))) for _ in range(r.int(0, 6))]
     picks = [int(positions[r.int(0, m - 1)]) for _ in range(r.int(0, 4))] if m else []
     probes += [p + d for p in picks + positions[:2].tolist() + positions[-2:].tolist()
                for d in (-1, 0, 1) if 0 <= p + d < 2**64]
@@ -1490,7 +1531,7 @@ def batch_indices(r, layout) -> None:
         # (an out of another length: "the list of keys changed size", as check_lookups takes)
         expected, valid = None, (None, RuntimeError())
     else:
-        valid = routed_indices(positions, keys, null_model)
+        valid = routed_indices(positions, keys, null_model, hasher)
         expected = valid[0]
         if taken is True and got[1] is not None and type(got[1]) is type(valid[1]):
             agree(what, got, valid)  # the same error, naming the same key
@@ -1513,7 +1554,7 @@ def batch_indices(r, layout) -> None:
     if target is None or not 0 <= start <= stop <= len(array) or len(target) != stop - start:
         expected, valid = None, (None, ValueError())
     else:
-        valid = routed_indices(positions, listed[start:stop], null_model)
+        valid = routed_indices(positions, listed[start:stop], null_model, hasher)
         expected = valid[0]
         # (a part of a batch names its keys from the batch's start: the error's type only)
         if taken is True and got[1] is not None and type(got[1]) is type(valid[1]) \

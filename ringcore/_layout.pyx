@@ -8,6 +8,7 @@ the current layout of a mutable HashRing in RingBase.
 from cpython.buffer cimport PyBUF_FORMAT, PyBUF_ND, PyBUF_WRITABLE
 from cpython.bytearray cimport PyByteArray_AS_STRING
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
+from cpython.pyport cimport PY_SSIZE_T_MAX
 from cpython.list cimport PyList_New, PyList_SET_ITEM
 from cpython.ref cimport Py_INCREF
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
@@ -542,16 +543,20 @@ cdef class LayoutBase:
         if n < 1 or <size_t>n > nnodes:
             check_replica_range(n, nnodes)
         cdef size_t m = self.layout.npoints
-        rows = np.empty((m, n), dtype=np.int32)
-        cdef int32_t[:, ::1] view = rows
+        if <size_t>n > (<size_t>PY_SSIZE_T_MAX) // sizeof(int32_t) // m:
+            raise MemoryError()
+        # filled in a bytes object before anyone sees it: the array over it
+        # is read-only for good (its flag cannot be set back), so the rows a
+        # layout keeps cannot be changed under later calls
+        data = PyBytes_FromStringAndSize(NULL, <Py_ssize_t>(m * <size_t>n * sizeof(int32_t)))
+        cdef int32_t *filled = <int32_t *>PyBytes_AS_STRING(data)
         cdef rc_status status
         with nogil:
-            status = rc_replica_rows(&self.layout, &class_of[0], nnodes, <size_t>n, &view[0, 0],
+            status = rc_replica_rows(&self.layout, &class_of[0], nnodes, <size_t>n, filled,
                                      m * <size_t>n)
         if status != RC_OK:
             raise ValueError(f"fewer than {n} distinct classes own points on this ring")
-        rows.flags.writeable = False
-        return rows
+        return np.frombuffer(data, dtype=np.int32).reshape(m, n)
 
     def assign_bounded_into(self, const int32_t[::1] start not None,
                             const int64_t[::1] capacity not None, int32_t null_owner,
@@ -611,13 +616,22 @@ def take_rows(const int32_t[:, ::1] rows not None, const int32_t[::1] indices no
     cdef Py_ssize_t nrows = rows.shape[0], width = rows.shape[1], n = indices.shape[0]
     if out.shape[0] != n or out.shape[1] != width:
         raise ValueError("take_rows: out must have one row of the rows' width per index")
-    if n == 0 or width == 0:
-        return
+    cdef Py_ssize_t k, bad = -1
     cdef size_t taken
-    with nogil:
-        taken = rc_take_rows(&rows[0, 0], <size_t>nrows, <size_t>width, &indices[0], <size_t>n,
-                             null_value, &out[0, 0])
-    cdef Py_ssize_t bad = -1 if taken == <size_t>n else <Py_ssize_t>taken
+    if n == 0:
+        return
+    if nrows == 0 or width == 0:  # no row memory to point at: only the checks and the nulls
+        for k in range(n):
+            if indices[k] >= nrows:
+                bad = k
+                break
+            if indices[k] < 0 and width:
+                out[k, :] = null_value
+    else:
+        with nogil:
+            taken = rc_take_rows(&rows[0, 0], <size_t>nrows, <size_t>width, &indices[0],
+                                 <size_t>n, null_value, &out[0, 0])
+        bad = -1 if taken == <size_t>n else <Py_ssize_t>taken
     if bad >= 0:
         raise ValueError(f"take_rows: indices[{bad}] = {indices[bad]} is past the {nrows} rows")
 

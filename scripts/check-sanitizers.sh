@@ -211,7 +211,8 @@ make_run_dir() {
     local src=$1
     mkdir -p "$tmp/run/docs"
     cp -r "$src/tests" "$tmp/run/tests"
-    cp "$src/docs/spec_vectors.json" "$tmp/run/docs/"
+    cp "$src"/docs/*.json "$tmp/run/docs/"
+    cp "$src/README.md" "$tmp/run/"
     if [ -d "$src/fuzz" ]; then cp -r "$src/fuzz" "$tmp/run/fuzz"; fi
     (
         cd "$tmp/run"

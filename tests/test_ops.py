@@ -150,6 +150,8 @@ def test_replica_rows_are_kept_with_the_layout_and_bounded():
     rows = layout.derived[("replicas", 2, False)]
     layout.route_replicas(KEYS, 2)
     assert layout.derived[("replicas", 2, False)] is rows and not rows.flags.writeable
+    with pytest.raises(ValueError):
+        rows.flags.writeable = True  # kept rows cannot be changed under later calls
     for n in (1, 3, 4, 5):
         layout.route_replicas(KEYS, n)
     assert len(layout.derived) <= 2
@@ -532,3 +534,18 @@ def test_replica_rows_from_many_threads_at_once():
         t.join()
     assert not errors, errors[0]
     assert len(snap.derived) <= 2
+
+
+def test_take_rows_edges():
+    from ringcore._layout import take_rows
+
+    buf = np.arange(16, dtype=np.int32)  # rows and out over the same memory: moved, not garbled
+    take_rows(buf[1:13].reshape(3, 4), np.array([0, 1, 2], np.int32), buf[0:12].reshape(3, 4), -1)
+    assert buf[:12].tolist() == list(range(1, 13))
+    out = np.zeros((1, 1), np.int32)
+    take_rows(np.zeros((0, 1), np.int32), np.array([-1], np.int32), out, -5)  # no rows: nulls
+    assert out.tolist() == [[-5]]
+    with pytest.raises(ValueError, match=r"indices\[0\] = 5"):
+        take_rows(np.zeros((2, 0), np.int32), np.array([5], np.int32), np.zeros((1, 0), np.int32), -1)
+    with pytest.raises(ValueError, match=r"indices\[1\] = 0"):
+        take_rows(np.zeros((0, 2), np.int32), np.array([-1, 0], np.int32), np.zeros((2, 2), np.int32), 0)
