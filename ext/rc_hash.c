@@ -25,8 +25,9 @@ rc_status rc_dialect_check(const rc_dialect *d)
     return RC_ERR_ARG;
 }
 
-/* The decimal digits of v (no sign, no leading zeros) at out; their count (at most 20). */
-static size_t rc_decimal64(uint64_t v, char *out)
+/* The decimal digits of v (no sign, no leading zeros) at out; their count
+ * (at most 20): int keys' text and the "j" of point names. */
+static size_t rc_decimal(uint64_t v, char *out)
 {
     char rev[20];
     size_t nd = 0;
@@ -42,7 +43,7 @@ static size_t rc_decimal64(uint64_t v, char *out)
 uint64_t rc_md5_low32_int(uint64_t value)
 {
     char text[20];
-    return rc_md5_low32(text, rc_decimal64(value, text));
+    return rc_md5_low32(text, rc_decimal(value, text));
 }
 
 static uint64_t md5_low32_bytes(const void *data, size_t len)
@@ -53,7 +54,7 @@ static uint64_t md5_low32_bytes(const void *data, size_t len)
 uint64_t rc_oaat_int(uint64_t value)
 {
     char text[20];
-    return rc_oaat(text, rc_decimal64(value, text));
+    return rc_oaat(text, rc_decimal(value, text));
 }
 
 static uint64_t oaat_bytes(const void *data, size_t len)
@@ -124,20 +125,6 @@ rc_status rc_hash_keys(const rc_dialect *d, const rc_keys *k, size_t start, size
                               scratch);
     }
     return RC_ERR_ARG;
-}
-
-/* The decimal digits of v (no sign, no leading zeros) at out; their count. */
-static size_t rc_decimal(uint32_t v, char *out)
-{
-    char rev[10];
-    size_t nd = 0;
-    do {
-        rev[nd++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (size_t i = 0; i < nd; i++)
-        out[i] = rev[nd - 1 - i];
-    return nd;
 }
 
 size_t rc_node_points_scratch_len(const rc_dialect *d, size_t name_len)

@@ -33,18 +33,11 @@ uint32_t rc_lookup_index(const rc_layout *layout, uint64_t h)
     if (layout->big) {
         int16_t key;
         uint64_t e = rc_line_of(layout, h, layout->narrow, &key);
-        if (layout->compact) {
-            const rc_cline *line = layout->clines + e;
-            return rc_line_scan(layout, line->first + rc_cline_count_below(line, key), h);
-        }
-        const rc_line *line = layout->lines + e;
-        return rc_line_scan(layout, line->first + rc_line_count_below(line, key), h);
+        if (layout->compact)
+            return rc_cline_index(layout, layout->clines + e, key, h);
+        return rc_line_index(layout, layout->lines + e, key, h);
     }
-    const uint64_t *pos = layout->positions;
-    uint32_t i = layout->table[rc_layout_bucket(layout, h)];
-    while (pos[i] < h)
-        i++;
-    return i;
+    return rc_index_small(layout, h, layout->narrow);
 }
 
 /* The table of a big ring as bytes (either kind of line: 64 bytes), and the

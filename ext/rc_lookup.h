@@ -41,9 +41,10 @@ static inline uint32_t rc_layout_bucket(const rc_layout *layout, uint64_t h)
     return rc_bucket_of(layout, h, layout->narrow);
 }
 
-/* The owner of hash h on a ring that is not big: the bucket's first point,
- * then two branch-free steps (a loop for the rare crowded bucket). */
-static inline int32_t rc_owner_small(const rc_layout *layout, uint64_t h, int narrow)
+/* The index of the point that owns hash h (up to npoints) on a ring that is
+ * not big: the bucket's first point, then two branch-free steps (a loop for
+ * the rare crowded bucket). */
+static inline uint32_t rc_index_small(const rc_layout *layout, uint64_t h, int narrow)
 {
     const uint64_t *pos = layout->positions;
     uint32_t i = layout->table[rc_bucket_of(layout, h, narrow)];
@@ -51,7 +52,13 @@ static inline int32_t rc_owner_small(const rc_layout *layout, uint64_t h, int na
     i += pos[i] < h;
     while (RC_UNLIKELY(pos[i] < h))
         i++;
-    return layout->owners[i];
+    return i;
+}
+
+/* The owner of hash h on a ring that is not big. */
+static inline int32_t rc_owner_small(const rc_layout *layout, uint64_t h, int narrow)
+{
+    return layout->owners[rc_index_small(layout, h, narrow)];
 }
 
 static inline int32_t rc_lookup_owner_small(const rc_layout *layout, uint64_t h)
@@ -166,18 +173,6 @@ static inline uint32_t rc_cline_index(const rc_layout *layout, const rc_cline *l
     if (RC_UNLIKELY(line->keys[c] <= key))
         return rc_line_scan(layout, line->first + c, h);
     return line->first + c;
-}
-
-/* rc_owner_small's point index (up to npoints). */
-static inline uint32_t rc_index_small(const rc_layout *layout, uint64_t h, int narrow)
-{
-    const uint64_t *pos = layout->positions;
-    uint32_t i = layout->table[rc_bucket_of(layout, h, narrow)];
-    i += pos[i] < h;
-    i += pos[i] < h;
-    while (RC_UNLIKELY(pos[i] < h))
-        i++;
-    return i;
 }
 
 static inline int32_t rc_lookup_owner_big(const rc_layout *layout, uint64_t h)

@@ -10,8 +10,6 @@ have no weights and only the last node can be removed.
 from __future__ import annotations
 
 import numbers
-from collections.abc import Iterable
-from typing import Any
 
 import numpy as np
 
@@ -19,6 +17,7 @@ from . import _config, _exec
 from ._batch import batch_hashes, batch_keys
 from ._keys import hash_key
 from ._layout import jump_into
+from ._named import NamedNodes
 from .dialects import DEFAULT
 
 __all__ = ["jump_hash", "JumpHash"]
@@ -47,7 +46,7 @@ def jump_hash(keys: object, buckets: int, *, threads: int | None = None) -> np.n
     ).reshape(shape)
 
 
-class JumpHash:
+class JumpHash(NamedNodes):
     """Jump consistent hashing over named nodes: bucket i is ``nodes[i]``.
 
     A numpy uint64 array (or ``numpy.uint64`` scalar) of keys jumps on its
@@ -56,21 +55,8 @@ class JumpHash:
     (docs/SPEC.md 2), so ``JumpHash`` routes the keys a ``HashRing`` takes.
     """
 
-    __slots__ = ("_nodes", "_index")
-
-    def __init__(self, nodes: Iterable[str] = ()) -> None:
-        if isinstance(nodes, (str, bytes, bytearray)) or not isinstance(nodes, Iterable):
-            raise TypeError(f"nodes must be an iterable of names, not {type(nodes).__name__}")
-        if isinstance(nodes, dict):
-            raise TypeError("jump hashing has no weights: give the node names alone")
-        names, _, _ = _config.node_columns(list(nodes))
-        self._nodes: tuple[str, ...] = names
-        self._index = {name: i for i, name in enumerate(names)}
-
-    @property
-    def nodes(self) -> tuple[str, ...]:
-        """Node names; bucket i is nodes[i]."""
-        return self._nodes
+    __slots__ = ()
+    _no_weights = "jump hashing has no weights: give the node names alone"
 
     def add_node(self, name: str) -> None:
         """Add a node as the last bucket: only keys that move to it move."""
@@ -126,23 +112,3 @@ class JumpHash:
         if not values.size:
             return np.empty(values.shape, dtype=np.int32)
         return jump_hash(values, self._buckets(), threads=threads)
-
-    def __len__(self) -> int:
-        return len(self._nodes)
-
-    def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and str.__str__(name) in self._index
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, JumpHash):
-            return NotImplemented
-        return self._nodes == other._nodes
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        nodes = f"<{len(self._nodes)} nodes>" if len(self._nodes) > 8 else list(self._nodes)
-        return f"JumpHash({nodes})"
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (JumpHash, (list(self._nodes),))

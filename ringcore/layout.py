@@ -93,9 +93,8 @@ class RingLayout(LayoutBase):
         new_points = np.sort(_node_points(dialect, raw, count))
         # Name order breaks ties between equal positions (SPEC.md 4): the flags
         # are read only where a new point falls on an old one.
-        if dialect.tie_order == "last":  # the node listed last, the new one, comes first
-            sorts_first = np.ones(len(self.names), dtype=np.uint8)
-        elif count_present(self, new_points):
+        # (the dialects with another tie order rebuild on every update, above)
+        if count_present(self, new_points):
             sorts_first = np.fromiter(
                 (raw < other.encode("utf-8") for other in self.names), dtype=np.uint8,
                 count=len(self.names),
@@ -352,28 +351,31 @@ def _build(
 ) -> RingLayout:
     """A layout built from scratch: every node's points, sorted in ring order
     (names as node_columns(distinct_checked_later=True) left them)."""
-    # Place the nodes in UTF-8 name order: the stable sort then breaks ties
-    # between equal positions by name as SPEC.md 4 requires.
     # (str order is code point order, which UTF-8 byte order equals)
     by_name = sorted(range(len(names)), key=names.__getitem__)
     names_by_name = [names[i] for i in by_name]
     _config.check_sorted_names(names_by_name, names, weights)
+    # The stable sort keeps the placing order among equal positions: UTF-8
+    # name order (SPEC.md 4), or for a dialect the node listed last first, or
+    # the order given.
+    if dialect.tie_order == "last":
+        placing = list(range(len(names) - 1, -1, -1))
+    elif dialect.tie_order == "given":
+        placing = list(range(len(names)))
+    else:
+        placing = by_name
+    if dialect.point_base == "name":
+        texts = names_by_name if placing is by_name else [names[i] for i in placing]
+    else:
+        texts = [dialect.point_name(names[i]) for i in placing]
     try:
-        blob, offsets = utf8_names(names_by_name)
+        blob, offsets = utf8_names(texts)
     except UnicodeEncodeError:
         _config.checked_columns(names, weights)  # raises, naming the culprit
         raise
     counts = np.array(dialect.point_counts(vnodes, weights, names), dtype=np.int64)
     _config.check_total_points(int(counts.sum()))
-    if dialect.tie_order != "name" or dialect.point_base != "name":
-        # the stable sort keeps placing order among equal positions: placed
-        # last to first, the last listed comes first; in order, the first
-        if dialect.tie_order == "last":
-            by_name = list(range(len(names) - 1, -1, -1))
-        elif dialect.tie_order == "given":
-            by_name = list(range(len(names)))
-        blob, offsets = utf8_names([dialect.point_name(names[i]) for i in by_name])
-    order = np.array(by_name, dtype=np.int32)
+    order = np.array(placing, dtype=np.int32)
     points, npoints = _place(
         dialect,
         blob,

@@ -16,6 +16,7 @@ import numpy as np
 
 from . import _config
 from ._layout import rendezvous_route, rendezvous_scores
+from ._named import NamedNodes
 from .errors import EmptyRingError
 
 __all__ = ["RendezvousHash"]
@@ -39,42 +40,32 @@ def _key_text(key: object) -> bytes:
     return _low_bytes(str.__str__(key) if isinstance(key, str) else str(int(key)))
 
 
-class RendezvousHash:
+class RendezvousHash(NamedNodes):
     """Highest random weight hashing over named nodes (see the module)."""
 
-    __slots__ = ("_nodes", "_text", "_offsets", "_rank")
+    __slots__ = ("_text", "_offsets", "_rank")
+    _no_weights = "rendezvous hashing here has no weights: give the node names alone"
 
-    def __init__(self, nodes: Iterable[str] = ()) -> None:
-        if isinstance(nodes, (str, bytes, bytearray)) or not isinstance(nodes, Iterable):
-            raise TypeError(f"nodes must be an iterable of names, not {type(nodes).__name__}")
-        if isinstance(nodes, dict):
-            raise TypeError("rendezvous hashing here has no weights: give the node names alone")
-        names, _, _ = _config.node_columns(list(nodes))
-        self._set(names)
-
-    def _set(self, names: tuple[str, ...]) -> None:
+    def _take(self, names: tuple[str, ...]) -> None:
+        super()._take(names)
         texts = [_low_bytes(name) for name in names]
         offsets = np.zeros(len(names) + 1, dtype=np.int64)
         np.cumsum([len(t) for t in texts], out=offsets[1:])
         rank = np.empty(len(names), dtype=np.int32)
         rank[sorted(range(len(names)), key=names.__getitem__)] = np.arange(len(names))
-        self._nodes, self._text, self._offsets, self._rank = names, b"".join(texts), offsets, rank
-
-    @property
-    def nodes(self) -> tuple[str, ...]:
-        return self._nodes
+        self._text, self._offsets, self._rank = b"".join(texts), offsets, rank
 
     def add_node(self, name: str) -> None:
         name = _config.check_name(name)
-        if name in self._nodes:
+        if name in self._index:
             raise ValueError(f"node {name!r} is already in the ring")
-        self._set(self._nodes + (name,))
+        self._take(self._nodes + (name,))
 
     def remove_node(self, name: str) -> None:
         name = _config.exact_name(name)
-        if name not in self._nodes:
+        if name not in self._index:
             raise KeyError(f"node {name!r} is not in the ring")
-        self._set(tuple(n for n in self._nodes if n != name))
+        self._take(tuple(n for n in self._nodes if n != name))
 
     def scores(self, key: object) -> np.ndarray:
         """uint32 score of every node for one key."""
@@ -106,23 +97,3 @@ class RendezvousHash:
                 raise EmptyRingError()
             rendezvous_route(self._text, self._offsets, self._rank, texts, out)
         return out
-
-    def __len__(self) -> int:
-        return len(self._nodes)
-
-    def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and str.__str__(name) in self._nodes
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, RendezvousHash):
-            return NotImplemented
-        return self._nodes == other._nodes
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        nodes = f"<{len(self._nodes)} nodes>" if len(self._nodes) > 8 else list(self._nodes)
-        return f"RendezvousHash({nodes})"
-
-    def __reduce__(self) -> tuple:
-        return (RendezvousHash, (list(self._nodes),))

@@ -301,3 +301,15 @@ def assert_rings_agree(core, ref) -> None:
     for name in own_ref:
         assert type(own_core[name]) is float
         assert own_core[name] == own_ref[name], name  # exactly equal
+
+
+def place_on_two_positions(dialect, blob, offsets, counts, owners, weights=()):
+    """A stand-in for ringcore.layout._place that puts every node's points on
+    two positions (0 and 1000), so that every point ties with others: the
+    C sort then shows which node the dialect's placing order puts first."""
+    from ringcore import _layout
+
+    positions = np.concatenate([np.arange(int(c), dtype=np.uint64) % 2 * 1000 for c in counts])
+    owner_of = np.concatenate([np.full(int(c), o, dtype=np.int32)
+                               for c, o in zip(counts, owners)])
+    return _layout.sort_placed(positions, owner_of, dialect.hash_bits)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import place_on_two_positions
 
 import ringcore
 from ringcore import HashRing
@@ -81,16 +82,9 @@ def test_ketama_points_and_hashes_follow_the_rule():
 def test_ketama_ties_go_to_the_node_listed_last(monkeypatch):
     """Equal points (rare on a 32-bit ring, forced here: every point of
     every node at one of two positions): the node listed last owns them."""
-    from ringcore import _layout, layout
+    from ringcore import layout
 
-    def place(dialect, blob, offsets, counts, owners, weights=()):
-        positions = np.concatenate([np.arange(int(c), dtype=np.uint64) % 2 * 1000
-                                    for c in counts])
-        owner_of = np.concatenate([np.full(int(c), o, dtype=np.int32)
-                                   for c, o in zip(counts, owners)])
-        return _layout.sort_placed(positions, owner_of, dialect.hash_bits)
-
-    monkeypatch.setattr(layout, "_place", place)
+    monkeypatch.setattr(layout, "_place", place_on_two_positions)
     for order in (["b", "a", "c"], ["c", "a", "b"], ["a", "b", "c"]):
         ring = HashRing(order, dialect="ketama")
         assert ring.nodes[ring.owners[0]] == order[-1]

@@ -10,6 +10,7 @@ import sys
 
 import numpy as np
 import pytest
+from strategies import place_on_two_positions
 
 from ringcore import HashRing
 
@@ -74,16 +75,9 @@ def test_libmemcached_point_rules():
 
 
 def test_libmemcached_ties_go_to_the_server_listed_first(monkeypatch):
-    from ringcore import _layout, layout
+    from ringcore import layout
 
-    def place(dialect, blob, offsets, counts, owners, weights=()):
-        positions = np.concatenate([np.arange(int(c), dtype=np.uint64) % 2 * 1000
-                                    for c in counts])
-        owner_of = np.concatenate([np.full(int(c), o, dtype=np.int32)
-                                   for c, o in zip(counts, owners)])
-        return _layout.sort_placed(positions, owner_of, dialect.hash_bits)
-
-    monkeypatch.setattr(layout, "_place", place)
+    monkeypatch.setattr(layout, "_place", place_on_two_positions)
     for order in (["b:1", "a:1", "c:1"], ["c:1", "a:1", "b:1"]):
         for dialect in sorted(BEHAVIORS):
             ring = HashRing(order, dialect=dialect)
