@@ -135,4 +135,4 @@ def plot_scale(result: dict[str, Any], path: str) -> None:
     v = result["versions"]
     ax.set_title(f"ringcore {v['ringcore']}: lookup cost against ring size", fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=120, bbox_inches="tight")

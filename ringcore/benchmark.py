@@ -16,7 +16,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -33,13 +33,19 @@ class Row:
     case: str
     impl: str
     keys: int  # keys (or operations) per timing
-    ns_per_key: float
+    value: float  # in unit: nanoseconds a key ("ns/key"), or milliseconds a call ("ms")
     ratio: float = 1.0  # this row's time / ringcore's single-thread time, same case
     unit: str = "ns/key"
 
-    @property
-    def keys_per_s(self) -> float:
-        return 1e9 / self.ns_per_key
+    def as_json(self) -> dict:
+        """The row for --json, its time in a field named for its unit."""
+        row: dict[str, Any] = {"case": self.case, "impl": self.impl, "keys": self.keys,
+                               "unit": self.unit}
+        if self.unit == "ns/key":
+            row |= {"ns_per_key": self.value, "keys_per_s": 1e9 / self.value}
+        else:
+            row["ms"] = self.value
+        return row | {"ratio": self.ratio}
 
 
 def optional(module: str) -> Any:
@@ -131,6 +137,11 @@ def run(
 
     def threaded(case: str, count: int, fn: Callable[[int], object],
                  reference_sample: object = None) -> None:
+        # untimed first calls: the pool's threads start and the output's pages
+        # are mapped before any timing (the first calls were erratic)
+        fn(1)
+        if workers > 1:
+            fn(workers)
         add(case, "ringcore", count, lambda: fn(1))
         if workers > 1:
             add(case, f"ringcore, {workers} threads", count, lambda: fn(workers))
@@ -308,9 +319,9 @@ def run(
     add(case, "numpy bincount of route()", keys,
         lambda: np.bincount(ring.route(str_keys), minlength=nodes))
 
-    base = {r.case: r.ns_per_key for r in rows if r.impl == "ringcore"}
+    base = {r.case: r.value for r in rows if r.impl == "ringcore"}
     for r in rows:
-        r.ratio = r.ns_per_key / base[r.case]
+        r.ratio = r.value / base[r.case]
 
     counts = np.bincount(ring.route(str_keys), minlength=nodes)
     shares = np.array(list(ring.ownership().values())) * nodes
@@ -319,7 +330,7 @@ def run(
         "config": {"nodes": nodes, "vnodes": vnodes, "keys": keys, "int_keys": int_keys,
                    "repeat": repeat, "threads": workers},
         "versions": _versions(),
-        "rows": [asdict(r) | {"keys_per_s": r.keys_per_s} for r in rows],
+        "rows": [r.as_json() for r in rows],
         "load": {
             "min": int(counts.min()), "max": int(counts.max()), "mean": float(counts.mean()),
             "max_over_mean": float(counts.max() / counts.mean()),
@@ -373,7 +384,7 @@ def format_table(result: dict) -> str:
         case = r["case"] if r["case"] != last else ""
         last = r["case"]
         if r["unit"] == "ms":
-            timing, rate = f"{r['ns_per_key']:9.2f} ms", ""
+            timing, rate = f"{r['ms']:9.2f} ms", ""
         else:
             timing, rate = f"{r['ns_per_key']:9.1f} ns", f"{r['keys_per_s']:,.0f}"
         lines.append(f"{case:<46} {r['impl']:<38} {timing:>12} {rate:>14} {r['ratio']:>8.2f}x")
@@ -396,30 +407,50 @@ def pyplot() -> Any:
     """matplotlib.pyplot drawing to files, or a clear exit when it is missing."""
     matplotlib = optional("matplotlib")
     if matplotlib is None:
-        raise SystemExit("--plot needs matplotlib: pip install 'ringcore[plot]'")
+        raise SystemExit("ringcore bench: error: --plot needs matplotlib: "
+                         "pip install 'ringcore[cli]'")
     matplotlib.use("Agg")
     return importlib.import_module("matplotlib.pyplot")
+
+
+def check_plot_path(path: str) -> None:
+    """Before a run that takes minutes: matplotlib is there and the plot's
+    folder exists, so the results are never lost at the end."""
+    import os
+
+    pyplot()
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise SystemExit(f"ringcore bench: error: --plot {path}: no folder {folder}")
+    if not os.access(folder, os.W_OK):
+        raise SystemExit(f"ringcore bench: error: --plot {path}: cannot write in {folder}")
 
 
 def plot(result: dict, path: str) -> None:
     """A horizontal bar chart of ns/key for every per-key row (log scale)."""
     plt = pyplot()
+    from matplotlib.patches import Patch
+
     rows = [r for r in result["rows"] if r["unit"] == "ns/key"]
     labels = [f"{r['case']} | {r['impl']}" for r in rows]
     values = [r["ns_per_key"] for r in rows]
     colors = ["tab:blue" if r["impl"].startswith("ringcore") else "tab:gray" for r in rows]
-    fig, ax = plt.subplots(figsize=(11, 0.32 * len(rows) + 1.5))
+    fig, ax = plt.subplots(figsize=(12, 0.32 * len(rows) + 2))
     ax.barh(range(len(rows)), values, color=colors)
     ax.set_yticks(range(len(rows)), labels, fontsize=7)
     ax.invert_yaxis()
     ax.set_xscale("log")
+    ax.set_xlim(min(values) / 2, max(values) * 4)  # room for the value after the longest bar
     ax.set_xlabel("ns per key (log scale, lower is better)")
     v = result["versions"]
     ax.set_title(f"ringcore {v['ringcore']} - Python {v['python']}, numpy {v['numpy']}", fontsize=9)
     for i, value in enumerate(values):
         ax.text(value, i, f" {value:.1f}", va="center", fontsize=6)
+    ax.legend(handles=[Patch(color="tab:blue", label="ringcore"),
+                       Patch(color="tab:gray", label="peers, baselines and the reference")],
+              loc="lower right", fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=120, bbox_inches="tight")  # long labels are never cut
 
 
 def _scale_main(args: Any, parser: Any) -> int:
@@ -459,11 +490,28 @@ def main(argv: list[str] | None = None) -> int:
                         help="sweep ring sizes instead (ringcore.bench_scale)")
     parser.add_argument("--scale-nodes", default="100,1000,10000,100000",
                         help="with --scale: node counts to sweep (comma-separated)")
+    parser.add_argument("--cli", action="store_true",
+                        help="instead: 'ringcore route' over a Parquet file against the "
+                        "library from Python (ringcore.bench_cli)")
+    parser.add_argument("--cli-rows", type=int, default=10_000_000,
+                        help="with --cli: rows in the Parquet file (default 10,000,000)")
     args = parser.parse_args(argv)
     if min(args.nodes, args.vnodes, args.keys, args.int_keys, args.repeat) < 1:
         parser.error("--nodes, --vnodes, --keys, --int-keys and --repeat must be >= 1")
+    if args.plot:
+        check_plot_path(args.plot)
     if args.scale:
         return _scale_main(args, parser)
+    if args.cli:
+        from . import bench_cli
+
+        if args.cli_rows < 1:
+            parser.error("--cli-rows must be >= 1")
+        if optional("pyarrow") is None:
+            parser.error("--cli needs pyarrow: pip install 'ringcore[cli]'")
+        result = bench_cli.run_cli_bench(args.cli_rows, args.nodes, min(args.repeat, 3))
+        print(json.dumps(result, indent=2) if args.json else bench_cli.format_cli_bench(result))
+        return 0
     result = run(args.nodes, args.vnodes, args.keys, args.int_keys, args.repeat, args.threads)
     print(json.dumps(result, indent=2) if args.json else format_table(result))
     if args.plot:

@@ -19,14 +19,14 @@ __all__ = ["Plan"]
 _RING = 2**64
 
 
-def _exact_sum(sizes: np.ndarray) -> int:
-    """The exact sum of uint64 sizes (0 standing for 2**64: the whole ring)."""
+def _exact_sum(sizes: np.ndarray, ring_size: int) -> int:
+    """The exact sum of uint64 sizes (0 standing for ring_size: the whole ring)."""
     if not len(sizes):
         return 0
     whole = int(np.count_nonzero(sizes == 0))
     high = int(np.sum(sizes >> np.uint64(32), dtype=np.uint64))
     low = int(np.sum(sizes & np.uint64(0xFFFFFFFF), dtype=np.uint64))
-    return whole * _RING + (high << 32) + low
+    return whole * ring_size + (high << 32) + low
 
 
 class Plan:
@@ -39,11 +39,13 @@ class Plan:
     same pair are one range.
     """
 
-    __slots__ = ("old", "new", "starts", "ends", "sources", "targets", "_union")
+    __slots__ = ("old", "new", "starts", "ends", "sources", "targets", "_union", "_ring_size")
 
     def __init__(self, old: Any, new: Any, starts: np.ndarray, ends: np.ndarray,
                  sources: np.ndarray, targets: np.ndarray) -> None:
         self.old, self.new = old, new
+        dialect = getattr(old, "dialect", None)  # the reference ring has no dialects
+        self._ring_size = dialect.ring_size if dialect is not None else _RING
         self.starts = _frozen(starts, np.uint64)
         self.ends = _frozen(ends, np.uint64)
         self.sources = _frozen(sources, np.int32)
@@ -69,18 +71,22 @@ class Plan:
 
     @property
     def sizes(self) -> np.ndarray:
-        """uint64 number of hashes in each range (0 stands for 2**64, the whole ring)."""
-        return self.ends - self.starts  # modulo 2**64: wrapping ranges come out right
+        """uint64 number of hashes in each range (0 stands for the whole ring:
+        2**64 positions, or 2**32 in a 32-bit dialect)."""
+        sizes = self.ends - self.starts  # modulo 2**64: wrapping ranges come out right
+        if self._ring_size != _RING:
+            sizes &= np.uint64(self._ring_size - 1)  # modulo the narrower ring
+        return sizes
 
     @property
     def moved_hashes(self) -> int:
         """The exact number of hashes whose owner changes."""
-        return _exact_sum(self.sizes)
+        return _exact_sum(self.sizes, self._ring_size)
 
     @property
     def moved_fraction(self) -> float:
         """The fraction of the hash space that changes owner (exact, rounded once)."""
-        return self.moved_hashes / _RING
+        return self.moved_hashes / self._ring_size
 
     def transfer(self) -> dict[tuple[str | None, str | None], float]:
         """(old node, new node) -> fraction of the hash space that goes from
@@ -100,7 +106,7 @@ class Plan:
         for p, h, lo, w in zip(pairs.tolist(), high.tolist(), low.tolist(), whole.tolist()):
             a, b = divmod(p, width)
             key = (old[a - 1] if a else None, new[b - 1] if b else None)
-            result[key] = (w * _RING + (h << 32) + lo) / _RING
+            result[key] = (w * self._ring_size + (h << 32) + lo) / self._ring_size
         return result
 
     def transfer_matrix(self) -> np.ndarray:

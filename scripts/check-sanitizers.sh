@@ -213,6 +213,7 @@ make_run_dir() {
     cp -r "$src/tests" "$tmp/run/tests"
     cp "$src"/docs/*.json "$tmp/run/docs/"
     cp "$src/README.md" "$tmp/run/"
+    cp -r "$src/docs/examples" "$tmp/run/docs/examples"
     if [ -d "$src/fuzz" ]; then cp -r "$src/fuzz" "$tmp/run/fuzz"; fi
     (
         cd "$tmp/run"

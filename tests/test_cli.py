@@ -18,7 +18,12 @@ def test_bench_json_has_every_case_with_ringcore_first(capsys):
     cases = {}
     for row in result["rows"]:
         cases.setdefault(row["case"], []).append(row)
-        assert row["ns_per_key"] > 0
+        if row["unit"] == "ns/key":  # each row's time in a field named for its unit
+            assert row["ns_per_key"] > 0 and row["keys_per_s"] > 0 and "ms" not in row
+        else:
+            assert row["unit"] == "ms" and row["ms"] > 0
+            assert "ns_per_key" not in row and "keys_per_s" not in row
+    assert {"ns/key", "ms"} <= {row["unit"] for row in result["rows"]}
     for case, rows in cases.items():
         assert rows[0]["impl"] == "ringcore", case
         assert rows[0]["ratio"] == 1.0
@@ -75,3 +80,32 @@ def test_bench_scale_sweeps_ring_sizes(capsys, tmp_path):
         benchmark.main(["--scale", "--scale-nodes", "5,x"])
     with pytest.raises(SystemExit):
         benchmark.main(["--scale", "--scale-nodes", "0"])
+
+
+def test_bench_plot_problems_are_found_before_the_run(tmp_path, capsys):
+    """A missing folder, or no matplotlib, fails at once, not after minutes of timing."""
+    import time
+
+    start = time.perf_counter()
+    with pytest.raises(SystemExit, match="no folder"):
+        benchmark.main(["--plot", str(tmp_path / "none" / "bench.png")])
+    code = ("import sys; sys.modules['matplotlib'] = None; from ringcore.cli import main; "
+            "sys.exit(main(['bench', '--plot', 'x.png']))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=60)
+    assert done.returncode == 1 and "ringcore[cli]" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert time.perf_counter() - start < 30  # nothing was timed
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_bench_cli_row_routes_a_parquet_file(capsys):
+    pytest.importorskip("pyarrow")
+    assert cli.main(["bench", "--cli", "--cli-rows", "3000", "--nodes", "5", "--repeat", "1",
+                     "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["rows"] == 3000
+    impls = [r["impl"] for r in result["results"]]
+    assert impls[0].startswith("ringcore route") and "library" in impls[1]
+    for r in result["results"]:
+        assert r["rows_per_s"] > 0 and r["peak_bytes"] > 0

@@ -178,3 +178,22 @@ def test_plan_between_big_rings_and_a_snapshot():
     assert np.array_equal(plan.moved(keys), old.route(keys) == old.nodes.index("extra"))
     assert isinstance(plan, Plan) and "ranges" in repr(plan)
     assert pickle.loads(pickle.dumps(plan.starts)).tolist() == plan.starts.tolist()
+
+
+@pytest.mark.parametrize("dialect", ["ketama", "libmemcached", "libmemcached-weighted"])
+def test_plans_of_32_bit_dialects_measure_their_own_ring(dialect):
+    """Sizes, moved_fraction and transfers are modulo 2**32 on a 32-bit ring:
+    a wrapping range is not 2**64 - something."""
+    old = HashRing([f"10.0.0.{i}:11211" for i in range(3)], dialect=dialect)
+    new = HashRing([f"10.0.0.{i}:11211" for i in range(4)], dialect=dialect)
+    plan = old.diff(new)
+    assert (plan.sizes < 2**32).all()
+    joined = new.ownership()["10.0.0.3:11211"]
+    assert plan.moved_fraction == pytest.approx(joined, abs=1e-12)
+    assert sum(plan.transfer().values()) == pytest.approx(joined, abs=1e-12)
+    assert set(plan.transfer()) == {(f"10.0.0.{i}:11211", "10.0.0.3:11211") for i in range(3)}
+    keys = [f"key:{i}" for i in range(20_000)]
+    moved = plan.moved(keys).mean()
+    assert abs(moved - joined) < 0.02
+    whole = HashRing(["a"], dialect=dialect).diff(HashRing(["b"], dialect=dialect))
+    assert whole.moved_fraction == 1.0

@@ -1,0 +1,312 @@
+"""Outputs that are never half-written: files and folders are written under a
+temporary name in the same folder and renamed into place once complete; an
+error or Ctrl-C removes them.
+
+Formats: text (``key<TAB>node`` lines, then the further replicas), CSV, TSV
+and Parquet (the input's columns, then ``node`` and ``node_2`` ... as strings).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+import sys
+import tempfile
+from typing import Any, BinaryIO
+from urllib.parse import quote
+
+import numpy as np
+
+from ._common import CliError, UsageError
+from .inputs import format_of, need_pyarrow, pyarrow_module
+
+PARQUET_GROUP_ROWS = 1 << 17  # rows a node's Parquet file buffers before writing a row group
+
+
+def output_format(path: str, given: str | None) -> str:
+    if given is not None:
+        return given
+    fmt = format_of(path)
+    ext = os.path.splitext(path.lower().removesuffix(".gz"))[1]
+    if fmt == "text" and ext not in (".txt", ".text", ".keys", ".tsv", ".tab"):
+        raise UsageError(f"cannot tell the format of {path} from its extension: "
+                         "name it .txt, .csv, .tsv or .parquet, or give --output-format")
+    return fmt
+
+
+def node_file_name(name: str, ext: str) -> str:
+    """A node's file in a --split-dir folder: its name with every character
+    outside letters, digits, '-', '_' and '.' percent-encoded (so 'host:11211'
+    becomes 'host%3A11211'), then the format's extension."""
+    safe = quote(name, safe="-_.")
+    if safe.startswith("."):  # never a hidden file, '.' or '..'
+        safe = "%2E" + safe[1:]
+    return safe + ext
+
+
+EXTENSIONS = {"text": ".txt", "csv": ".csv", "tsv": ".tsv", "parquet": ".parquet"}
+
+
+class Atomic:
+    """A file or folder written under a temporary name beside ``path`` and
+    moved into place by commit(); discard() (or an exception) removes it."""
+
+    def __init__(self, path: str, force: bool, folder: bool = False) -> None:
+        self.path, self.folder = path, folder
+        parent = os.path.dirname(os.path.abspath(path))
+        if os.path.lexists(path):
+            if not force:
+                raise CliError(f"{path} exists (add --force to replace it)")
+            if os.path.isdir(path) != folder:
+                kind = "a folder" if os.path.isdir(path) else "a file"
+                raise CliError(f"{path} exists and is {kind}; not replacing it")
+        if not os.path.isdir(parent):
+            raise CliError(f"cannot write {path}: no folder {parent}")
+        prefix = f".{os.path.basename(os.path.normpath(path))}.ringcore-"
+        try:
+            if folder:
+                self.temp = tempfile.mkdtemp(prefix=prefix, suffix=".tmp", dir=parent)
+            else:
+                fd, self.temp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=parent)
+                os.close(fd)
+        except OSError as e:
+            raise CliError(f"cannot write in {parent}: {e.strerror or e}") from None
+
+    def commit(self) -> None:
+        if not self.folder:
+            os.chmod(self.temp, 0o666 & ~_umask())  # mkstemp's 0600 is not a user file's mode
+            os.replace(self.temp, self.path)
+            return
+        os.chmod(self.temp, 0o777 & ~_umask())
+        old = None
+        if os.path.lexists(self.path):
+            old = self.temp + ".old"
+            os.replace(self.path, old)
+        os.replace(self.temp, self.path)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+    def discard(self) -> None:
+        if self.folder:
+            shutil.rmtree(self.temp, ignore_errors=True)
+        else:
+            try:
+                os.unlink(self.temp)
+            except FileNotFoundError:
+                pass
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# -- one output in one format ---------------------------------------------------------
+
+
+class Sink:
+    """Rows in one format written to one binary stream or file path."""
+
+    def write(self, keys: Any, batch: Any, owners: np.ndarray, names: tuple[str, ...]) -> None:
+        """keys: the chunk's keys; batch: its Arrow batch (None for text
+        input); owners: each row's node indices (a column per replica; -1: none)."""
+        raise NotImplementedError
+
+
+class TextSink(Sink):
+    """key<TAB>node lines (then the further replicas); no node: an empty field."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+        self.tabs: list[bytes] = []
+        self.names: tuple[str, ...] = ()
+
+    def write(self, keys: Any, batch: Any, owners: np.ndarray, names: tuple[str, ...]) -> None:
+        if names != self.names:
+            self.names = names
+            self.tabs = [b"\t" + n.encode("utf-8") for n in names] + [b"\t"]  # [-1]: none
+        tabs = self.tabs
+        keys = text_keys(keys)
+        matrix = owners.reshape(len(owners), -1)
+        if matrix.shape[1] == 1:
+            lines = [k + tabs[i] for k, i in zip(keys, matrix[:, 0].tolist())]
+        else:
+            lines = [k + b"".join([tabs[i] for i in row]) for k, row in zip(keys, matrix.tolist())]
+        if lines:
+            self.stream.write(b"\n".join(lines) + b"\n")
+
+
+def text_keys(keys: Any) -> list[bytes]:
+    """Keys as bytes lines: text input's as read, Arrow values as UTF-8 text
+    (a null as an empty field)."""
+    if isinstance(keys, list):
+        return keys
+    return [b"" if k is None else k if isinstance(k, bytes) else str(k).encode("utf-8")
+            for k in keys.to_pylist()]
+
+
+class TableSink(Sink):
+    """CSV, TSV or Parquet, to a path or a binary stream."""
+
+    def __init__(self, target: str | BinaryIO, fmt: str, node_columns: list[str]) -> None:
+        self.pa = need_pyarrow(f"writing {fmt.upper()}")
+        self.target, self.format, self.node_columns = target, fmt, node_columns
+        self.writer: Any = None
+        self.header = True
+        self.pending: list[Any] = []
+        self.pending_rows = 0
+        self.schema: Any = None
+
+    def table(self, keys: Any, batch: Any, nodes: list[Any]) -> Any:
+        pa = self.pa
+        if batch is None:  # text input: the keys become a 'key' column
+            column = pa.array(keys, pa.binary())
+            try:
+                column = column.cast(pa.string())
+            except pa.ArrowInvalid:
+                raise CliError("a key is not UTF-8 text: write text output (.txt) "
+                               "to keep keys as bytes") from None
+            batch = pa.record_batch([column], names=["key"])
+        arrays = list(batch.columns) + list(nodes)
+        names = list(batch.schema.names) + self.node_columns
+        return pa.Table.from_arrays(arrays, names=names)
+
+    def write(self, keys: Any, batch: Any, owners: np.ndarray, names: tuple[str, ...]) -> None:
+        self.write_table(self.table(keys, batch, node_arrays(self.pa, owners, names)))
+
+    def write_table(self, table: Any) -> None:
+        if self.schema is None:
+            self.schema = table.schema
+        if self.format == "parquet":
+            self.pending.append(table)
+            self.pending_rows += table.num_rows
+            if self.pending_rows >= PARQUET_GROUP_ROWS:
+                self.flush()
+        else:
+            self._csv(table)
+
+    def flush(self) -> None:
+        if self.format != "parquet" or not self.pending:
+            return
+        pq = pyarrow_module("parquet")
+
+        table = self.pa.concat_tables(self.pending)
+        self.pending, self.pending_rows = [], 0
+        if self.writer is None:
+            self.writer = pq.ParquetWriter(self.target, table.schema)
+        self.writer.write_table(table, row_group_size=max(table.num_rows, 1))
+
+    def _csv(self, table: Any) -> None:
+        pacsv = pyarrow_module("csv")
+
+        delimiter = "\t" if self.format == "tsv" else ","
+        buffer = io.BytesIO()
+        if self.header:  # pyarrow quotes every name of a header; csv quotes where needed
+            text = io.StringIO()
+            csv.writer(text, delimiter=delimiter, lineterminator="\n").writerow(
+                table.schema.names)
+            buffer.write(text.getvalue().encode("utf-8"))
+            self.header = False
+        # quote only where a value needs it; pyarrow's "needed" quotes every string
+        for style in ("none", "needed"):
+            start = buffer.tell()
+            try:
+                pacsv.write_csv(table, buffer, pacsv.WriteOptions(
+                    include_header=False, delimiter=delimiter, quoting_style=style))
+                break
+            except self.pa.ArrowInvalid:
+                buffer.seek(start)
+                buffer.truncate()
+        self._stream().write(buffer.getvalue())
+
+    def _stream(self) -> BinaryIO:
+        if self.writer is None:
+            self.writer = (open(self.target, "wb") if isinstance(self.target, str)
+                           else self.target)
+        return self.writer
+
+    def close(self, empty_schema: Any = None) -> None:
+        """Write what is buffered; a file that got no rows still gets the
+        header (CSV) or schema (Parquet) of ``empty_schema``."""
+        if self.schema is None and empty_schema is not None:
+            self.write_table(empty_schema.empty_table())
+        self.flush()
+        if self.writer is not None and (self.format == "parquet"
+                                        or isinstance(self.target, str)):
+            self.writer.close()
+        self.writer = None
+
+
+def node_arrays(pa: Any, owners: np.ndarray, names: tuple[str, ...]) -> list[Any]:
+    """One Arrow dictionary array of node names per column of owners
+    (negative: null)."""
+    dictionary = pa.array(list(names), pa.string())
+    columns = owners.reshape(len(owners), -1)
+    result = []
+    for c in range(columns.shape[1]):
+        indices = np.ascontiguousarray(columns[:, c])
+        mask = indices < 0
+        result.append(pa.DictionaryArray.from_arrays(
+            pa.array(indices, pa.int32(), mask=mask if mask.any() else None), dictionary))
+    return result
+
+
+class SplitSinks:
+    """One file per node in a folder, each in the input's format: a row goes
+    to the file of every node its key routes to (one, or its replicas)."""
+
+    def __init__(self, folder: str, fmt: str, names: tuple[str, ...]) -> None:
+        self.format, self.names = fmt, names
+        ext = EXTENSIONS[fmt]
+        self.paths = [os.path.join(folder, node_file_name(n, ext)) for n in names]
+        self.streams: list[Any] = []
+        self.sinks: list[Any] = []
+        self.schema: Any = None
+        try:
+            for path in self.paths:
+                if fmt == "text":
+                    stream = open(path, "wb")
+                    self.streams.append(stream)
+                    self.sinks.append(stream)
+                else:
+                    self.sinks.append(TableSink(path, fmt, []))
+        except OSError as e:
+            raise CliError(f"cannot write {folder}: {e.strerror or e} "
+                           f"({len(names)} nodes: one open file each)") from None
+
+    def write(self, keys: Any, batch: Any, owners: np.ndarray, names: tuple[str, ...] = ()) -> None:
+        matrix = owners.reshape(len(owners), -1)
+        width = matrix.shape[1]
+        flat = matrix.reshape(-1)
+        order = np.argsort(flat, kind="stable")  # by node, rows in input order within it
+        rows = (order // width) if width > 1 else order
+        bounds = np.searchsorted(flat[order], np.arange(len(self.names) + 1))
+        if self.format == "text":
+            keys = text_keys(keys)
+            ordered = np.asarray(keys, dtype=object)[rows]
+            for node, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:])):
+                if hi > lo:
+                    self.sinks[node].write(b"\n".join(ordered[lo:hi].tolist()) + b"\n")
+            return
+        pa = self.sinks[0].pa
+        if batch is None:
+            batch = self.sinks[0].table(keys, None, []).to_batches()[0]
+        self.schema = batch.schema
+        table = pa.Table.from_batches([batch]).take(pa.array(rows, pa.int64()))
+        for node, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:])):
+            if hi > lo:
+                self.sinks[node].write_table(table.slice(lo, hi - lo))
+
+    def close(self, schema: Any = None) -> None:
+        for stream in self.streams:
+            stream.close()
+        if self.format != "text":
+            for sink in self.sinks:
+                sink.close(empty_schema=schema or self.schema)
+
+
+def stdout_binary() -> BinaryIO:
+    return sys.stdout.buffer
