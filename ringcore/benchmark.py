@@ -495,6 +495,13 @@ def main(argv: list[str] | None = None) -> int:
                         "library from Python (ringcore.bench_cli)")
     parser.add_argument("--cli-rows", type=int, default=10_000_000,
                         help="with --cli: rows in the Parquet file (default 10,000,000)")
+    parser.add_argument("--dask", action="store_true",
+                        help="instead: route a Parquet data set on a dask LocalCluster "
+                        "against one process (ringcore.bench_dask)")
+    parser.add_argument("--dask-rows", type=int, default=20_000_000,
+                        help="with --dask: keys in the data set (default 20,000,000)")
+    parser.add_argument("--dask-workers", type=int, default=2,
+                        help="with --dask: worker processes (default 2)")
     args = parser.parse_args(argv)
     if min(args.nodes, args.vnodes, args.keys, args.int_keys, args.repeat) < 1:
         parser.error("--nodes, --vnodes, --keys, --int-keys and --repeat must be >= 1")
@@ -502,6 +509,17 @@ def main(argv: list[str] | None = None) -> int:
         check_plot_path(args.plot)
     if args.scale:
         return _scale_main(args, parser)
+    if args.dask:
+        from . import bench_dask
+
+        if min(args.dask_rows, args.dask_workers) < 1:
+            parser.error("--dask-rows and --dask-workers must be >= 1")
+        if optional("distributed") is None or optional("pyarrow") is None:
+            parser.error("--dask needs dask and pyarrow: pip install 'ringcore[dask]'")
+        result = bench_dask.run_dask_bench(args.dask_rows, args.nodes, args.dask_workers,
+                                           min(args.repeat, 3))
+        print(json.dumps(result, indent=2) if args.json else bench_dask.format_dask_bench(result))
+        return 0
     if args.cli:
         from . import bench_cli
 

@@ -109,3 +109,15 @@ def test_bench_cli_row_routes_a_parquet_file(capsys):
     assert impls[0].startswith("ringcore route") and "library" in impls[1]
     for r in result["results"]:
         assert r["rows_per_s"] > 0 and r["peak_bytes"] > 0
+
+
+def test_bench_dask_rows_on_a_local_cluster(capsys):
+    pytest.importorskip("distributed")
+    pytest.importorskip("pyarrow")
+    assert cli.main(["bench", "--dask", "--dask-rows", "4000", "--nodes", "5", "--repeat", "1",
+                     "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["rows"] == 4000 and result["workers"] == 2
+    alone, cluster = result["results"]
+    assert alone["impl"].startswith("one process") and "LocalCluster" in cluster["impl"]
+    assert len(cluster["peak_bytes"]) == 2 and all(p > 0 for p in cluster["peak_bytes"])
