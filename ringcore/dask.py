@@ -316,6 +316,18 @@ def load(data: Any, column: str | None, ring: HashRing | RingLayout, *,
 
 # -- moving rows -------------------------------------------------------------------------
 
+def _frame_and_ring(data: Any, column: str, ring: object, what: str) -> RingLayout:
+    """Check a dask DataFrame, its key column and a ring with nodes; the snapshot."""
+    dd = _dask("dask.dataframe")
+    if not isinstance(data, dd.DataFrame):
+        raise TypeError(f"{what} takes a dask DataFrame, not {type(data).__name__}")
+    layout = _snapshot(ring)
+    if not layout.nodes:
+        raise ValueError("the ring has no nodes")
+    _keys_of(data, column)
+    return layout
+
+
 _PARTITION = "_partitions"  # the column dask's shuffle reads output partition numbers from
 
 
@@ -325,25 +337,23 @@ def partition_by_ring(data: Any, column: str, ring: HashRing | RingLayout, *,
     the rows whose key ``ring.nodes[i]`` owns (empty partitions too), moved
     by Dask's own shuffle (tasks or p2p: ``shuffle_method``). Rows with a null
     key are an error when computed, or left out with skip_nulls=True."""
-    dd = _dask("dask.dataframe")
-    if not isinstance(data, dd.DataFrame):
-        raise TypeError(f"partition_by_ring takes a dask DataFrame, not {type(data).__name__}")
-    layout = _snapshot(ring)
-    if not layout.nodes:
-        raise ValueError("the ring has no nodes")
+    layout = _frame_and_ring(data, column, ring, "partition_by_ring")
     if _PARTITION in data.columns:
         raise ValueError(f"the DataFrame has a column {_PARTITION!r}, which dask's shuffle uses")
-    _keys_of(data, column)
     if skip_nulls:
         data = data[data[column].notnull()]
     owners = route(data, column, layout)
     framed = data.assign(**{_PARTITION: owners})
-    shuffle = importlib.import_module("dask.dataframe.dask_expr._shuffle")
-    collection = importlib.import_module("dask.dataframe.dask_expr._collection")
     # Shuffle (the step below DataFrame.shuffle, which hashes its column
     # first) sends each row to the partition its "_partitions" value names.
-    moved_rows = collection.new_collection(shuffle.Shuffle(
-        framed.expr, _PARTITION, len(layout.nodes), False, shuffle_method, {}))
+    try:
+        shuffle = importlib.import_module("dask.dataframe.dask_expr._shuffle")
+        collection = importlib.import_module("dask.dataframe.dask_expr._collection")
+        moved_rows = collection.new_collection(shuffle.Shuffle(
+            framed.expr, _PARTITION, len(layout.nodes), False, shuffle_method, {}))
+    except (ImportError, AttributeError) as e:
+        raise RuntimeError("partition_by_ring needs the shuffle of dask's expressions "
+                           f"(dask >= 2025.1): {e}") from None
     if _PARTITION in moved_rows.columns:
         moved_rows = moved_rows.drop(columns=[_PARTITION])
     return moved_rows
@@ -416,14 +426,8 @@ def to_parquet_by_node(data: Any, column: str, ring: HashRing | RingLayout, path
     a folder every worker and this process see (a local or shared file
     system). Returns the node folders (or, with compute=False, a Delayed)."""
     dask = _dask()
-    dd = _dask("dask.dataframe")
     pa = _dask("pyarrow")
-    if not isinstance(data, dd.DataFrame):
-        raise TypeError(f"to_parquet_by_node takes a dask DataFrame, not {type(data).__name__}")
-    layout = _snapshot(ring)
-    if not layout.nodes:
-        raise ValueError("the ring has no nodes")
-    _keys_of(data, column)
+    layout = _frame_and_ring(data, column, ring, "to_parquet_by_node")
     if NODE_COLUMN in data.columns:
         raise ValueError(f"the DataFrame has a column {NODE_COLUMN!r}, which the folder "
                          "names hold; rename it first")
