@@ -36,10 +36,12 @@ class Plan:
     with ``start >= end`` wraps past 2**64 - 1 (``start == end``: the whole
     ring). ``sources`` are indices into ``old.nodes`` and ``targets`` into
     ``new.nodes`` (-1 on an empty ring's side). Neighbouring ranges with the
-    same pair are one range.
+    same pair are one range. On a ring of a narrower dialect (32 bits:
+    ketama, libmemcached) sizes and fractions are of that ring's 2**32
+    hashes, and its whole ring is a size of 2**32.
     """
 
-    __slots__ = ("old", "new", "starts", "ends", "sources", "targets", "_union")
+    __slots__ = ("old", "new", "starts", "ends", "sources", "targets", "_union", "_space")
 
     def __init__(self, old: Any, new: Any, starts: np.ndarray, ends: np.ndarray,
                  sources: np.ndarray, targets: np.ndarray) -> None:
@@ -54,6 +56,7 @@ class Plan:
         # -1 is nobody, the owner on an empty ring)
         index = {name: i for i, name in enumerate(old.nodes)}
         self._union = np.array([index.get(name, -2) for name in new.nodes], dtype=np.int64)
+        self._space = _hash_space(old)
 
     # -- the ranges -----------------------------------------------------------------------
 
@@ -69,8 +72,13 @@ class Plan:
 
     @property
     def sizes(self) -> np.ndarray:
-        """uint64 number of hashes in each range (0 stands for 2**64, the whole ring)."""
-        return self.ends - self.starts  # modulo 2**64: wrapping ranges come out right
+        """uint64 number of hashes in each range (0 stands for 2**64, the whole
+        64-bit ring; a 32-bit ring's whole is 2**32)."""
+        sizes = self.ends - self.starts  # modulo 2**64: wrapping ranges come out right
+        if self._space < _RING:  # modulo the narrower ring, its whole ring spelled out
+            sizes &= np.uint64(self._space - 1)
+            sizes[sizes == 0] = self._space
+        return sizes
 
     @property
     def moved_hashes(self) -> int:
@@ -80,7 +88,7 @@ class Plan:
     @property
     def moved_fraction(self) -> float:
         """The fraction of the hash space that changes owner (exact, rounded once)."""
-        return self.moved_hashes / _RING
+        return self.moved_hashes / self._space
 
     def transfer(self) -> dict[tuple[str | None, str | None], float]:
         """(old node, new node) -> fraction of the hash space that goes from
@@ -100,7 +108,7 @@ class Plan:
         for p, h, lo, w in zip(pairs.tolist(), high.tolist(), low.tolist(), whole.tolist()):
             a, b = divmod(p, width)
             key = (old[a - 1] if a else None, new[b - 1] if b else None)
-            result[key] = (w * _RING + (h << 32) + lo) / _RING
+            result[key] = (w * _RING + (h << 32) + lo) / self._space
         return result
 
     def transfer_matrix(self) -> np.ndarray:
@@ -160,6 +168,13 @@ class Plan:
     def __repr__(self) -> str:
         return (f"Plan({len(self)} ranges, moved_fraction={self.moved_fraction:.6g}, "
                 f"{len(self.old.nodes)} -> {len(self.new.nodes)} nodes)")
+
+
+def _hash_space(ring: Any) -> int:
+    """How many hashes the ring's dialect has: 2**64, or 2**32 for the
+    32-bit dialects (a reference ring has no dialect: 2**64)."""
+    dialect = getattr(ring, "dialect", None)
+    return int(getattr(dialect, "ring_size", _RING))
 
 
 def _frozen(values: np.ndarray, dtype: Any) -> np.ndarray:
