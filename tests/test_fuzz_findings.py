@@ -34,3 +34,33 @@ def test_plan_of_a_32_bit_ring_measures_its_own_hash_space():
     default = HashRing([]).diff(HashRing(["x"]))
     assert default.sizes.tolist() == [0] and default.moved_fraction == 1.0
     assert np.array_equal(default.sizes, np.zeros(1, dtype=np.uint64))
+
+
+@pytest.mark.parametrize("vnodes", [2**62, 2**62 + 2**61, 2**63, 2**1100])
+def test_libmemcached_refuses_vnodes_past_the_point_limit(vnodes):
+    """HashRing(["a", "b"], vnodes=2**62, dialect="libmemcached") built a
+    ring of two nodes and no points: the int64 sum of the counts wrapped
+    below the limit and each count was cast to uint32. 2**63 and more raised
+    OverflowError where every other dialect raises ValueError."""
+    with pytest.raises(ValueError, match="more than"):
+        HashRing(["a", "b"], vnodes=vnodes, dialect="libmemcached")
+    with pytest.raises(ValueError, match="more than"):
+        HashRing(["a", "b"], vnodes=vnodes, dialect="ketama")
+    with pytest.raises(ValueError, match="more than"):
+        HashRing(["a", "b"], vnodes=vnodes)
+    # the weighted dialect's counts come from the weights alone
+    assert len(HashRing(["a", "b"], vnodes=vnodes, dialect="libmemcached-weighted").positions) == 320
+
+
+@pytest.mark.parametrize("dialect", ["ketama", "libmemcached", "libmemcached-weighted"])
+def test_dialect_weights_beyond_the_arithmetic_are_a_clean_value_error(dialect):
+    """Weights whose sum is inf (binary64, or binary32 in libmemcached's
+    weighted counts) gave NaN counts: 'cannot convert float NaN to integer'
+    and numpy overflow warnings. Now a ValueError that names the node."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for nodes in ({"a": 1e308, "b": 1e308}, {"a": 2.0**200, "b": 1.0}):
+            with pytest.raises(ValueError, match="node 'a'|node 'b'"):
+                HashRing(nodes, dialect=dialect)
