@@ -64,3 +64,34 @@ def test_dialect_weights_beyond_the_arithmetic_are_a_clean_value_error(dialect):
         for nodes in ({"a": 1e308, "b": 1e308}, {"a": 2.0**200, "b": 1.0}):
             with pytest.raises(ValueError, match="node 'a'|node 'b'"):
                 HashRing(nodes, dialect=dialect)
+
+
+def test_rendezvous_kernels_read_offsets_that_share_memory_with_out():
+    """rendezvous_scores / rendezvous_route checked the offsets, then read
+    them again while writing out: an out over the offsets' own memory
+    turned a score into an offset, and memcpy read far outside the node
+    texts (a segfault). They read a private copy now."""
+    from ringcore._layout import rendezvous_route, rendezvous_scores
+
+    def shared(view_dtype):
+        memory = np.zeros(8, dtype=np.int64)
+        offsets = memory[:4]
+        offsets[:] = [0, 1, 2, 3]
+        return offsets, memory.view(view_dtype)[2:5]  # out's first slots are offsets[1]
+
+    alone = np.empty(3, dtype=np.uint32)
+    rendezvous_scores(b"abc", np.array([0, 1, 2, 3]), b"k" * 10, alone)
+    offsets, out = shared(np.uint32)
+    rendezvous_scores(b"abc", offsets, b"k" * 10, out)
+    assert out.tolist() == alone.tolist()
+
+    rank = np.array([0, 1, 2], dtype=np.int32)
+    alone = np.empty(3, dtype=np.int32)
+    keys = [b"k", b"key", b"other key"]
+    rendezvous_route(b"abc", np.array([0, 1, 2, 3]), rank, keys, alone)
+    offsets, out = shared(np.int32)
+    rendezvous_route(b"abc", offsets, rank, keys, out)
+    assert out.tolist() == alone.tolist()
+    ranks_in_out = np.array([0, 1, 2], dtype=np.int32)  # out over the ranks
+    rendezvous_route(b"abc", np.array([0, 1, 2, 3]), ranks_in_out, keys, ranks_in_out)
+    assert ranks_in_out.tolist() == alone.tolist()
