@@ -95,3 +95,34 @@ def test_rendezvous_kernels_read_offsets_that_share_memory_with_out():
     ranks_in_out = np.array([0, 1, 2], dtype=np.int32)  # out over the ranks
     rendezvous_route(b"abc", np.array([0, 1, 2, 3]), ranks_in_out, keys, ranks_in_out)
     assert ranks_in_out.tolist() == alone.tolist()
+
+
+def test_rendezvous_reads_keys_by_their_type_and_value():
+    """RendezvousHash scored int(key) and bytes(key), so an int subclass's
+    __int__ and a bytes subclass's __bytes__ chose the node, and an int
+    subclass whose __class__ claims str raised TypeError (str.__str__ of an
+    int); SPEC.md 1 reads a key's own value by its type."""
+    from ringcore import RendezvousHash
+
+    class LyingInt(int):
+        def __int__(self):
+            return 7
+
+        __index__ = __int__
+
+    class IntPosingAsStr(int):
+        __class__ = property(lambda self: str)  # type: ignore[assignment]
+
+    class LyingBytes(bytes):
+        def __bytes__(self):
+            return b"other"
+
+    ring = RendezvousHash([f"n{i}" for i in range(12)])
+    for key, plain in ((LyingInt(123456), 123456), (IntPosingAsStr(65536), 65536),
+                       (LyingBytes(b"abc"), b"abc")):
+        assert ring.get_node(key) == ring.get_node(plain)
+        assert ring.scores(key).tolist() == ring.scores(plain).tolist()
+        assert ring.get_nodes(key, 3) == ring.get_nodes(plain, 3)
+        assert ring.route([key, plain]).tolist() == [ring.route([plain])[0]] * 2
+    with pytest.raises(TypeError):
+        ring.get_node(True)
