@@ -126,3 +126,18 @@ def test_rendezvous_reads_keys_by_their_type_and_value():
         assert ring.route([key, plain]).tolist() == [ring.route([plain])[0]] * 2
     with pytest.raises(TypeError):
         ring.get_node(True)
+
+
+def test_jump_routes_a_big_endian_uint64_array_on_its_values():
+    """JumpHash.route took only a native uint64 array's values as the keys
+    to jump on; the same values in a '>u8' array were hashed as int keys
+    first, so byte order changed the node."""
+    from ringcore import JumpHash, jump_hash
+
+    ring = JumpHash([f"n{i}" for i in range(5)])
+    values = np.array([8100340726662267588, 7371255164621608169, 0, 2**64 - 1], dtype=np.uint64)
+    expected = jump_hash(values, 5)
+    for keys in (values, values.astype(">u8"), values.astype(">u8")[::-1][::-1],
+                 values.reshape(2, 2).astype(">u8")):
+        assert ring.route(keys).reshape(-1).tolist() == expected.tolist()
+    assert [ring.get_node(v) for v in values] == [ring.nodes[i] for i in expected]
