@@ -58,7 +58,8 @@ def instrumented():
     if atheris is None or _replaying():
         return contextlib.nullcontext()
     return atheris.instrument_imports(
-        include=["ringcore", "_keys", "_arrays", "_dialects", "_placers"])
+        include=["ringcore", "_keys", "_arrays", "_dialects", "_placers",
+                 "_internals_dialects"])
 
 
 class Reader:
