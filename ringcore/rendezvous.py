@@ -40,7 +40,7 @@ def _key_text(key: object) -> bytes:
     if issubclass(kind, (bytes, bytearray, memoryview)):
         return _low_bytes(repr(memoryview(key).tobytes()))  # type: ignore[arg-type]
     if issubclass(kind, str):
-        return _low_bytes(str.__str__(key))  # type: ignore[arg-type]
+        return _low_bytes(str.__str__(key))
     if issubclass(kind, int) and not issubclass(kind, bool):
         return str(int.__index__(key)).encode("ascii")  # type: ignore[arg-type]
     raise TypeError(f"unsupported key type {kind.__name__}")
