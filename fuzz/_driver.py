@@ -57,7 +57,9 @@ def instrumented():
     not when replaying files)."""
     if atheris is None or _replaying():
         return contextlib.nullcontext()
-    return atheris.instrument_imports(include=["ringcore", "_keys", "_arrays"])
+    return atheris.instrument_imports(
+        include=["ringcore", "_keys", "_arrays", "_dialects", "_placers",
+                 "_internals_dialects"])
 
 
 class Reader:

@@ -1,6 +1,11 @@
 """Fuzz sequences of ring operations on the core and the reference side by side.
 
-Decoding: the first bytes build a ring (names from a small pool, some invalid
+The first byte chooses the part: the default ring against the reference
+(below), a dialect ring ("ketama", "libmemcached", "libmemcached-weighted"),
+JumpHash or RendezvousHash, or ringcore.pymemcache.Hasher, each against its
+model in _dialects.py (see _placers.py).
+
+Default ring. Decoding: the next bytes build a ring (names from a small pool, some invalid
 or with lying hooks; weights and vnodes from small pools of good and bad
 values, as a list, a dict or a generator), then up to 16 operations, one byte
 each plus their arguments: construct again, add_node, remove_node, get_node,
@@ -25,12 +30,13 @@ import pickle
 from decimal import Decimal
 from fractions import Fraction
 
-import numpy as np
-
 import _driver
+import numpy as np
 
 with _driver.instrumented():
     import _keys
+    import _placers
+
     import ringcore
     from ringcore import reference
     from ringcore.layout import RingLayout
@@ -171,6 +177,18 @@ def equal_config(a, b) -> bool:
 
 def test_one_input(data: bytes) -> None:
     r = _driver.Reader(data)
+    part = r.int(0, 9)
+    if part <= 4:
+        default_ring(r)
+    elif part <= 6:
+        _placers.dialect_ring(r)
+    elif part <= 8:
+        _placers.placer(r)
+    else:
+        _placers.memcache_hasher(r)
+
+
+def default_ring(r) -> None:
     log = []
     what = lambda: clip("\n".join(log), 6000)  # noqa: E731
     make, vnodes = nodes(r), r.pick(VNODES) if r.chance(4) else 4

@@ -1212,6 +1212,12 @@ cdef extern from "rc_murmur3.h":
     uint32_t rc_murmur3_32(const uint8_t *data, size_t length, uint32_t seed) noexcept nogil
 
 
+cdef int64_t[::1] _own_offsets(const int64_t[::1] given):
+    """A private copy of the offsets, checked while the loops read it: the
+    caller's array may share memory with the output the loops write."""
+    return np.array(given, dtype=np.int64, copy=True)
+
+
 def rendezvous_scores(bytes nodes_text not None, const int64_t[::1] offsets not None,
                       bytes key_text not None, uint32_t[::1] out not None) -> None:
     """out[i] = murmur3_32(node i's text + b"-" + key_text, seed 0): node i's
@@ -1219,11 +1225,12 @@ def rendezvous_scores(bytes nodes_text not None, const int64_t[::1] offsets not 
     cdef Py_ssize_t n = out.shape[0], i
     if offsets.shape[0] != n + 1:
         raise ValueError("rendezvous_scores: one offset more than scores")
+    cdef int64_t[::1] offs = _own_offsets(offsets)
     cdef Py_ssize_t blob_len = len(nodes_text), key_len = len(key_text), longest = 0
     for i in range(n):
-        if offsets[i] < 0 or offsets[i + 1] < offsets[i] or offsets[i + 1] > blob_len:
+        if offs[i] < 0 or offs[i + 1] < offs[i] or offs[i + 1] > blob_len:
             raise ValueError("rendezvous_scores: offsets outside the node texts")
-        longest = max(longest, offsets[i + 1] - offsets[i])
+        longest = max(longest, offs[i + 1] - offs[i])
     cdef bytearray buffer = bytearray(longest + 1 + key_len)
     cdef uint8_t *scratch = <uint8_t *>PyByteArray_AS_STRING(buffer)
     cdef const char *names = PyBytes_AS_STRING(nodes_text)
@@ -1231,8 +1238,8 @@ def rendezvous_scores(bytes nodes_text not None, const int64_t[::1] offsets not 
     cdef size_t name_len
     with nogil:
         for i in range(n):
-            name_len = <size_t>(offsets[i + 1] - offsets[i])
-            memcpy(scratch, names + offsets[i], name_len)
+            name_len = <size_t>(offs[i + 1] - offs[i])
+            memcpy(scratch, names + offs[i], name_len)
             scratch[name_len] = 45  # "-"
             memcpy(scratch + name_len + 1, key, <size_t>key_len)
             out[i] = rc_murmur3_32(scratch, name_len + 1 + <size_t>key_len, 0)
@@ -1246,11 +1253,14 @@ def rendezvous_route(bytes nodes_text not None, const int64_t[::1] offsets not N
     cdef Py_ssize_t nnodes = rank.shape[0], nkeys = len(key_texts), k, i
     if offsets.shape[0] != nnodes + 1 or out.shape[0] != nkeys or nnodes == 0:
         raise ValueError("rendezvous_route: nodes, offsets, ranks and keys differ in length")
+    # private copies: out may share memory with either
+    cdef int64_t[::1] offs = _own_offsets(offsets)
+    cdef int32_t[::1] ranks = np.array(rank, dtype=np.int32, copy=True)
     cdef Py_ssize_t blob_len = len(nodes_text), longest = 0, longest_key = 0
     for i in range(nnodes):
-        if offsets[i] < 0 or offsets[i + 1] < offsets[i] or offsets[i + 1] > blob_len:
+        if offs[i] < 0 or offs[i + 1] < offs[i] or offs[i + 1] > blob_len:
             raise ValueError("rendezvous_route: offsets outside the node texts")
-        longest = max(longest, offsets[i + 1] - offsets[i])
+        longest = max(longest, offs[i + 1] - offs[i])
     cdef tuple keys = tuple(key_texts)  # held: nothing changes it while it is read
     for k in range(nkeys):
         if type(keys[k]) is not bytes:
@@ -1270,12 +1280,12 @@ def rendezvous_route(bytes nodes_text not None, const int64_t[::1] offsets not N
             winner = -1
             best = 0
             for i in range(nnodes):
-                name_len = <size_t>(offsets[i + 1] - offsets[i])
-                memcpy(scratch, names + offsets[i], name_len)
+                name_len = <size_t>(offs[i + 1] - offs[i])
+                memcpy(scratch, names + offs[i], name_len)
                 scratch[name_len] = 45
                 memcpy(scratch + name_len + 1, key, key_len)
                 score = rc_murmur3_32(scratch, name_len + 1 + key_len, 0)
-                if winner < 0 or score > best or (score == best and rank[i] > rank[winner]):
+                if winner < 0 or score > best or (score == best and ranks[i] > ranks[winner]):
                     best = score
                     winner = <int32_t>i
             out[k] = winner

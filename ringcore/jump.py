@@ -49,9 +49,10 @@ def jump_hash(keys: object, buckets: int, *, threads: int | None = None) -> np.n
 class JumpHash(NamedNodes):
     """Jump consistent hashing over named nodes: bucket i is ``nodes[i]``.
 
-    A numpy uint64 array (or ``numpy.uint64`` scalar) of keys jumps on its
-    values directly; every other key (str, bytes, int, and the other batch
-    formats of ``HashRing.route``) jumps on its XXH3-64 key hash
+    A numpy uint64 array (of either byte order), or a ``numpy.uint64``
+    scalar, of keys jumps on its values directly; every other key (str,
+    bytes, int, and the other batch formats of ``HashRing.route``) jumps on
+    its XXH3-64 key hash
     (docs/SPEC.md 2), so ``JumpHash`` routes the keys a ``HashRing`` takes.
     """
 
@@ -100,7 +101,8 @@ class JumpHash(NamedNodes):
         """int32 array shaped like keys: the index into ``nodes`` of each key's node."""
         threads = _config.check_threads(threads)
         values: np.ndarray
-        if isinstance(keys, np.ndarray) and keys.dtype == np.uint64:
+        # by value: a uint64 array of either byte order
+        if isinstance(keys, np.ndarray) and keys.dtype.kind == "u" and keys.dtype.itemsize == 8:
             values = keys
         else:
             batch = batch_keys(keys)

@@ -373,8 +373,9 @@ def _build(
     except UnicodeEncodeError:
         _config.checked_columns(names, weights)  # raises, naming the culprit
         raise
-    counts = np.array(dialect.point_counts(vnodes, weights, names), dtype=np.int64)
-    _config.check_total_points(int(counts.sum()))
+    listed = dialect.point_counts(vnodes, weights, names)
+    _config.check_total_points(sum(listed))  # in Python ints: no int64 sum to wrap
+    counts = np.array(listed, dtype=np.int64)
     order = np.array(placing, dtype=np.int32)
     points, npoints = _place(
         dialect,

@@ -19,14 +19,14 @@ __all__ = ["Plan"]
 _RING = 2**64
 
 
-def _exact_sum(sizes: np.ndarray, ring_size: int) -> int:
-    """The exact sum of uint64 sizes (0 standing for ring_size: the whole ring)."""
+def _exact_sum(sizes: np.ndarray) -> int:
+    """The exact sum of uint64 sizes (0 standing for 2**64: the whole ring)."""
     if not len(sizes):
         return 0
     whole = int(np.count_nonzero(sizes == 0))
     high = int(np.sum(sizes >> np.uint64(32), dtype=np.uint64))
     low = int(np.sum(sizes & np.uint64(0xFFFFFFFF), dtype=np.uint64))
-    return whole * ring_size + (high << 32) + low
+    return whole * _RING + (high << 32) + low
 
 
 class Plan:
@@ -36,16 +36,16 @@ class Plan:
     with ``start >= end`` wraps past 2**64 - 1 (``start == end``: the whole
     ring). ``sources`` are indices into ``old.nodes`` and ``targets`` into
     ``new.nodes`` (-1 on an empty ring's side). Neighbouring ranges with the
-    same pair are one range.
+    same pair are one range. On a ring of a narrower dialect (32 bits:
+    ketama, libmemcached) sizes and fractions are of that ring's 2**32
+    hashes, and its whole ring is a size of 2**32.
     """
 
-    __slots__ = ("old", "new", "starts", "ends", "sources", "targets", "_union", "_ring_size")
+    __slots__ = ("old", "new", "starts", "ends", "sources", "targets", "_union", "_space")
 
     def __init__(self, old: Any, new: Any, starts: np.ndarray, ends: np.ndarray,
                  sources: np.ndarray, targets: np.ndarray) -> None:
         self.old, self.new = old, new
-        dialect = getattr(old, "dialect", None)  # the reference ring has no dialects
-        self._ring_size = dialect.ring_size if dialect is not None else _RING
         self.starts = _frozen(starts, np.uint64)
         self.ends = _frozen(ends, np.uint64)
         self.sources = _frozen(sources, np.int32)
@@ -56,6 +56,7 @@ class Plan:
         # -1 is nobody, the owner on an empty ring)
         index = {name: i for i, name in enumerate(old.nodes)}
         self._union = np.array([index.get(name, -2) for name in new.nodes], dtype=np.int64)
+        self._space = _hash_space(old)
 
     # -- the ranges -----------------------------------------------------------------------
 
@@ -71,22 +72,23 @@ class Plan:
 
     @property
     def sizes(self) -> np.ndarray:
-        """uint64 number of hashes in each range (0 stands for the whole ring:
-        2**64 positions, or 2**32 in a 32-bit dialect)."""
+        """uint64 number of hashes in each range (0 stands for 2**64, the whole
+        64-bit ring; a 32-bit ring's whole is 2**32)."""
         sizes = self.ends - self.starts  # modulo 2**64: wrapping ranges come out right
-        if self._ring_size != _RING:
-            sizes &= np.uint64(self._ring_size - 1)  # modulo the narrower ring
+        if self._space < _RING:  # modulo the narrower ring, its whole ring spelled out
+            sizes &= np.uint64(self._space - 1)
+            sizes[sizes == 0] = self._space
         return sizes
 
     @property
     def moved_hashes(self) -> int:
         """The exact number of hashes whose owner changes."""
-        return _exact_sum(self.sizes, self._ring_size)
+        return _exact_sum(self.sizes)
 
     @property
     def moved_fraction(self) -> float:
         """The fraction of the hash space that changes owner (exact, rounded once)."""
-        return self.moved_hashes / self._ring_size
+        return self.moved_hashes / self._space
 
     def transfer(self) -> dict[tuple[str | None, str | None], float]:
         """(old node, new node) -> fraction of the hash space that goes from
@@ -106,7 +108,7 @@ class Plan:
         for p, h, lo, w in zip(pairs.tolist(), high.tolist(), low.tolist(), whole.tolist()):
             a, b = divmod(p, width)
             key = (old[a - 1] if a else None, new[b - 1] if b else None)
-            result[key] = (w * self._ring_size + (h << 32) + lo) / self._ring_size
+            result[key] = (w * _RING + (h << 32) + lo) / self._space
         return result
 
     def transfer_matrix(self) -> np.ndarray:
@@ -166,6 +168,13 @@ class Plan:
     def __repr__(self) -> str:
         return (f"Plan({len(self)} ranges, moved_fraction={self.moved_fraction:.6g}, "
                 f"{len(self.old.nodes)} -> {len(self.new.nodes)} nodes)")
+
+
+def _hash_space(ring: Any) -> int:
+    """How many hashes the ring's dialect has: 2**64, or 2**32 for the
+    32-bit dialects (a reference ring has no dialect: 2**64)."""
+    dialect = getattr(ring, "dialect", None)
+    return int(getattr(dialect, "ring_size", _RING))
 
 
 def _frozen(values: np.ndarray, dtype: Any) -> np.ndarray:

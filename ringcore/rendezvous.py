@@ -32,12 +32,18 @@ def _low_bytes(text: str) -> bytes:
 
 
 def _key_text(key: object) -> bytes:
-    """The text pymemcache scores: f"{key}" (so bytes as their repr, b'...')."""
-    if isinstance(key, (bytes, bytearray, memoryview)):
-        return _low_bytes(repr(bytes(key)))
-    if not isinstance(key, (str, int)) or isinstance(key, bool):
-        raise TypeError(f"unsupported key type {type(key).__name__}")
-    return _low_bytes(str.__str__(key) if isinstance(key, str) else str(int(key)))
+    """The text pymemcache scores: f"{key}" (so bytes as their repr, b'...').
+    A key's kind is its type's and its value is read as it is held, as in
+    docs/SPEC.md 1: a subclass's __bytes__, __int__ or __str__ and a
+    __class__ claiming another type are not taken."""
+    kind = type(key)
+    if issubclass(kind, (bytes, bytearray, memoryview)):
+        return _low_bytes(repr(memoryview(key).tobytes()))  # type: ignore[arg-type]
+    if issubclass(kind, str):
+        return _low_bytes(str.__str__(key))
+    if issubclass(kind, int) and not issubclass(kind, bool):
+        return str(int.__index__(key)).encode("ascii")  # type: ignore[arg-type]
+    raise TypeError(f"unsupported key type {kind.__name__}")
 
 
 class RendezvousHash(NamedNodes):

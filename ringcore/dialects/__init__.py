@@ -107,6 +107,10 @@ class Dialect:
                         f"dialect (libmemcached weights are integers), got {weight!r}"
                     )
             if self.count_rule == "libmemcached" and all(w == 1.0 for w in weights):
+                if weights and vnodes > _config.MAX_POINTS:
+                    raise ValueError(
+                        f"node {names[0]!r} would get more than {_config.MAX_POINTS} points"
+                    )
                 return [vnodes] * len(weights)
             return _memcached_weighted_counts(weights, names)
         return _config.point_counts(vnodes, list(weights), list(names))
@@ -127,7 +131,12 @@ def _ketama_counts(vnodes: int, weights: tuple[float, ...], names: tuple[str, ..
         total += weight
     counts = []
     for name, weight in zip(names, weights):
-        digests = (vnodes * len(weights) * weight) // total
+        try:
+            digests = (vnodes * len(weights) * weight) // total
+        except OverflowError:  # vnodes beyond any binary64
+            digests = math.inf
+        if math.isnan(digests):  # weights whose sum is inf
+            raise ValueError(f"node {name!r} gets no number of points (total weight {total!r})")
         if digests < 1:
             raise ValueError(
                 f"node {name!r} gets no points (vnodes={vnodes} x {len(weights)} nodes x "
@@ -143,11 +152,15 @@ def _memcached_weighted_counts(weights: tuple[float, ...], names: tuple[str, ...
     """libmemcached's weighted ketama: 4 * floor(x + 1e-10) points a server,
     x = pct * 160 / 4 * N in float32 steps, pct = float32(w) / float32(W)."""
     f32 = np.float32
-    total = f32(sum(weights))
-    count = f32(len(weights))
+    with np.errstate(over="ignore", invalid="ignore"):  # checked below
+        total = f32(sum(weights))
+        count = f32(len(weights))
+        shares = [f32(f32(f32(f32(w) / total) * f32(160)) / f32(4)) * count for w in weights]
     counts = []
-    for name, weight in zip(names, weights):
-        x = f32(f32(f32(f32(weight) / total) * f32(160)) / f32(4)) * count
+    for name, weight, x in zip(names, weights, shares):
+        if not math.isfinite(float(x)):  # libmemcached's weights are 32-bit integers
+            raise ValueError(f"node {name!r}: weight {weight!r} of {float(total)!r} is beyond "
+                             "the binary32 arithmetic of libmemcached's weighted ring")
         digests = math.floor(float(x) + 1e-10)
         if digests < 1:
             raise ValueError(f"node {name!r} gets no points (weight {weight!r} of {float(total)!r})")
