@@ -49,11 +49,13 @@ def jump_hash(keys: object, buckets: int, *, threads: int | None = None) -> np.n
 class JumpHash(NamedNodes):
     """Jump consistent hashing over named nodes: bucket i is ``nodes[i]``.
 
-    A numpy uint64 array (of either byte order), or a ``numpy.uint64``
-    scalar, of keys jumps on its values directly; every other key (str,
-    bytes, int, and the other batch formats of ``HashRing.route``) jumps on
-    its XXH3-64 key hash
-    (docs/SPEC.md 2), so ``JumpHash`` routes the keys a ``HashRing`` takes.
+    A numpy uint64 array (of either byte order) given to ``route``, or a
+    ``numpy.uint64`` given to ``get_node``, jumps on its values directly, so
+    ``get_node(keys[i]) == nodes[route(keys)[i]]`` for such an array; every
+    other key (str, bytes, int, and the other batch formats of
+    ``HashRing.route``, numpy scalars inside a list included) jumps on its
+    XXH3-64 key hash (docs/SPEC.md 2), so ``JumpHash`` routes the keys a
+    ``HashRing`` takes.
     """
 
     __slots__ = ()

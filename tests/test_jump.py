@@ -113,3 +113,19 @@ def test_jump_ring_updates_and_limits():
     assert JumpHash([]).route([]).shape == (0,)
     assert pickle.loads(pickle.dumps(ring)) == ring
     assert repr(ring) == "JumpHash(['a', 'b', 'c'])"
+
+
+def test_uint64_scalars_and_arrays_jump_on_values_lists_on_key_hashes():
+    """The documented rule: an array (route) and a numpy.uint64 (get_node) by
+    value, so get_node of an array's item agrees with route of the array;
+    numpy scalars inside a list are keys like any int."""
+    from ringcore import JumpHash, hash_key
+
+    ring = JumpHash([f"n{i}" for i in range(7)])
+    keys = np.random.default_rng(9).integers(0, 2**64, 200, dtype=np.uint64)
+    by_array = ring.route(keys)
+    assert [ring.get_node(k) for k in keys] == [ring.nodes[i] for i in by_array]
+    assert ring.route(keys.astype(">u8")).tolist() == by_array.tolist()
+    by_list = ring.route(list(keys))
+    hashed = jump_hash(np.array([hash_key(int(k)) for k in keys], dtype=np.uint64), 7)
+    assert by_list.tolist() == hashed.tolist()
