@@ -73,6 +73,19 @@ static inline uint32_t rc_lanes_le32(const uint8_t *p)
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
+/* The last len % 4 bytes of p[0 .. len) as a little-endian word, zero above:
+ * for len >= 4 from the word that ends the message (no loop over bytes,
+ * whose trip count would change from key to key). */
+static inline uint32_t rc_lanes_tail(const uint8_t *p, size_t len)
+{
+    size_t r = len % 4;
+    if (r == 0)
+        return 0;
+    if (len >= 4)
+        return rc_lanes_le32(p + len - 4) >> (8 * (4 - r));
+    return (uint32_t)p[0] | (r > 1 ? (uint32_t)p[1] << 8 : 0u) | (r > 2 ? (uint32_t)p[2] << 16 : 0u);
+}
+
 /* Lane `lane` holds data[0 .. len) (len <= RC_MD5X_MAX_LEN), padded as MD5
  * pads it: 0x80, zeros, the length in bits in word 14. */
 static inline void rc_md5x_put(rc_md5x_block *b, unsigned lane, const void *data, size_t len)
@@ -81,10 +94,7 @@ static inline void rc_md5x_put(rc_md5x_block *b, unsigned lane, const void *data
     size_t full = len / 4, k;
     for (k = 0; k < full; k++)
         b->w[k][lane] = rc_lanes_le32(p + 4 * k);
-    uint32_t last = 0x80u << (8 * (len % 4));
-    for (size_t r = len % 4; r > 0; r--)
-        last |= (uint32_t)p[4 * full + r - 1] << (8 * (r - 1));
-    b->w[full][lane] = last;
+    b->w[full][lane] = rc_lanes_tail(p, len) | 0x80u << (8 * (len % 4));
     b->w[14][lane] = (uint32_t)(len * 8);
     if (full + 1 > b->rows)
         b->rows = full + 1;
@@ -113,12 +123,8 @@ static inline void rc_oaatx_put(rc_oaatx_block *b, unsigned lane, const void *da
     size_t full = len / 4, k;
     for (k = 0; k < full; k++)
         b->w[k][lane] = rc_lanes_le32(p + 4 * k);
-    if (len % 4) {
-        uint32_t last = 0;
-        for (size_t r = len % 4; r > 0; r--)
-            last |= (uint32_t)p[4 * full + r - 1] << (8 * (r - 1));
-        b->w[full][lane] = last;
-    }
+    if (len % 4)
+        b->w[full][lane] = rc_lanes_tail(p, len);
     b->len[lane] = (uint32_t)len;
     if (len > b->rows)
         b->rows = len;
