@@ -27,7 +27,7 @@
 extern "C" {
 #endif
 
-#define RC_LANES 32           /* messages per block */
+#define RC_LANES 64           /* messages per block */
 #define RC_MD5X_MAX_LEN 55    /* the longest message that fits one MD5 block */
 #define RC_OAATX_MAX_LEN 64   /* the longest key the OAAT lanes take */
 

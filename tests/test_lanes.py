@@ -15,7 +15,7 @@ import pytest
 from ringcore import HashRing, _keys, _layout
 
 M32 = 0xFFFFFFFF
-LANES = 32
+LANES = 64  # RC_LANES: keys a group
 
 
 def md5_low32(data: bytes) -> int:
