@@ -216,6 +216,23 @@ static rc_status ketama_points(const char *name, size_t name_len, uint32_t count
         return RC_ERR_ARG;
     memcpy(scratch, name, name_len);
     scratch[name_len] = '-';
+    if (name_len + 11 <= RC_MD5X_MAX_LEN) {
+        /* "name-i" of any i fits one MD5 block: RC_LANES digests at a time */
+        rc_md5x_block block;
+        uint32_t digest[4][RC_LANES];
+        rc_md5x_clear(&block);
+        for (uint32_t first = 0; first < count / 4; first += RC_LANES) {
+            unsigned m = count / 4 - first < RC_LANES ? count / 4 - first : RC_LANES;
+            for (unsigned k = 0; k < m; k++)
+                rc_md5x_put(&block, k, scratch,
+                            name_len + 1 + rc_decimal(first + k, scratch + name_len + 1));
+            rc_md5x_run(&block, digest, m);
+            for (unsigned k = 0; k < m; k++)
+                for (int w = 0; w < 4; w++)
+                    out[4 * ((size_t)first + k) + w] = digest[w][k];
+        }
+        return RC_OK;
+    }
     for (uint32_t i = 0; i < count / 4; i++) {
         uint8_t digest[16];
         rc_md5(scratch, name_len + 1 + rc_decimal(i, scratch + name_len + 1), digest);

@@ -195,3 +195,19 @@ def test_bad_keys_mid_group_still_fail_with_their_index(kernel):
     bad[20] = "\udc80" * 3  # a lone surrogate has no UTF-8
     with pytest.raises(ValueError):
         ring.route(bad)
+
+
+@pytest.mark.parametrize("dialect", ["ketama", "libmemcached-weighted"])
+def test_ketama_points_of_names_around_the_lane_limit(kernel, dialect):
+    """Points 4i .. 4i+3: the words of MD5("name-i"); names up to 44 bytes
+    take the lanes (with up to 10 digits "name-i" fits one block)."""
+    hasher = HashRing(SERVERS, dialect=dialect).layout.hasher
+    for name_len in list(range(0, 50)) + [54, 55, 56, 80]:
+        name = ("n%d" % name_len * 40)[:name_len].encode()
+        for count in (4, 8, 4 * 63, 4 * 64, 4 * 65, 4 * 200):
+            got = hasher.node_points(name, count).tolist()
+            want = []
+            for i in range(count // 4):
+                digest = hashlib.md5(name + b"-" + str(i).encode()).digest()
+                want += [int.from_bytes(digest[4 * w:4 * w + 4], "little") for w in range(4)]
+            assert got == want, (name, count)
