@@ -35,9 +35,11 @@ def extension(name: str, sources: list[str]) -> Extension:
 
 # _keys: reading and hashing keys; _layout: the ring layout and its lookups.
 modules = [
-    extension("_keys", ["rc_keys.c", "rc_hash.c", "rc_md5.c"]),
+    extension("_keys", ["rc_keys.c", "rc_hash.c", "rc_md5.c", "rc_lanes.c"]),
     extension(
-        "_layout", ["rc_keys.c", "rc_hash.c", "rc_md5.c", "rc_layout.c", "rc_lookup.c", "rc_jump.c"]
+        "_layout",
+        ["rc_keys.c", "rc_hash.c", "rc_md5.c", "rc_lanes.c", "rc_layout.c", "rc_lookup.c",
+         "rc_jump.c"],
     ),
 ]
 

@@ -46,24 +46,14 @@ uint64_t rc_md5_low32_int(uint64_t value)
     return rc_md5_low32(text, rc_decimal(value, text));
 }
 
-static uint64_t md5_low32_bytes(const void *data, size_t len)
-{
-    return rc_md5_low32(data, len);
-}
-
 uint64_t rc_oaat_int(uint64_t value)
 {
     char text[20];
     return rc_oaat(text, rc_decimal(value, text));
 }
 
-static uint64_t oaat_bytes(const void *data, size_t len)
-{
-    return rc_oaat(data, len);
-}
-
-/* One loop for every hash function: each dialect's entry point below passes
- * its own constant functions, which the compiler inlines into a copy of it. */
+/* The loop for hash functions that take one key at a time (XXH3): the entry
+ * point below passes constant functions, which the compiler inlines. */
 RC_ALWAYS_INLINE rc_status hash_keys_with(uint64_t (*hash_bytes)(const void *, size_t),
                                           uint64_t (*hash_int)(uint64_t), const rc_keys *k,
                                           size_t start, size_t stop, uint64_t *out,
@@ -108,6 +98,92 @@ RC_ALWAYS_INLINE rc_status hash_keys_with(uint64_t (*hash_bytes)(const void *, s
     return RC_OK;
 }
 
+void rc_hash_group_init(rc_hash_group *g, const rc_dialect *d)
+{
+    g->hash = d->hash;
+    g->n = 0;
+    g->direct = 0;
+    if (g->hash == RC_HASH_MD5_LOW32)
+        rc_md5x_clear(&g->block.md5);
+    else if (g->hash == RC_HASH_OAAT) {
+        /* one OAAT is a few ns already: lanes pay only with SIMD */
+        g->direct = rc_lanes_level() == RC_LANES_SCALAR;
+        rc_oaatx_clear(&g->block.oaat);
+    }
+}
+
+void rc_hash_group_flush(rc_hash_group *g)
+{
+    if (g->n == 0)
+        return;
+    if (g->hash == RC_HASH_MD5_LOW32) {
+        uint32_t digest[4][RC_LANES];
+        rc_md5x_run(&g->block.md5, digest, g->n);
+        for (unsigned l = 0; l < g->n; l++)
+            *g->slot[l] = digest[0][l];
+    } else {
+        uint32_t hashes[RC_LANES];
+        rc_oaatx_run(&g->block.oaat, hashes, g->n);
+        for (unsigned l = 0; l < g->n; l++)
+            *g->slot[l] = hashes[l];
+    }
+    g->n = 0;
+}
+
+/* hash_keys_with for the hashes that go through lanes: int keys as their
+ * decimal text, nulls and errors as there. On an error the keys before it are
+ * hashed too, as there. */
+static rc_status hash_keys_grouped(const rc_dialect *d, const rc_keys *k, size_t start,
+                                   size_t stop, uint64_t *out, uint8_t *is_null, size_t *bad,
+                                   uint8_t *scratch)
+{
+    rc_hash_group g;
+    char text[20];
+    rc_status status = RC_OK;
+    rc_hash_group_init(&g, d);
+    if (rc_keys_plain_int64(k)) {
+        const char *p = k->base + (ptrdiff_t)start * k->stride;
+        for (size_t i = start; i < stop; i++, p += k->stride) {
+            uint64_t v;
+            memcpy(&v, p, 8);
+            rc_hash_group_add(&g, text, rc_decimal(v, text), &out[i - start]);
+        }
+        if (is_null != NULL)
+            memset(is_null, 0, stop - start);
+        rc_hash_group_flush(&g);
+        return RC_OK;
+    }
+    for (size_t i = start; i < stop; i++) {
+        if (rc_keys_is_null(k, i)) {
+            if (is_null == NULL) {
+                *bad = i;
+                status = RC_ERR_NULL;
+                break;
+            }
+            is_null[i - start] = 1;
+            out[i - start] = 0;
+            continue;
+        }
+        if (is_null != NULL)
+            is_null[i - start] = 0;
+        if (k->kind == RC_KEYS_INT) {
+            rc_hash_group_add(&g, text, rc_decimal(rc_keys_int(k, i), text), &out[i - start]);
+            continue;
+        }
+        const char *p;
+        size_t len;
+        status = rc_keys_bytes(k, i, &p, &len, scratch);
+        if (status != RC_OK) {
+            *bad = i;
+            break;
+        }
+        /* copied into the lane now: p may point into scratch */
+        rc_hash_group_add(&g, p, len, &out[i - start]);
+    }
+    rc_hash_group_flush(&g);
+    return status;
+}
+
 rc_status rc_hash_keys(const rc_dialect *d, const rc_keys *k, size_t start, size_t stop,
                        uint64_t *out, uint8_t *is_null, size_t *bad, uint8_t *scratch)
 {
@@ -118,11 +194,8 @@ rc_status rc_hash_keys(const rc_dialect *d, const rc_keys *k, size_t start, size
         return hash_keys_with(rc_xxh3_64, rc_xxh3_64_u64, k, start, stop, out, is_null, bad,
                               scratch);
     case RC_HASH_MD5_LOW32:
-        return hash_keys_with(md5_low32_bytes, rc_md5_low32_int, k, start, stop, out, is_null,
-                              bad, scratch);
     case RC_HASH_OAAT:
-        return hash_keys_with(oaat_bytes, rc_oaat_int, k, start, stop, out, is_null, bad,
-                              scratch);
+        return hash_keys_grouped(d, k, start, stop, out, is_null, bad, scratch);
     }
     return RC_ERR_ARG;
 }
@@ -143,6 +216,23 @@ static rc_status ketama_points(const char *name, size_t name_len, uint32_t count
         return RC_ERR_ARG;
     memcpy(scratch, name, name_len);
     scratch[name_len] = '-';
+    if (name_len + 11 <= RC_MD5X_MAX_LEN) {
+        /* "name-i" of any i fits one MD5 block: RC_LANES digests at a time */
+        rc_md5x_block block;
+        uint32_t digest[4][RC_LANES];
+        rc_md5x_clear(&block);
+        for (uint32_t first = 0; first < count / 4; first += RC_LANES) {
+            unsigned m = count / 4 - first < RC_LANES ? count / 4 - first : RC_LANES;
+            for (unsigned k = 0; k < m; k++)
+                rc_md5x_put(&block, k, scratch,
+                            name_len + 1 + rc_decimal(first + k, scratch + name_len + 1));
+            rc_md5x_run(&block, digest, m);
+            for (unsigned k = 0; k < m; k++)
+                for (int w = 0; w < 4; w++)
+                    out[4 * ((size_t)first + k) + w] = digest[w][k];
+        }
+        return RC_OK;
+    }
     for (uint32_t i = 0; i < count / 4; i++) {
         uint8_t digest[16];
         rc_md5(scratch, name_len + 1 + rc_decimal(i, scratch + name_len + 1), digest);

@@ -15,6 +15,7 @@
 
 #include "rc_common.h"
 #include "rc_keys.h"
+#include "rc_lanes.h"
 #include "rc_md5.h"
 #include "rc_xxh3.h"
 
@@ -83,10 +84,6 @@ static inline uint64_t rc_hash_bytes(const rc_dialect *d, const void *data, size
     }
 }
 
-
-
-
-
 /* The hash of an int key's value (modulo 2^64). */
 static inline uint64_t rc_hash_int(const rc_dialect *d, uint64_t value)
 {
@@ -99,6 +96,56 @@ static inline uint64_t rc_hash_int(const rc_dialect *d, uint64_t value)
     default:
         return rc_xxh3_64_u64(value);
     }
+}
+
+/* Keys hashed RC_LANES at a time (MD5 and OAAT; see rc_lanes.h): each key's
+ * bytes are copied in at once, its hash lands at the slot given with it when
+ * its group runs, at the latest on rc_hash_group_flush. Keys too long for a
+ * lane are hashed at once. XXH3 (short keys take a few ns anyway) and OAAT
+ * without SIMD hash every key at once. */
+typedef struct {
+    rc_hash_kind hash;
+    int direct;                         /* no lanes: hash each key when added */
+    unsigned n;                         /* lanes filled */
+    uint64_t *slot[RC_LANES];
+    union {
+        rc_md5x_block md5;
+        rc_oaatx_block oaat;
+    } block;
+} rc_hash_group;
+
+void rc_hash_group_init(rc_hash_group *g, const rc_dialect *d);
+
+/* Hash the lanes filled so far into their slots. */
+void rc_hash_group_flush(rc_hash_group *g);
+
+/* *slot = the hash of data[0 .. len), now or by the next flush. */
+static inline void rc_hash_group_add(rc_hash_group *g, const void *data, size_t len,
+                                     uint64_t *slot)
+{
+    switch (g->hash) {
+    case RC_HASH_MD5_LOW32:
+        if (len > RC_MD5X_MAX_LEN) {
+            *slot = rc_md5_low32(data, len);
+            return;
+        }
+        rc_md5x_put(&g->block.md5, g->n, data, len);
+        break;
+    case RC_HASH_OAAT:
+        if (g->direct || len > RC_OAATX_MAX_LEN) {
+            *slot = rc_oaat(data, len);
+            return;
+        }
+        rc_oaatx_put(&g->block.oaat, g->n, data, len);
+        break;
+    case RC_HASH_XXH3_64:
+    default:
+        *slot = rc_xxh3_64(data, len);
+        return;
+    }
+    g->slot[g->n++] = slot;
+    if (g->n == RC_LANES)
+        rc_hash_group_flush(g);
 }
 
 /* out[i - start] = hash of key i for i in [start, stop). A null key is an

@@ -66,6 +66,12 @@ cdef extern from "rc_hash.h":
     rc_status rc_hash_keys(const rc_dialect *d, const rc_keys *keys, size_t start, size_t stop,
                            uint64_t *out, uint8_t *is_null, size_t *bad,
                            uint8_t *scratch) noexcept nogil
+    ctypedef struct rc_hash_group:
+        pass
+    void rc_hash_group_init(rc_hash_group *g, const rc_dialect *d) noexcept nogil
+    void rc_hash_group_add(rc_hash_group *g, const void *data, size_t length,
+                           uint64_t *slot) noexcept nogil
+    void rc_hash_group_flush(rc_hash_group *g) noexcept nogil
     size_t rc_node_points_scratch_len(const rc_dialect *d, size_t name_len) noexcept nogil
     rc_status rc_node_points(const rc_dialect *d, const char *name, size_t name_len,
                              uint32_t count, char *scratch, size_t scratch_len,
@@ -178,6 +184,18 @@ cdef extern from "rc_lookup.h":
 cdef extern from "rc_jump.h":
     int32_t rc_jump_bucket(uint64_t key, int32_t buckets) noexcept nogil
     int rc_jump_buckets(const uint64_t *keys, size_t n, int32_t buckets, int32_t *out) noexcept nogil
+
+
+cdef extern from "rc_lanes.h":
+    enum: RC_LANES
+    ctypedef enum rc_lanes_kind:
+        RC_LANES_SCALAR
+        RC_LANES_BASE
+        RC_LANES_AVX2
+        RC_LANES_AVX512
+    rc_lanes_kind rc_lanes_level() noexcept nogil
+    int rc_lanes_available(rc_lanes_kind kind) noexcept nogil
+    rc_status rc_lanes_force(int kind) noexcept nogil
 
 
 cdef extern from "rc_md5.h":

@@ -131,6 +131,12 @@ cdef int hash_range(const rc_dialect *spec, list keys, Py_ssize_t start, Py_ssiz
     cdef Py_ssize_t i = start, size
     cdef PyObject *item
     cdef bint null
+    # MD5 and OAAT hash many keys side by side (rc_lanes.h): the group copies
+    # each ASCII str's bytes in at once and writes its hash when its lanes run
+    cdef bint grouped = spec.hash != RC_HASH_XXH3_64
+    cdef rc_hash_group group
+    if grouped:
+        rc_hash_group_init(&group, spec)
     try:
         while i < stop:
             size = len(keys)
@@ -141,7 +147,12 @@ cdef int hash_range(const rc_dialect *spec, list keys, Py_ssize_t start, Py_ssiz
             item = _list_item(keys, i)
             null = False
             if _is_exact_str(item) and _is_ascii(item):
-                out[i - start] = rc_hash_bytes(spec, _str_data(item), <size_t>_str_length(item))
+                if grouped:
+                    rc_hash_group_add(&group, _str_data(item), <size_t>_str_length(item),
+                                      &out[i - start])
+                else:
+                    out[i - start] = rc_hash_bytes(spec, _str_data(item),
+                                                   <size_t>_str_length(item))
             else:
                 key = <object>item  # a new reference: the code below may run Python
                 if key is NULL_KEY or (is_null != NULL and key is None):
@@ -157,6 +168,8 @@ cdef int hash_range(const rc_dialect *spec, list keys, Py_ssize_t start, Py_ssiz
             if is_null != NULL:
                 is_null[i - start] = null
             i += 1
+        if grouped:
+            rc_hash_group_flush(&group)
     except NullKeyError:
         raise
     except (TypeError, ValueError, OverflowError) as err:
@@ -196,6 +209,25 @@ def md5(data) -> bytes:
     else:
         rc_md5(&view[0], <size_t>view.shape[0], digest)
     return digest[:16]
+
+
+_LANE_KERNELS = ("scalar", "base", "avx2", "avx512")
+
+
+def lane_kernels(force=None) -> tuple:
+    """The multi-buffer kernels (ext/rc_lanes.h) this module's C can run on
+    this CPU, and the one its MD5 and OAAT batches use: "scalar", "base"
+    (SSE2 or NEON), "avx2", "avx512". force= one of them makes every later
+    batch use it (for tests; not thread-safe), "auto" the best again."""
+    cdef int kind
+    if force is not None:
+        kind = -1 if force == "auto" else (
+            _LANE_KERNELS.index(force) if force in _LANE_KERNELS else -2)
+        if kind == -2 or rc_lanes_force(kind) != RC_OK:
+            raise ValueError(f"lane kernel {force!r} is not available here")
+    available = tuple(name for kind, name in enumerate(_LANE_KERNELS)
+                      if rc_lanes_available(<rc_lanes_kind>kind))
+    return available, _LANE_KERNELS[<int>rc_lanes_level()]
 
 
 cdef int check_list_size(list keys, Py_ssize_t expected) except -1:

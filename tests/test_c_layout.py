@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-SOURCES = ["rc_layout.c", "rc_lookup.c", "rc_hash.c", "rc_keys.c", "rc_md5.c"]
+SOURCES = ["rc_layout.c", "rc_lookup.c", "rc_hash.c", "rc_keys.c", "rc_md5.c", "rc_lanes.c"]
 SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=undefined"]
 
 
@@ -39,3 +39,4 @@ def test_layouts_of_both_widths_agree_with_a_binary_search(tmp_path, simd):
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count(" 0 of 1000000 lookups wrong") == 6
     assert result.stdout.count("derived tables: 0 wrong") == 6
+    assert "kernels, 0 wrong" in result.stdout  # the lanes (rc_lanes.h) against scalar hashes

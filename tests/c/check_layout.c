@@ -4,11 +4,15 @@
  * and the tables derived when a node is added or removed, against rebuilt ones.
  * Every lookup path (owners and point indices) is compared with a binary
  * search; replica rows, walks, row copies and bounded loads with plain walks
- * over the points. Exit status 0: all agree. Built and run by tests/test_c_layout.py. */
+ * over the points. The multi-buffer MD5 and OAAT (rc_lanes.h), every kernel
+ * this build and CPU have, against the scalar hashes on random messages, and
+ * batches of keys through rc_hash_keys. Exit status 0: all agree. Built and run by tests/test_c_layout.py. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "rc_hash.h"
+#include "rc_lanes.h"
 #include "rc_layout.h"
 #include "rc_lookup.h"
 
@@ -278,9 +282,111 @@ static int check(int bits, size_t n, int32_t nnodes)
     return bad != 0;
 }
 
+/* Every lane kernel against rc_md5 and rc_oaat: random messages of every
+ * length a lane takes, blocks part full; then rc_hash_keys over Arrow-style
+ * keys of 0 .. 200 bytes with nulls, against one key at a time. */
+static int check_lanes(void)
+{
+    static rc_md5x_block md5;
+    static rc_oaatx_block oaat;
+    static uint8_t msg[RC_LANES][RC_OAATX_MAX_LEN];
+    size_t len[RC_LANES];
+    uint32_t digest[4][RC_LANES], hashes[RC_LANES];
+    int wrong = 0, kernels = 0;
+    rc_md5x_clear(&md5);
+    rc_oaatx_clear(&oaat);
+    for (int kind = RC_LANES_SCALAR; kind <= RC_LANES_AVX512; kind++) {
+        if (rc_lanes_force(kind) != RC_OK)
+            continue;
+        kernels++;
+        for (int round = 0; round < 3000; round++) {
+            unsigned nlanes = round % 7 == 0 ? 1 + (unsigned)(next_random() % RC_LANES) : RC_LANES;
+            for (unsigned l = 0; l < nlanes; l++) {
+                len[l] = (size_t)(next_random() % (RC_OAATX_MAX_LEN + 1));
+                if (round % 5 == 0)
+                    len[l] = (size_t)round % (RC_OAATX_MAX_LEN + 1); /* one length in all lanes */
+                for (size_t i = 0; i < len[l]; i++)
+                    msg[l][i] = (uint8_t)next_random();
+                if (len[l] <= RC_MD5X_MAX_LEN)
+                    rc_md5x_put(&md5, l, msg[l], len[l]);
+                else
+                    rc_md5x_put(&md5, l, msg[l], RC_MD5X_MAX_LEN);
+                rc_oaatx_put(&oaat, l, msg[l], len[l]);
+            }
+            rc_md5x_run(&md5, digest, nlanes);
+            rc_oaatx_run(&oaat, hashes, nlanes);
+            for (unsigned l = 0; l < nlanes; l++) {
+                uint8_t want[16];
+                rc_md5(msg[l], len[l] <= RC_MD5X_MAX_LEN ? len[l] : RC_MD5X_MAX_LEN, want);
+                for (int w = 0; w < 4; w++)
+                    wrong += digest[w][l] != ((uint32_t)want[4 * w] | (uint32_t)want[4 * w + 1] << 8
+                                              | (uint32_t)want[4 * w + 2] << 16
+                                              | (uint32_t)want[4 * w + 3] << 24);
+                wrong += hashes[l] != rc_oaat(msg[l], len[l]);
+            }
+        }
+        /* batches through rc_hash_keys: lengths across both limits, nulls */
+        enum { N = 1000 };
+        static char data[N * 200];
+        static int32_t offsets[N + 1];
+        static uint8_t validity[N / 8 + 1];
+        static uint64_t out[N];
+        static uint8_t is_null[N];
+        size_t used = 0;
+        for (size_t i = 0; i < N; i++) {
+            size_t n = (size_t)(next_random() % 201);
+            offsets[i] = (int32_t)used;
+            for (size_t j = 0; j < n; j++)
+                data[used + j] = (char)next_random();
+            used += n;
+            if (next_random() % 11 == 0)
+                validity[i / 8] &= (uint8_t) ~(1u << (i % 8));
+            else
+                validity[i / 8] |= (uint8_t)(1u << (i % 8));
+        }
+        offsets[N] = (int32_t)used;
+        rc_keys keys;
+        memset(&keys, 0, sizeof keys);
+        keys.kind = RC_KEYS_OFFSETS32;
+        keys.n = N;
+        keys.base = data;
+        keys.offsets = offsets;
+        keys.data_len = used;
+        keys.validity = validity;
+        rc_hash_kind kinds[2] = {RC_HASH_MD5_LOW32, RC_HASH_OAAT};
+        for (int h = 0; h < 2; h++) {
+            rc_dialect d = {kinds[h], RC_POINTS_KETAMA, 32};
+            for (size_t start = 0; start < 70; start += 23) {
+                size_t bad = 0;
+                if (rc_hash_keys(&d, &keys, start, N, out, is_null, &bad, NULL) != RC_OK) {
+                    wrong++;
+                    continue;
+                }
+                for (size_t i = start; i < N; i++) {
+                    int null = !((validity[i / 8] >> (i % 8)) & 1);
+                    uint64_t want = null ? 0
+                                         : rc_hash_bytes(&d, data + offsets[i],
+                                                         (size_t)(offsets[i + 1] - offsets[i]));
+                    wrong += is_null[i - start] != null || out[i - start] != want;
+                }
+                /* without is_null: the first null is the error, its index in bad */
+                size_t first_null = start;
+                while ((validity[first_null / 8] >> (first_null % 8)) & 1)
+                    first_null++;
+                wrong += rc_hash_keys(&d, &keys, start, N, out, NULL, &bad, NULL) != RC_ERR_NULL
+                         || bad != first_null;
+            }
+        }
+    }
+    rc_lanes_force(-1);
+    printf("lanes: %d kernels, %d wrong\n", kernels, wrong);
+    return wrong != 0;
+}
+
 int main(void)
 {
     int failed = 0;
+    failed |= check_lanes();
     failed |= check(32, 700000, 1000);     /* compact lines */
     failed |= check(64, 700000, 1000);
     failed |= check(32, 700000, 70000);    /* lines */

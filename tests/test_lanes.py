@@ -1,0 +1,213 @@
+"""The multi-buffer kernels (ext/rc_lanes.h): batches of keys hashed with MD5
+or OAAT many at a time, one key a SIMD lane, agree key for key with hashlib,
+a Python OAAT and single-key lookups, in every kernel this CPU runs (each
+forced in turn). The batches mix lengths around the lanes' limits (55 bytes
+for MD5, 64 for OAAT: longer keys take the scalar path), put nulls, ints and
+non-ASCII keys between lane keys, and come in sizes that leave groups part
+full."""
+
+import hashlib
+import random
+
+import numpy as np
+import pytest
+
+from ringcore import HashRing, _keys, _layout
+
+M32 = 0xFFFFFFFF
+LANES = 64  # RC_LANES: keys a group
+
+
+def md5_low32(data: bytes) -> int:
+    return int.from_bytes(hashlib.md5(data).digest()[:4], "little")
+
+
+def oaat(data: bytes) -> int:
+    """Jenkins one-at-a-time, bytes as signed char (libmemcached on x86)."""
+    h = 0
+    for byte in data:
+        h = (h + (byte - 256 if byte >= 128 else byte)) & M32
+        h = (h + (h << 10)) & M32
+        h ^= h >> 6
+    h = (h + (h << 3)) & M32
+    h ^= h >> 11
+    return (h + (h << 15)) & M32
+
+
+HASHES = {"ketama": md5_low32, "libmemcached": oaat, "libmemcached-weighted": md5_low32}
+SERVERS = [f"10.0.0.{i}:11211" for i in range(1, 11)]
+
+
+def key_bytes(key) -> bytes:
+    if isinstance(key, str):
+        return key.encode()
+    if isinstance(key, int):
+        return str(key % 2**64).encode()
+    return bytes(key)
+
+
+def kernels():
+    available, _ = _keys.lane_kernels()
+    assert _layout.lane_kernels()[0] == available
+    return available
+
+
+@pytest.fixture(params=kernels())
+def kernel(request):
+    """Both extension modules (each has its own copy of the C) run one kernel."""
+    _keys.lane_kernels(request.param)
+    _layout.lane_kernels(request.param)
+    try:
+        yield request.param
+    finally:
+        _keys.lane_kernels("auto")
+        _layout.lane_kernels("auto")
+
+
+def text_keys(rng, lengths):
+    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789:-_./ABCXYZ"
+    return ["".join(rng.choice(alphabet) for _ in range(n)) for n in lengths]
+
+
+def test_the_kernels_are_there():
+    available, best = _keys.lane_kernels()
+    assert "scalar" in available and best in available
+    assert best == available[-1]
+    with pytest.raises(ValueError):
+        _keys.lane_kernels("sse9")
+
+
+@pytest.mark.parametrize("dialect", sorted(HASHES))
+def test_lists_of_every_length(kernel, dialect):
+    rng = random.Random(5)
+    ring = HashRing(SERVERS, dialect=dialect)
+    hash_of = HASHES[dialect]
+    lengths = [n for n in range(201)] * 2
+    rng.shuffle(lengths)
+    keys = text_keys(rng, lengths)
+    want = [hash_of(k.encode()) for k in keys]
+    assert ring.hash_keys(keys).tolist() == want
+    # sorted by length: whole groups of equal lengths, then across each limit
+    order = sorted(range(len(keys)), key=lambda i: lengths[i])
+    assert ring.hash_keys([keys[i] for i in order]).tolist() == [want[i] for i in order]
+    # every batch size up to three groups and more, from different starts
+    for size in list(range(1, 3 * LANES + 2)) + [127, 255, 257]:
+        start = (size * 37) % (len(keys) - size)
+        assert ring.hash_keys(keys[start:start + size]).tolist() == want[start:start + size]
+    # routes agree with single-key lookups
+    owners = ring.route(keys)
+    assert [ring.nodes[i] for i in owners[:300]] == [ring.get_node(k) for k in keys[:300]]
+
+
+@pytest.mark.parametrize("dialect", sorted(HASHES))
+def test_lists_mixing_lane_keys_with_others(kernel, dialect):
+    rng = random.Random(11)
+    ring = HashRing(SERVERS, dialect=dialect)
+    hash_of = HASHES[dialect]
+    keys = []
+    for i in range(700):
+        kind = rng.randrange(8)
+        if kind == 0:
+            keys.append(rng.randrange(-2**63, 2**64))
+        elif kind == 1:
+            keys.append(bytes(rng.randrange(256) for _ in range(rng.randrange(80))))
+        elif kind == 2:
+            keys.append("é" * rng.randrange(40) + "ü")  # not ASCII
+        elif kind == 3:
+            keys.append(bytearray(b"\x80\xff" * rng.randrange(40)))
+        else:
+            keys.append(text_keys(rng, [rng.randrange(70)])[0])
+    want = [hash_of(key_bytes(k)) for k in keys]
+    assert ring.hash_keys(keys).tolist() == want
+    # None mid-group: null, the others still right
+    with_nones = list(keys)
+    for i in range(3, len(keys), 17):
+        with_nones[i] = None
+    routed = ring.route(with_nones, null=-7)
+    plain = ring.route(keys)
+    for i, key in enumerate(with_nones):
+        assert routed[i] == (-7 if key is None else plain[i])
+    assert [ring.nodes[i] for i in plain[:200]] == [ring.get_node(k) for k in keys[:200]]
+
+
+@pytest.mark.parametrize("dialect", sorted(HASHES))
+def test_arrays_of_every_length(kernel, dialect):
+    rng = random.Random(3)
+    ring = HashRing(SERVERS, dialect=dialect)
+    hash_of = HASHES[dialect]
+    lengths = [n for n in range(1, 201)] * 2
+    rng.shuffle(lengths)
+    keys = text_keys(rng, lengths) + ["", "héllo wörld", "€" * 30]
+    want = [hash_of(k.encode()) for k in keys]
+    text = np.array(keys)  # UCS4: encoded into scratch key by key
+    assert ring.hash_keys(text).tolist() == want
+    raw = np.array([k.encode() for k in keys], dtype=object).astype("S")
+    assert ring.hash_keys(raw).tolist() == want
+    for size in (1, 2, 31, 33, 65, 100):
+        assert ring.hash_keys(text[5:5 + size]).tolist() == want[5:5 + size]
+    assert ring.route(text).tolist() == ring.route(keys).tolist()
+
+
+@pytest.mark.parametrize("dialect", sorted(HASHES))
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint64", "int8", ">i8"])
+def test_int_arrays(kernel, dialect, dtype):
+    rng = np.random.default_rng(9)
+    info = np.iinfo(np.dtype(dtype))
+    values = rng.integers(info.min, info.max, size=333, dtype=np.dtype(dtype).newbyteorder("="),
+                          endpoint=True).astype(dtype)
+    values[:4] = [0, 1, info.max, info.min]
+    want = [HASHES[dialect](str(int(v) % 2**64).encode()) for v in values]
+    ring = HashRing(SERVERS, dialect=dialect)
+    assert ring.hash_keys(values).tolist() == want
+    assert ring.hash_keys([int(v) for v in values]).tolist() == want
+
+
+@pytest.mark.parametrize("dialect", sorted(HASHES))
+def test_arrow_with_nulls_mid_group(kernel, dialect):
+    pa = pytest.importorskip("pyarrow")
+    rng = random.Random(13)
+    ring = HashRing(SERVERS, dialect=dialect)
+    keys = text_keys(rng, [rng.randrange(120) for _ in range(500)])
+    with_nulls = [None if i % 13 == 5 else k for i, k in enumerate(keys)]
+    plain = ring.route(keys)
+    for arrow_type in (pa.string(), pa.large_string(), pa.binary()):
+        values = [None if k is None else (k.encode() if arrow_type == pa.binary() else k)
+                  for k in with_nulls]
+        array = pa.array(values, type=arrow_type)
+        routed = ring.route(array, null=-1)
+        for i, key in enumerate(with_nulls):
+            assert routed[i] == (-1 if key is None else plain[i]), (arrow_type, i)
+        with pytest.raises(ValueError, match="null"):
+            ring.route(array)
+        # a slice: the validity bitmap starts mid-byte
+        assert ring.route(array.slice(7, 100), null=-1).tolist() == routed[7:107].tolist()
+    if hasattr(pa, "string_view"):
+        array = pa.array(with_nulls, type=pa.string_view())
+        assert ring.route(array, null=-1).tolist() == ring.route(with_nulls, null=-1).tolist()
+
+
+def test_bad_keys_mid_group_still_fail_with_their_index(kernel):
+    ring = HashRing(SERVERS, dialect="ketama")
+    keys = [f"key-{i}" for i in range(50)]
+    with pytest.raises(TypeError, match=r"\[37\]"):
+        ring.route(keys[:37] + [None] + keys[37:])
+    bad = np.array(["a" * 10] * 40)
+    bad[20] = "\udc80" * 3  # a lone surrogate has no UTF-8
+    with pytest.raises(ValueError):
+        ring.route(bad)
+
+
+@pytest.mark.parametrize("dialect", ["ketama", "libmemcached-weighted"])
+def test_ketama_points_of_names_around_the_lane_limit(kernel, dialect):
+    """Points 4i .. 4i+3: the words of MD5("name-i"); names up to 44 bytes
+    take the lanes (with up to 10 digits "name-i" fits one block)."""
+    hasher = HashRing(SERVERS, dialect=dialect).layout.hasher
+    for name_len in list(range(0, 50)) + [54, 55, 56, 80]:
+        name = ("n%d" % name_len * 40)[:name_len].encode()
+        for count in (4, 8, 4 * 63, 4 * 64, 4 * 65, 4 * 200):
+            got = hasher.node_points(name, count).tolist()
+            want = []
+            for i in range(count // 4):
+                digest = hashlib.md5(name + b"-" + str(i).encode()).digest()
+                want += [int.from_bytes(digest[4 * w:4 * w + 4], "little") for w in range(4)]
+            assert got == want, (name, count)
