@@ -514,3 +514,40 @@ def test_csv_with_a_byte_order_mark_and_tsv(files):
     (files / "keys.tsv").write_text("id\tv\nx,y\t1\n")
     out = run("route", str(files / "keys.tsv"), "--nodes", "a,b,c", "--column", "id", "-q")
     assert out.stdout.decode().splitlines() == ["id\tv\tnode", f"x,y\t1\t{ring.get_node('x,y')}"]
+
+
+# -- review: regressions -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("content, words", [
+    (b"key,v\n\"unterminated,1\nplain,2\n", ["Expected 2 columns"]),
+    (b"key,v\nshort\nplain,2\n", ["Expected 2 columns", "short"]),
+    (b"key,v\nok,1\n\xff\xfe,2\n", ["UTF8"]),
+])
+def test_csv_errors_in_the_first_block_name_the_file(files, content, words):
+    (files / "bad.csv").write_bytes(content)
+    for command in (["route", str(files / "bad.csv"), "--nodes", "a", "-o", str(files / "o.txt")],
+                    ["stats", "--nodes", "a", "--keys", str(files / "bad.csv")]):
+        err = one_error_line(run(*command, "--column", "key", check=1), "bad.csv", *words)
+        assert "ArrowInvalid" not in err
+    no_temporaries(files)
+
+
+def test_duplicate_column_names_are_refused(files):
+    (files / "dup.csv").write_text("key,key\nx,y\n")
+    one_error_line(run("route", str(files / "dup.csv"), "--nodes", "a", "--column", "key",
+                       check=1), "dup.csv", "2 columns are named 'key'")
+
+
+def test_text_lines_across_read_blocks(files):
+    long_key = b"x" * (3 << 20)  # spans several 1 MiB reads
+    edge = b"y" * ((1 << 20) - 1)  # its \r\n straddles the first block's end
+    data = edge + b"\r\n" + long_key + b"\nshort\n\nlast"
+    (files / "long.txt").write_bytes(data)
+    keys = [edge, long_key, b"short", b"", b"last"]
+    ring = HashRing(["a", "b", "c"])
+    expected = b"".join(k + b"\t" + ring.nodes[i].encode() + b"\n"
+                        for k, i in zip(keys, ring.route(keys)))
+    for rows in ("1", "2", "1048576"):
+        assert run("route", str(files / "long.txt"), "--nodes", "a,b,c", "-q",
+                   "--chunk-rows", rows).stdout == expected
