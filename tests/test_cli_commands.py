@@ -551,3 +551,15 @@ def test_text_lines_across_read_blocks(files):
     for rows in ("1", "2", "1048576"):
         assert run("route", str(files / "long.txt"), "--nodes", "a,b,c", "-q",
                    "--chunk-rows", rows).stdout == expected
+
+
+def test_lookup_of_keys_that_are_not_utf8(files):
+    done = subprocess.run([SCRIPT.encode(), b"lookup", b"--nodes", b"a,b,c", b"\xff\xfe", b"ok"],
+                          capture_output=True, timeout=60)
+    assert done.returncode == 0, done.stderr.decode()
+    ring = HashRing(["a", "b", "c"])
+    owners = [ring.nodes[i].encode() for i in ring.route([b"\xff\xfe", b"ok"])]
+    assert done.stdout == b"\xff\xfe\t" + owners[0] + b"\nok\t" + owners[1] + b"\n"
+    (files / "k.txt").write_bytes(b"\xff\xfe\n")
+    assert run("route", str(files / "k.txt"), "--nodes", "a,b,c", "-q").stdout.split(b"\t")[1] \
+        == owners[0] + b"\n"
