@@ -696,3 +696,10 @@ def test_argument_checks_come_first_with_their_status(files):
     one_error_line(run("plan", str(files / "ring.toml"), "--add", "z", "--top", "-1", check=2),
                    "--top")
     no_temporaries(files)
+
+
+def test_gz_output_names_are_refused_not_written_plain(files):
+    for name in ("o.csv.gz", "o.txt.gz"):
+        one_error_line(run("route", str(files / "keys.txt"), "--nodes", "a", "-o",
+                           str(files / name), check=2), name, "gzip")
+        assert not (files / name).exists()

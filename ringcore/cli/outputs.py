@@ -26,6 +26,9 @@ SPLIT_PENDING_ROWS = 1 << 20  # rows all of --split-dir's Parquet files buffer t
 
 
 def output_format(path: str, given: str | None) -> str:
+    if path.lower().endswith(".gz"):  # inputs may be; a plain file under that name would not
+        raise UsageError(f"--output {path}: gzip output is not written; name it without "
+                         ".gz and compress it afterwards")
     if given is not None:
         return given
     fmt = format_of(path)
