@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -322,7 +323,7 @@ def test_route_error_paths(files):
                        "--node-column", "amount", check=2), "'amount'")
     one_error_line(run("route", str(files / "keys.txt"), *ring, "--replicas", "0", check=2))
     one_error_line(run("route", str(files / "keys.txt"), "--nodes", "a", "--replicas", "2",
-                       check=1), "n must be")
+                       check=1), "--replicas 2", "1 nodes")
     pq.write_table(pa.table({"f": [1.5, 2.5]}), files / "floats.parquet")
     one_error_line(run("route", str(files / "floats.parquet"), *ring, check=1), "floats.parquet")
 
@@ -514,3 +515,191 @@ def test_csv_with_a_byte_order_mark_and_tsv(files):
     (files / "keys.tsv").write_text("id\tv\nx,y\t1\n")
     out = run("route", str(files / "keys.tsv"), "--nodes", "a,b,c", "--column", "id", "-q")
     assert out.stdout.decode().splitlines() == ["id\tv\tnode", f"x,y\t1\t{ring.get_node('x,y')}"]
+
+
+# -- review: regressions -----------------------------------------------------------------
+
+
+def test_bytes_that_are_not_utf8_never_vanish_from_csv_output(files):
+    # a binary Parquet column with one bad value went to CSV as a header and no rows, exit 0
+    values = [f"k{i}".encode() for i in range(10)] + [b"\xff\xfe"]
+    pq.write_table(pa.table({"key": pa.array(values, pa.binary())}), files / "bin.parquet")
+    for out in (["-o", str(files / "o.csv")], ["--split-dir", str(files / "d"),
+                                                 "--output-format", "csv"], []):
+        one_error_line(run("route", str(files / "bin.parquet"), "--nodes", "a,b", *out,
+                           check=1), "bin.parquet", "row 11", "'key'", "UTF-8")
+    assert not (files / "o.csv").exists() and not (files / "d").exists()
+    no_temporaries(files)
+    run("route", str(files / "bin.parquet"), "--nodes", "a,b", "-o", str(files / "o.parquet"))
+    assert pq.read_table(files / "o.parquet").column("key").to_pylist() == values
+    (files / "bin.txt").write_bytes(b"fine\n\xff\xfebad\n")
+    for out in ("o.csv", "o.parquet"):
+        one_error_line(run("route", str(files / "bin.txt"), "--nodes", "a,b", "--force", "-o",
+                           str(files / out), check=1), "bin.txt", "row 2", "UTF-8")
+    pq.write_table(pa.table({"key": pa.array([None, b"ok", None, b"\xff"], pa.binary())}),
+                   files / "nulls-then-bad.parquet")
+    one_error_line(run("route", str(files / "nulls-then-bad.parquet"), "--nodes", "a,b",
+                       "--nulls", "skip", check=1), "row 4")
+
+
+def test_a_chunk_of_nulls_only_with_nulls_skip(files):
+    keys = ["a", "b"] + [None] * 4 + ["c"]
+    pq.write_table(pa.table({"id": keys}), files / "holes.parquet", row_group_size=2)
+    ring = HashRing(["x", "y", "z"])
+    rest = [k for k in keys if k is not None]
+    for extra in ([], ["--bounded", "0.5"], ["--replicas", "2"]):
+        done = run("route", str(files / "holes.parquet"), "--nodes", "x,y,z", "--nulls", "skip",
+                   "--chunk-rows", "2", "-q", *extra)
+        lines = done.stdout.decode().splitlines()
+        if extra == ["--replicas", "2"]:
+            expected = [[ring.nodes[i] for i in row] for row in ring.route_replicas(rest, 2)]
+            assert lines[1:] == [",".join([k, *o]) for k, o in zip(rest, expected)]
+        else:
+            owners = ring.assign_bounded(rest, 0.5) if extra else ring.route(rest)
+            assert lines[1:] == [f"{k},{ring.nodes[i]}" for k, i in zip(rest, owners)]
+    run("route", str(files / "holes.parquet"), "--nodes", "x,y,z", "--nulls", "skip",
+        "--chunk-rows", "2", "-q", "--split-dir", str(files / "d"))
+    assert sum(pq.read_table(p).num_rows for p in (files / "d").iterdir()) == len(rest)
+
+
+@pytest.mark.parametrize("content, words", [
+    (b"key,v\n\"unterminated,1\nplain,2\n", ["Expected 2 columns"]),
+    (b"key,v\nshort\nplain,2\n", ["Expected 2 columns", "short"]),
+    (b"key,v\nok,1\n\xff\xfe,2\n", ["UTF8"]),
+])
+def test_csv_errors_in_the_first_block_name_the_file(files, content, words):
+    (files / "bad.csv").write_bytes(content)
+    for command in (["route", str(files / "bad.csv"), "--nodes", "a", "-o", str(files / "o.txt")],
+                    ["stats", "--nodes", "a", "--keys", str(files / "bad.csv")]):
+        err = one_error_line(run(*command, "--column", "key", check=1), "bad.csv", *words)
+        assert "ArrowInvalid" not in err
+    no_temporaries(files)
+
+
+def test_duplicate_column_names_are_refused(files):
+    (files / "dup.csv").write_text("key,key\nx,y\n")
+    one_error_line(run("route", str(files / "dup.csv"), "--nodes", "a", "--column", "key",
+                       check=1), "dup.csv", "2 columns are named 'key'")
+
+
+def test_split_dir_that_holds_the_input_is_never_replaced(files):
+    folder = files / "split"
+    folder.mkdir()
+    shutil.copy(files / "keys.txt", folder / "in.txt")
+    for target in (str(folder), "."):
+        one_error_line(run("route", str(folder / "in.txt"), "--nodes", "a,b", "--force",
+                           "--split-dir", target, cwd=folder, check=1), "holds the input")
+    assert (folder / "in.txt").read_bytes() == (files / "keys.txt").read_bytes()
+    no_temporaries(files)
+    no_temporaries(folder)
+
+
+def test_split_dir_with_more_nodes_than_the_open_file_limit(files):
+    resource = pytest.importorskip("resource")
+    nodes = ",".join(f"n{i}" for i in range(300))
+    args = [SCRIPT, "route", str(files / "keys.txt"), "--nodes", nodes, "-q"]
+
+    def low(soft: int, hard: int) -> Callable[[], None]:
+        return lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if hard == resource.RLIM_INFINITY or hard >= 400:
+        for fmt in ("text", "csv"):
+            out = files / f"split-{fmt}"
+            done = subprocess.run([*args, "--split-dir", str(out), "--output-format", fmt],
+                                  capture_output=True, timeout=120, preexec_fn=low(128, hard))
+            assert done.returncode == 0, done.stderr.decode()
+            assert len(list(out.iterdir())) == 300
+    done = subprocess.run([*args, "--split-dir", str(files / "none")], capture_output=True,
+                          timeout=120, preexec_fn=low(128, 128))
+    assert done.returncode == 1
+    one_error_line(done, "cannot write", "none", "300 nodes")
+    no_temporaries(files)
+
+
+def test_parquet_split_dir_buffers_are_bounded_across_nodes(files, monkeypatch):
+    from ringcore.cli import main, outputs
+
+    monkeypatch.setattr(outputs, "SPLIT_PENDING_ROWS", 500)
+    keys = [f"k{i}" for i in range(4000)]
+    pq.write_table(pa.table({"id": keys}), files / "k.parquet")
+    names = [f"n{i}" for i in range(20)]
+    assert main(["route", str(files / "k.parquet"), "--nodes", ",".join(names), "-q",
+                 "--chunk-rows", "1000", "--split-dir", str(files / "d")]) == 0
+    ring = HashRing(names)
+    owners = ring.route(keys)
+    for i, name in enumerate(names):
+        f = pq.ParquetFile(files / "d" / f"{name}.parquet")
+        assert f.metadata.num_row_groups > 1  # written as the budget filled, not at the end
+        assert f.read().column("id").to_pylist() == [k for k, o in zip(keys, owners) if o == i]
+
+
+def test_text_lines_across_read_blocks(files):
+    long_key = b"x" * (3 << 20)  # spans several 1 MiB reads
+    edge = b"y" * ((1 << 20) - 1)  # its \r\n straddles the first block's end
+    data = edge + b"\r\n" + long_key + b"\nshort\n\nlast"
+    (files / "long.txt").write_bytes(data)
+    keys = [edge, long_key, b"short", b"", b"last"]
+    ring = HashRing(["a", "b", "c"])
+    expected = b"".join(k + b"\t" + ring.nodes[i].encode() + b"\n"
+                        for k, i in zip(keys, ring.route(keys)))
+    for rows in ("1", "2", "1048576"):
+        assert run("route", str(files / "long.txt"), "--nodes", "a,b,c", "-q",
+                   "--chunk-rows", rows).stdout == expected
+
+
+def test_closed_or_full_standard_streams(files):
+    ring = ["--nodes", "a,b"]
+    closed = subprocess.run([SCRIPT, "route", "-", *ring], capture_output=True, timeout=60,
+                            preexec_fn=lambda: os.close(0))
+    assert closed.returncode == 1
+    one_error_line(closed, "standard input", "closed")
+    for command in (["route", str(files / "keys.txt"), "-q"], ["lookup", "k"], ["stats"],
+                    ["stats", "--json"]):
+        closed = subprocess.run([SCRIPT, *command, *ring], capture_output=True, timeout=60,
+                                preexec_fn=lambda: os.close(1))
+        assert closed.returncode == 1, command
+        one_error_line(closed, "standard output", "closed")
+        if os.path.exists("/dev/full"):
+            with open("/dev/full", "wb") as full:
+                done = subprocess.run([SCRIPT, *command, *ring], stdout=full,
+                                      stderr=subprocess.PIPE, timeout=60)
+            assert done.returncode == 1, command
+            one_error_line(done, "standard output", "No space left")
+
+
+def test_lookup_of_keys_that_are_not_utf8(files):
+    done = subprocess.run([SCRIPT.encode(), b"lookup", b"--nodes", b"a,b,c", b"\xff\xfe", b"ok"],
+                          capture_output=True, timeout=60)
+    assert done.returncode == 0, done.stderr.decode()
+    ring = HashRing(["a", "b", "c"])
+    owners = [ring.nodes[i].encode() for i in ring.route([b"\xff\xfe", b"ok"])]
+    assert done.stdout == b"\xff\xfe\t" + owners[0] + b"\nok\t" + owners[1] + b"\n"
+    (files / "k.txt").write_bytes(b"\xff\xfe\n")
+    assert run("route", str(files / "k.txt"), "--nodes", "a,b,c", "-q").stdout.split(b"\t")[1] \
+        == owners[0] + b"\n"
+
+
+def test_argument_checks_come_first_with_their_status(files):
+    keys = str(files / "keys.txt")
+    out = str(files / "o.csv")
+    one_error_line(run("route", keys, "--nodes", "a,b", "--replicas", "3", "-o", out, check=1),
+                   "--replicas 3", "2 nodes")
+    for bad in (["--threads", "0"], ["--bounded", "inf"], ["--node-column", ""],
+                ["--node-column", "key"]):
+        err = one_error_line(run("route", keys, "--nodes", "a,b", "-o", out, *bad, check=2))
+        assert "None" not in err
+    assert not os.path.exists(out)
+    for command in (["stats", "--nodes", "a"], ["plan", str(files / "ring.toml"), "--add", "z"]):
+        one_error_line(run(*command, "--keys", keys, "--chunk-rows", "0", check=2),
+                       "--chunk-rows")
+    one_error_line(run("plan", str(files / "ring.toml"), "--add", "z", "--top", "-1", check=2),
+                   "--top")
+    no_temporaries(files)
+
+
+def test_gz_output_names_are_refused_not_written_plain(files):
+    for name in ("o.csv.gz", "o.txt.gz"):
+        one_error_line(run("route", str(files / "keys.txt"), "--nodes", "a", "-o",
+                           str(files / name), check=2), name, "gzip")
+        assert not (files / name).exists()

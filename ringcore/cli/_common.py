@@ -8,7 +8,7 @@ import math
 import sys
 import time
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import Any, BinaryIO
 
 
 class CliError(Exception):
@@ -45,9 +45,29 @@ def ratio(value: float) -> str:
     return "nan" if math.isnan(value) else f"{value:.3f}"
 
 
-def dump_json(value: Any, out: TextIO | None = None) -> None:
+def dump_json(value: Any) -> None:
     """JSON for scripts: NaN becomes null (strict JSON readers refuse NaN)."""
-    print(json.dumps(_finite(value), indent=2), file=out or sys.stdout)
+    write_stdout(json.dumps(_finite(value), indent=2) + "\n")
+
+
+def stdout_binary() -> BinaryIO:
+    """Standard output for bytes; an error when the shell closed it (``>&-``)."""
+    if sys.stdout is None:
+        raise CliError("cannot write standard output: it is closed")
+    return sys.stdout.buffer
+
+
+def write_stdout(data: str | bytes) -> None:
+    """Write and flush standard output, a failure (a full disk) as one line.
+    BrokenPipeError (``| head``) passes through: main() keeps it quiet."""
+    out = stdout_binary()
+    try:
+        out.write(data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data)
+        out.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as e:
+        raise CliError(f"cannot write standard output: {e.strerror or e}") from None
 
 
 def _finite(value: Any) -> Any:

@@ -96,6 +96,8 @@ class Input:
         self.path, self.format, self.column = path, format_of(path, fmt), column
         self.chunk_rows = chunk_rows
         self.columns: list[str] | None = None  # known once reading starts (CSV, Parquet)
+        if chunk_rows < 1:  # 0 would yield empty chunks forever
+            raise UsageError(f"--chunk-rows must be >= 1, got {chunk_rows}")
         if self.format == "text" and column is not None:
             raise UsageError(f"--column applies to CSV and Parquet input, not text ({path})")
         if self.format == "parquet" and path == "-":
@@ -142,6 +144,8 @@ class Input:
     def _open(self) -> _Counted:
         try:
             if self.path == "-":
+                if sys.stdin is None:  # the shell closed it (<&-)
+                    raise CliError("cannot read standard input: it is closed")
                 raw: BinaryIO = sys.stdin.buffer
             else:
                 raw = open(self.path, "rb")
@@ -160,24 +164,26 @@ class Input:
 
     def _text_chunks(self) -> Iterator[Chunk]:
         stream = self._open()
-        start, rest, lines = 0, b"", []
+        start, lines = 0, []
+        rest: list[bytes] = []  # the pieces of a line not ended yet (a long line spans blocks)
         try:
             while True:
                 block = self._read(stream, READ_BYTES)
-                if block:
-                    data = rest + block
-                    cut = data.rfind(b"\n") + 1
-                    rest = data[cut:]
-                    if cut:
-                        lines += _split_lines(data[:cut - 1])
-                else:  # the end: a last line without its newline still counts
-                    if rest:
-                        lines += _split_lines(rest)
-                    rest = b""
-                while len(lines) >= self.chunk_rows or (not block and lines):
-                    keys, lines = lines[:self.chunk_rows], lines[self.chunk_rows:]
+                cut = block.rfind(b"\n") + 1
+                if cut:
+                    lines += _split_lines(b"".join(rest + [block[:cut - 1]]))
+                    rest = [block[cut:]]
+                elif block:
+                    rest.append(block)
+                elif any(rest):  # the end: a last line without its newline still counts
+                    lines += _split_lines(b"".join(rest))
+                taken = 0
+                while len(lines) - taken >= self.chunk_rows or (not block and taken < len(lines)):
+                    keys = lines[taken:taken + self.chunk_rows]
                     yield Chunk(start, keys)
                     start += len(keys)
+                    taken += len(keys)
+                del lines[:taken]  # once a block: slicing off each chunk would be quadratic
                 if not block:
                     return
         finally:
@@ -204,15 +210,18 @@ class Input:
             self.columns = names
             key = self._key_column(names)
             stream.replay = header
-            reader = pacsv.open_csv(
-                io.BufferedReader(stream, buffer_size=READ_BYTES),
-                read_options=pacsv.ReadOptions(block_size=4 * READ_BYTES),
-                parse_options=pacsv.ParseOptions(delimiter=delimiter),
-                convert_options=pacsv.ConvertOptions(
-                    column_types={n: pa.string() for n in names},
-                    strings_can_be_null=True, null_values=[""],
-                    quoted_strings_can_be_null=False),
-            )
+            try:  # open_csv reads and parses the first block already
+                reader = pacsv.open_csv(
+                    io.BufferedReader(stream, buffer_size=READ_BYTES),
+                    read_options=pacsv.ReadOptions(block_size=4 * READ_BYTES),
+                    parse_options=pacsv.ParseOptions(delimiter=delimiter),
+                    convert_options=pacsv.ConvertOptions(
+                        column_types={n: pa.string() for n in names},
+                        strings_can_be_null=True, null_values=[""],
+                        quoted_strings_can_be_null=False),
+                )
+            except (pa.ArrowInvalid, OSError) as e:
+                raise CliError(f"{self.name}: {_first_line(e)}") from None
             start = 0
             while True:
                 try:
@@ -266,6 +275,9 @@ class Input:
                              f"with --column ({', '.join(names)})")
         if self.column not in names:
             raise CliError(f"{self.name}: no column {self.column!r} (columns: {', '.join(names)})")
+        if names.count(self.column) > 1:
+            raise CliError(f"{self.name}: {names.count(self.column)} columns are named "
+                           f"{self.column!r}; --column cannot tell which holds the keys")
         return names.index(self.column)
 
     def _close(self) -> None:

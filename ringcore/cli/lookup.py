@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import sys
+import os
 from typing import Any
 
-from ._common import CliError, UsageError, dump_json
+from ._common import CliError, UsageError, dump_json, write_stdout
 from .ringfile import ring_from_args
 
 
@@ -19,9 +19,10 @@ def run(args: Any) -> int:
         raise CliError("the ring has no nodes")
     if args.replicas > len(layout.nodes):
         raise CliError(f"--replicas {args.replicas}: the ring has {len(layout.nodes)} nodes")
+    # the keys' bytes as given: an argument that is not UTF-8 routes as route does its line
+    keys = [os.fsencode(key) for key in args.keys]
     try:
-        owners = layout.route_replicas(args.keys, args.replicas,
-                                       distinct_zones=args.distinct_zones)
+        owners = layout.route_replicas(keys, args.replicas, distinct_zones=args.distinct_zones)
     except ValueError as e:
         raise CliError(str(e)) from None
     names = layout.nodes
@@ -29,7 +30,6 @@ def run(args: Any) -> int:
     if args.json:
         dump_json([{"key": key, "nodes": nodes} for key, nodes in zip(args.keys, rows)])
         return 0
-    out = sys.stdout
-    for key, nodes in zip(args.keys, rows):
-        out.write(key + "\t" + "\t".join(nodes) + "\n")
+    write_stdout(b"".join(key + "".join("\t" + n for n in nodes).encode("utf-8") + b"\n"
+                          for key, nodes in zip(keys, rows)))
     return 0

@@ -12,7 +12,6 @@ import csv
 import io
 import os
 import shutil
-import sys
 import tempfile
 from typing import Any, BinaryIO
 from urllib.parse import quote
@@ -23,9 +22,13 @@ from ._common import CliError, UsageError
 from .inputs import format_of, need_pyarrow, pyarrow_module
 
 PARQUET_GROUP_ROWS = 1 << 17  # rows a node's Parquet file buffers before writing a row group
+SPLIT_PENDING_ROWS = 1 << 20  # rows all of --split-dir's Parquet files buffer together
 
 
 def output_format(path: str, given: str | None) -> str:
+    if path.lower().endswith(".gz"):  # inputs may be; a plain file under that name would not
+        raise UsageError(f"--output {path}: gzip output is not written; name it without "
+                         ".gz and compress it afterwards")
     if given is not None:
         return given
     fmt = format_of(path)
@@ -75,6 +78,12 @@ class Atomic:
             raise CliError(f"cannot write in {parent}: {e.strerror or e}") from None
 
     def commit(self) -> None:
+        try:
+            self._move()
+        except OSError as e:
+            raise CliError(f"cannot replace {self.path}: {e.strerror or e}") from None
+
+    def _move(self) -> None:
         if not self.folder:
             os.chmod(self.temp, 0o666 & ~_umask())  # mkstemp's 0600 is not a user file's mode
             os.replace(self.temp, self.path)
@@ -84,7 +93,12 @@ class Atomic:
         if os.path.lexists(self.path):
             old = self.temp + ".old"
             os.replace(self.path, old)
-        os.replace(self.temp, self.path)
+        try:
+            os.replace(self.temp, self.path)
+        except OSError:
+            if old is not None:  # put the folder that was there back
+                os.replace(old, self.path)
+            raise
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
 
@@ -105,6 +119,23 @@ def _umask() -> int:
 
 
 # -- one output in one format ---------------------------------------------------------
+
+
+def allow_open_files(needed: int) -> None:
+    """Raise the soft limit of open files toward the hard one when a
+    --split-dir needs more than it allows (1024 is common, a ring can have more nodes)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= needed:
+        return
+    wanted = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    except (ValueError, OSError):
+        pass
 
 
 class Sink:
@@ -130,7 +161,7 @@ class TextSink(Sink):
             self.tabs = [b"\t" + n.encode("utf-8") for n in names] + [b"\t"]  # [-1]: none
         tabs = self.tabs
         keys = text_keys(keys)
-        matrix = owners.reshape(len(owners), -1)
+        matrix = owner_matrix(owners)
         if matrix.shape[1] == 1:
             lines = [k + tabs[i] for k, i in zip(keys, matrix[:, 0].tolist())]
         else:
@@ -167,8 +198,8 @@ class TableSink(Sink):
             try:
                 column = column.cast(pa.string())
             except pa.ArrowInvalid:
-                raise CliError("a key is not UTF-8 text: write text output (.txt) "
-                               "to keep keys as bytes") from None
+                raise NotText(_first_not_utf8(keys), "a key is not UTF-8 text: write "
+                              "text output (.txt) to keep keys as bytes") from None
             batch = pa.record_batch([column], names=["key"])
         arrays = list(batch.columns) + list(nodes)
         names = list(batch.schema.names) + self.node_columns
@@ -211,15 +242,18 @@ class TableSink(Sink):
             buffer.write(text.getvalue().encode("utf-8"))
             self.header = False
         # quote only where a value needs it; pyarrow's "needed" quotes every string
-        for style in ("none", "needed"):
-            start = buffer.tell()
+        start = buffer.tell()
+        try:
+            pacsv.write_csv(table, buffer, pacsv.WriteOptions(
+                include_header=False, delimiter=delimiter, quoting_style="none"))
+        except self.pa.ArrowInvalid:
+            buffer.seek(start)
+            buffer.truncate()
             try:
                 pacsv.write_csv(table, buffer, pacsv.WriteOptions(
-                    include_header=False, delimiter=delimiter, quoting_style=style))
-                break
-            except self.pa.ArrowInvalid:
-                buffer.seek(start)
-                buffer.truncate()
+                    include_header=False, delimiter=delimiter, quoting_style="needed"))
+            except self.pa.ArrowInvalid as e:  # never drop the rows silently
+                raise CliError(f"cannot write {self.format.upper()}: {e}") from None
         self._stream().write(buffer.getvalue())
 
     def _stream(self) -> BinaryIO:
@@ -240,11 +274,58 @@ class TableSink(Sink):
         self.writer = None
 
 
+class NotText(CliError):
+    """A value that text output formats cannot hold; ``row`` is its index in the chunk."""
+
+    def __init__(self, row: int, message: str) -> None:
+        super().__init__(message)
+        self.row = row
+
+
+def check_text_columns(batch: Any, fmt: str) -> None:
+    """Raise NotText at the first value of a binary column that is not UTF-8:
+    CSV and TSV hold text, and pyarrow would refuse the whole chunk."""
+    pa = need_pyarrow(f"writing {fmt.upper()}")
+    for name, column in zip(batch.schema.names, batch.columns):
+        if pa.types.is_dictionary(column.type):
+            column = column.dictionary_decode()
+        if not _is_bytes(pa, column.type):
+            continue
+        try:
+            column.cast(pa.binary()).cast(pa.string())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            raise NotText(_first_not_utf8(column.to_pylist()),
+                          f"column {name!r} holds bytes that are not UTF-8 text, which "
+                          f"{fmt.upper()} cannot hold: write .parquet or .txt output") from None
+
+
+def _is_bytes(pa: Any, kind: Any) -> bool:
+    is_view = getattr(pa.types, "is_binary_view", None)  # pyarrow >= 16
+    return (pa.types.is_binary(kind) or pa.types.is_large_binary(kind)
+            or pa.types.is_fixed_size_binary(kind) or bool(is_view and is_view(kind)))
+
+
+def _first_not_utf8(values: list) -> int:
+    for i, value in enumerate(values):
+        if isinstance(value, bytes):
+            try:
+                value.decode("utf-8")
+            except UnicodeDecodeError:
+                return i
+    return 0
+
+
+def owner_matrix(owners: np.ndarray) -> np.ndarray:
+    """Owners as one column per replica (route gives a vector; reshape(n, -1)
+    cannot size a chunk of no rows)."""
+    return owners if owners.ndim == 2 else owners[:, np.newaxis]
+
+
 def node_arrays(pa: Any, owners: np.ndarray, names: tuple[str, ...]) -> list[Any]:
     """One Arrow dictionary array of node names per column of owners
     (negative: null)."""
     dictionary = pa.array(list(names), pa.string())
-    columns = owners.reshape(len(owners), -1)
+    columns = owner_matrix(owners)
     result = []
     for c in range(columns.shape[1]):
         indices = np.ascontiguousarray(columns[:, c])
@@ -258,13 +339,14 @@ class SplitSinks:
     """One file per node in a folder, each in the input's format: a row goes
     to the file of every node its key routes to (one, or its replicas)."""
 
-    def __init__(self, folder: str, fmt: str, names: tuple[str, ...]) -> None:
+    def __init__(self, folder: str, fmt: str, names: tuple[str, ...], label: str) -> None:
         self.format, self.names = fmt, names
         ext = EXTENSIONS[fmt]
         self.paths = [os.path.join(folder, node_file_name(n, ext)) for n in names]
         self.streams: list[Any] = []
         self.sinks: list[Any] = []
         self.schema: Any = None
+        allow_open_files(len(names) + 64)
         try:
             for path in self.paths:
                 if fmt == "text":
@@ -274,11 +356,13 @@ class SplitSinks:
                 else:
                     self.sinks.append(TableSink(path, fmt, []))
         except OSError as e:
-            raise CliError(f"cannot write {folder}: {e.strerror or e} "
+            for stream in self.streams:  # else no descriptor is left to remove the folder
+                stream.close()
+            raise CliError(f"cannot write {label}: {e.strerror or e} "
                            f"({len(names)} nodes: one open file each)") from None
 
     def write(self, keys: Any, batch: Any, owners: np.ndarray, names: tuple[str, ...] = ()) -> None:
-        matrix = owners.reshape(len(owners), -1)
+        matrix = owner_matrix(owners)
         width = matrix.shape[1]
         flat = matrix.reshape(-1)
         order = np.argsort(flat, kind="stable")  # by node, rows in input order within it
@@ -299,6 +383,12 @@ class SplitSinks:
         for node, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:])):
             if hi > lo:
                 self.sinks[node].write_table(table.slice(lo, hi - lo))
+        if self.format == "parquet":
+            # each node buffers a row group; with many nodes those buffers hold
+            # slices of every chunk so far: past the budget, write them all out
+            if sum(sink.pending_rows for sink in self.sinks) > SPLIT_PENDING_ROWS:
+                for sink in self.sinks:
+                    sink.flush()
 
     def close(self, schema: Any = None) -> None:
         for stream in self.streams:
@@ -307,6 +397,3 @@ class SplitSinks:
             for sink in self.sinks:
                 sink.close(empty_schema=schema or self.schema)
 
-
-def stdout_binary() -> BinaryIO:
-    return sys.stdout.buffer

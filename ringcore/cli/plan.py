@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ._common import CliError, UsageError, dump_json, format_table, percent
+from ._common import CliError, UsageError, dump_json, format_table, percent, write_stdout
 from .inputs import key_chunks
 from .ringfile import ring_from_file
 
@@ -17,7 +17,7 @@ MATRIX_PRINT_MAX = 12  # print the whole transfer matrix up to this many nodes a
 
 def run(args: Any) -> int:
     if args.top < 0:
-        raise CliError(f"--top must be >= 0, got {args.top}")
+        raise UsageError(f"--top must be >= 0, got {args.top}")
     old_ring = ring_from_file(args.old)
     old = old_ring.snapshot()
     new = changed_layout(old_ring, args)
@@ -34,7 +34,7 @@ def run(args: Any) -> int:
     if args.json:
         dump_json(report)
     else:
-        print(format_plan(report))
+        write_stdout(format_plan(report) + "\n")
     if args.plot:
         from .plots import plot_plan
 

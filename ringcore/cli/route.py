@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import stat
 import sys
@@ -9,9 +10,17 @@ from typing import Any
 
 import numpy as np
 
-from ._common import CliError, Progress, UsageError, rate
+from ._common import CliError, Progress, UsageError, rate, stdout_binary
 from .inputs import Chunk, Input, need_pyarrow
-from .outputs import Atomic, SplitSinks, TableSink, TextSink, output_format
+from .outputs import (
+    Atomic,
+    NotText,
+    SplitSinks,
+    TableSink,
+    TextSink,
+    check_text_columns,
+    output_format,
+)
 from .ringfile import ring_from_args
 
 NULL_HELP = "--nulls skip drops such rows, --nulls keep writes them without a node"
@@ -54,26 +63,13 @@ def add_arguments(parser: Any) -> None:
 
 
 def run(args: Any) -> int:
-    if args.replicas < 1:
-        raise UsageError(f"--replicas must be >= 1, got {args.replicas}")
-    if args.chunk_rows < 1:
-        raise UsageError(f"--chunk-rows must be >= 1, got {args.chunk_rows}")
-    if args.bounded is not None:
-        if args.replicas != 1:
-            raise UsageError("--bounded assigns one node a key; it does not take --replicas")
-        if not args.bounded > 0:
-            raise UsageError(f"--bounded EPS must be > 0, got {args.bounded}")
-        if args.input == "-" or stat.S_ISFIFO(_mode(args.input)):
-            raise UsageError("--bounded reads its input twice: give a file, not a pipe")
-    if args.distinct_zones and args.replicas == 1:
-        raise UsageError("--distinct-zones goes with --replicas N (N >= 2)")
-    if args.split_dir is not None and args.nulls == "keep":
-        raise UsageError("--nulls keep writes rows without a node: it goes with --output, "
-                         "not --split-dir")
+    _check_arguments(args)
     ring = ring_from_args(args)
     layout = ring.snapshot()  # one version of the ring for the whole run
     if not len(layout.nodes):
         raise CliError("the ring has no nodes")
+    if args.replicas > len(layout.nodes):
+        raise CliError(f"--replicas {args.replicas}: the ring has {len(layout.nodes)} nodes")
     source = Input(args.input, args.format, args.column, args.chunk_rows)
     node_columns = [args.node_column] + [f"{args.node_column}_{i}"
                                          for i in range(2, args.replicas + 1)]
@@ -88,8 +84,11 @@ def run(args: Any) -> int:
     if fmt != "text":
         need_pyarrow(f"writing {fmt.upper()}")
     target: Atomic | None = None
-    if args.split_dir is not None or args.output is not None:
-        target = Atomic(args.split_dir or args.output, args.force, folder=args.split_dir is not None)
+    if args.split_dir is not None:
+        _check_split_dir(args.split_dir, args.input)
+        target = Atomic(args.split_dir, args.force, folder=True)
+    elif args.output is not None:
+        target = Atomic(args.output, args.force)
     rows = 0
     sink: Any = None
     try:
@@ -97,29 +96,41 @@ def run(args: Any) -> int:
             router.bounded = _bounded_owners(layout, args, source)
             source = router.source = Input(args.input, args.format, args.column, args.chunk_rows)
         if target is not None and args.split_dir is not None:
-            sink = SplitSinks(target.temp, fmt, layout.nodes)
+            sink = SplitSinks(target.temp, fmt, layout.nodes, args.split_dir)
         elif fmt == "text":
-            stream = open(target.temp, "wb") if target else sys.stdout.buffer
+            stream = open(target.temp, "wb") if target else stdout_binary()
             sink = TextSink(stream)
         else:
-            sink = TableSink(target.temp if target else sys.stdout.buffer, fmt, node_columns)
+            sink = TableSink(target.temp if target else stdout_binary(), fmt, node_columns)
         total, unit = source.total()
         with Progress(total, unit, enabled=not args.quiet) as progress:
-            for chunk in source.chunks():
-                _check_columns(source, node_columns, fmt, args.split_dir)
-                keys, batch, owners = router.route(chunk)
-                sink.write(keys, batch, owners, layout.nodes)
-                rows += chunk.rows
-                progress.update(source.done(rows))
-            if args.split_dir is not None:
-                sink.close(_empty_schema(source, fmt))
-            elif fmt == "text":
-                if target:
-                    stream.close()
+            try:
+                for chunk in source.chunks():
+                    _check_columns(source, node_columns, fmt, args.split_dir)
+                    keys, batch, owners = router.route(chunk)
+                    try:
+                        if fmt in ("csv", "tsv") and batch is not None:
+                            check_text_columns(batch, fmt)
+                        sink.write(keys, batch, owners, layout.nodes)
+                    except NotText as e:
+                        raise CliError(f"{source.name}: row {router.row_of(chunk, e.row)}: "
+                                       f"{e}") from None
+                    rows += chunk.rows
+                    progress.update(source.done(rows))
+                if args.split_dir is not None:
+                    sink.close(_empty_schema(source, fmt))
+                elif fmt == "text":
+                    if target:
+                        stream.close()
+                    else:
+                        stream.flush()
                 else:
-                    stream.flush()
-            else:
-                sink.close(_empty_schema(source, fmt, node_columns))
+                    sink.close(_empty_schema(source, fmt, node_columns))
+            except BrokenPipeError:
+                raise
+            except OSError as e:  # reading errors are CliErrors already: this is a write
+                where = args.split_dir or args.output or "standard output"
+                raise CliError(f"cannot write {where}: {e.strerror or e}") from None
             elapsed = progress.elapsed
         if target is not None:
             target.commit()
@@ -135,6 +146,41 @@ def run(args: Any) -> int:
     return 0
 
 
+def _check_arguments(args: Any) -> None:
+    """Usage errors (exit status 2), found before anything is read or written."""
+    if args.replicas < 1:
+        raise UsageError(f"--replicas must be >= 1, got {args.replicas}")
+    if args.chunk_rows < 1:
+        raise UsageError(f"--chunk-rows must be >= 1, got {args.chunk_rows}")
+    if args.threads is not None and args.threads < 1:
+        raise UsageError(f"--threads must be >= 1, got {args.threads}")
+    if not args.node_column:
+        raise UsageError("--node-column must not be empty")
+    if args.bounded is not None:
+        if args.replicas != 1:
+            raise UsageError("--bounded assigns one node a key; it does not take --replicas")
+        if not (args.bounded > 0 and math.isfinite(args.bounded)):
+            raise UsageError(f"--bounded EPS must be finite and > 0, got {args.bounded}")
+        if args.input == "-" or stat.S_ISFIFO(_mode(args.input)):
+            raise UsageError("--bounded reads its input twice: give a file, not a pipe")
+    if args.distinct_zones and args.replicas == 1:
+        raise UsageError("--distinct-zones goes with --replicas N (N >= 2)")
+    if args.split_dir is not None and args.nulls == "keep":
+        raise UsageError("--nulls keep writes rows without a node: it goes with --output, "
+                         "not --split-dir")
+
+
+def _check_split_dir(folder: str, input_path: str) -> None:
+    """--force replaces the whole folder: never when the input is in it."""
+    if input_path == "-" or not os.path.isdir(folder):
+        return
+    inside = os.path.realpath(input_path)
+    top = os.path.realpath(folder)
+    if os.path.commonpath([inside, top]) == top:
+        raise CliError(f"--split-dir {folder} holds the input {input_path}: replacing the "
+                       "folder would delete it (choose another folder)")
+
+
 def _close_quietly(sink: Any) -> None:
     """Close what a failed run left open (before its files are removed)."""
     streams = []
@@ -146,7 +192,7 @@ def _close_quietly(sink: Any) -> None:
         streams = [sink.writer]
     for stream in streams:
         try:
-            if stream is not None and stream is not sys.stdout.buffer:
+            if stream is not None and stream is not getattr(sys.stdout, "buffer", None):
                 stream.close()
         except Exception:
             pass
@@ -160,9 +206,10 @@ def _mode(path: str) -> int:
 
 
 def _check_columns(source: Input, node_columns: list[str], fmt: str, split: Any) -> None:
-    if split is None and fmt != "text" and source.columns:
+    columns = ["key"] if source.format == "text" else source.columns
+    if split is None and fmt != "text" and columns:
         for name in node_columns:
-            if name in source.columns:
+            if name in columns:
                 raise UsageError(f"{source.name} already has a column {name!r}: "
                                  "name the owner column with --node-column")
 
@@ -173,11 +220,19 @@ class _Router:
     def __init__(self, layout: Any, args: Any, source: Input) -> None:
         self.layout, self.args, self.source = layout, args, source
         self.bounded: np.ndarray | None = None
+        self.kept: np.ndarray | None = None  # the chunk's rows left after --nulls skip
+
+    def row_of(self, chunk: Chunk, index: int) -> int:
+        """The input's row number (from 1) of row ``index`` of a routed chunk."""
+        if self.kept is not None and index < len(self.kept):
+            index = int(self.kept[index])
+        return chunk.start + index + 1
 
     def route(self, chunk: Chunk) -> tuple[Any, Any, np.ndarray]:
         keys, batch = chunk.keys, chunk.batch
         args, layout = self.args, self.layout
         null = None
+        self.kept = None
         if not isinstance(keys, list) and keys.null_count:
             if args.nulls == "error":
                 first = _first_null(keys)
@@ -185,9 +240,9 @@ class _Router:
                                f"in column {self.source.column!r} ({NULL_HELP})")
             if args.nulls == "skip":
                 valid = keys.is_valid()
+                self.kept = np.flatnonzero(np.asarray(valid.to_numpy(zero_copy_only=False)))
                 if self.bounded is not None:
-                    owners = self.bounded[chunk.start:chunk.start + chunk.rows]
-                    owners = owners[np.asarray(valid.to_numpy(zero_copy_only=False))]
+                    owners = self.bounded[chunk.start:chunk.start + chunk.rows][self.kept]
                 batch = batch.filter(valid)
                 keys = keys.filter(valid)
                 if self.bounded is not None:

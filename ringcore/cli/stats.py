@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ._common import CliError, dump_json, format_table, percent, ratio
+from ._common import CliError, dump_json, format_table, percent, ratio, write_stdout
 from .inputs import key_chunks
 from .ringfile import ring_from_args
 
@@ -26,7 +26,7 @@ def run(args: Any) -> int:
     if args.json:
         dump_json(report)
     else:
-        print(format_stats(report))
+        write_stdout(format_stats(report) + "\n")
     if args.plot:
         from .plots import plot_stats
 
