@@ -9,7 +9,6 @@ import importlib
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -18,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from . import __version__
+from .bench_cli import high_water_mark, measured_run
 
 ONE_PROCESS = """
 import sys, os
@@ -49,18 +49,13 @@ def make_dataset(folder: str, rows: int, files: int, seed: int = 11) -> None:
 
 
 def _one_process(folder: str, nodes: int) -> tuple[float, int]:
-    start = time.perf_counter()
-    child = subprocess.Popen([sys.executable, "-c", ONE_PROCESS, folder, str(nodes)],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(child.pid, 0)
-    seconds = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(child.stderr.read().decode(errors="replace") if child.stderr else "")
-    scale = 1 if sys.platform == "darwin" else 1024
-    return seconds, usage.ru_maxrss * scale
+    return measured_run([sys.executable, "-c", ONE_PROCESS, folder, str(nodes)])
 
 
-def _peak_rss() -> int:
+def _worker_peak() -> int:
+    peak = high_water_mark()
+    if peak is not None:
+        return peak
     import resource
 
     scale = 1 if sys.platform == "darwin" else 1024
@@ -96,7 +91,7 @@ def run_dask_bench(rows: int, nodes: int = 100, workers: int = 2, repeat: int = 
                 times.append(time.perf_counter() - start)
                 if load.total != rows:
                     raise RuntimeError(f"dask counted {load.total} keys, not {rows}")
-            peaks = sorted(client.run(_peak_rss).values())
+            peaks = sorted(client.run(_worker_peak).values())
     one = statistics.median(t for t, _ in alone)
     cluster_time = statistics.median(times)
     return {
