@@ -323,7 +323,7 @@ def test_route_error_paths(files):
                        "--node-column", "amount", check=2), "'amount'")
     one_error_line(run("route", str(files / "keys.txt"), *ring, "--replicas", "0", check=2))
     one_error_line(run("route", str(files / "keys.txt"), "--nodes", "a", "--replicas", "2",
-                       check=1), "--replicas 2", "1 nodes")
+                       check=1), "--replicas 2", "1 node")
     pq.write_table(pa.table({"f": [1.5, 2.5]}), files / "floats.parquet")
     one_error_line(run("route", str(files / "floats.parquet"), *ring, check=1), "floats.parquet")
 

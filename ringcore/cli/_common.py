@@ -7,7 +7,7 @@ import json
 import math
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, BinaryIO
 
 
@@ -55,6 +55,25 @@ def stdout_binary() -> BinaryIO:
     if sys.stdout is None:
         raise CliError("cannot write standard output: it is closed")
     return sys.stdout.buffer
+
+
+def nodes_text(count: int) -> str:
+    """'1 node', '3 nodes'."""
+    return f"{count:,} node" + ("" if count == 1 else "s")
+
+
+def publish(report: dict, args: Any, text: Callable[[dict], str],
+            draw: Callable[[str], None]) -> int:
+    """A command's report: as JSON (--json) or a table on standard output,
+    then drawn to --plot when given."""
+    if args.json:
+        dump_json(report)
+    else:
+        write_stdout(text(report) + "\n")
+    if args.plot:
+        draw(args.plot)
+        print(f"plot written to {args.plot}", file=sys.stderr)
+    return 0
 
 
 def write_stdout(data: str | bytes) -> None:

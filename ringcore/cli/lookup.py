@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from ._common import CliError, UsageError, dump_json, write_stdout
+from ._common import CliError, UsageError, dump_json, nodes_text, write_stdout
 from .ringfile import ring_from_args
 
 
@@ -18,7 +18,7 @@ def run(args: Any) -> int:
     if not len(layout.nodes):
         raise CliError("the ring has no nodes")
     if args.replicas > len(layout.nodes):
-        raise CliError(f"--replicas {args.replicas}: the ring has {len(layout.nodes)} nodes")
+        raise CliError(f"--replicas {args.replicas}: the ring has {nodes_text(len(layout.nodes))}")
     # the keys' bytes as given: an argument that is not UTF-8 routes as route does its line
     keys = [os.fsencode(key) for key in args.keys]
     try:

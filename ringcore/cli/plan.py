@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from collections import Counter
 from typing import Any
 
 import numpy as np
 
-from ._common import CliError, UsageError, dump_json, format_table, percent, write_stdout
+from ._common import CliError, UsageError, format_table, percent, publish
 from .inputs import key_chunks
 from .ringfile import ring_from_file
 
@@ -31,16 +30,13 @@ def run(args: Any) -> int:
         raise CliError(f"{args.old} -> {args.new}: {e}") from None
     moving = count_moving(plan, args) if args.keys else None
     report = plan_report(plan, args.top, moving)
-    if args.json:
-        dump_json(report)
-    else:
-        write_stdout(format_plan(report) + "\n")
-    if args.plot:
+
+    def draw(path: str) -> None:
         from .plots import plot_plan
 
-        plot_plan(plan, report, args.plot)
-        print(f"plot written to {args.plot}", file=sys.stderr)
-    return 0
+        plot_plan(plan, report, path)
+
+    return publish(report, args, format_plan, draw)
 
 
 def changed_layout(old: Any, args: Any) -> Any:

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ._common import CliError, Progress, UsageError, rate, stdout_binary
+from ._common import CliError, Progress, UsageError, nodes_text, rate, stdout_binary
 from .inputs import Chunk, Input, need_pyarrow
 from .outputs import (
     Atomic,
@@ -69,7 +69,7 @@ def run(args: Any) -> int:
     if not len(layout.nodes):
         raise CliError("the ring has no nodes")
     if args.replicas > len(layout.nodes):
-        raise CliError(f"--replicas {args.replicas}: the ring has {len(layout.nodes)} nodes")
+        raise CliError(f"--replicas {args.replicas}: the ring has {nodes_text(len(layout.nodes))}")
     source = Input(args.input, args.format, args.column, args.chunk_rows)
     node_columns = [args.node_column] + [f"{args.node_column}_{i}"
                                          for i in range(2, args.replicas + 1)]

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import numpy as np
 
-from ._common import CliError, dump_json, format_table, percent, ratio, write_stdout
+from ._common import CliError, format_table, percent, publish, ratio
 from .inputs import key_chunks
 from .ringfile import ring_from_args
 
@@ -23,16 +22,13 @@ def run(args: Any) -> int:
         check_plot_target(args.plot, args.force)
     counts = count_keys(layout, args) if args.keys else None
     report = stats_report(layout, counts)
-    if args.json:
-        dump_json(report)
-    else:
-        write_stdout(format_stats(report) + "\n")
-    if args.plot:
+
+    def draw(path: str) -> None:
         from .plots import plot_stats
 
-        plot_stats(layout, report, args.plot)
-        print(f"plot written to {args.plot}", file=sys.stderr)
-    return 0
+        plot_stats(layout, report, path)
+
+    return publish(report, args, format_stats, draw)
 
 
 def count_keys(layout: Any, args: Any) -> np.ndarray:
