@@ -897,11 +897,13 @@ cdef object _checked_ints(values, str what, lowest, bound, dtype):
         return np.array(array.tolist(), dtype=dtype)
     if array.dtype.kind not in "iu":
         raise TypeError(f"{what} must be an integer array, not {array.dtype}")
+    # aligned as well as contiguous: a buffer that arrived out of band (pickle
+    # protocol 5, dask's transfers) may start at any byte, and C reads whole words
     if array.dtype == np.dtype(dtype):  # every value fits (as pickled): nothing to check
-        return np.ascontiguousarray(array)
+        return np.require(array, requirements=["C", "A"])
     if len(array) and (int(np.min(array)) < lowest or int(np.max(array)) >= bound):
         raise ValueError(f"{what} must lie in [{lowest}, {bound})")
-    return np.ascontiguousarray(array, dtype=dtype)
+    return np.require(array, dtype=dtype, requirements=["C", "A"])
 
 
 def points_from_arrays(positions, owners):

@@ -71,13 +71,16 @@ def high_water_mark(pid: int | str = "self") -> int | None:
     return None
 
 
-def measured_run(argv: list[str]) -> tuple[float, int]:
+def measured_run(argv: list[str], cwd: str) -> tuple[float, int]:
     """(seconds, peak resident bytes) of a child process that must succeed;
-    the peak is sampled from /proc while it runs (ru_maxrss elsewhere)."""
+    the peak is sampled from /proc while it runs (ru_maxrss elsewhere).
+
+    The child runs in ``cwd`` (the bench's scratch folder): from the root of a
+    source checkout, ``python -c`` would import the unbuilt source tree."""
     import threading
 
     start = time.perf_counter()
-    child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=cwd)
     samples: list[int] = []
     done = threading.Event()
 
@@ -97,7 +100,9 @@ def measured_run(argv: list[str]) -> tuple[float, int]:
     child.returncode = os.waitstatus_to_exitcode(status)
     err = child.stderr.read().decode(errors="replace") if child.stderr else ""
     if child.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv[:3])} ... failed: {err.strip()}")
+        last = err.strip().splitlines()[-1:] or ["no message"]
+        raise RuntimeError(f"{os.path.basename(argv[0])} {argv[1]} (bench child) exited with "
+                           f"{child.returncode}: {last[0]}")
     if samples:
         return seconds, max(samples)
     scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB on Linux
@@ -127,7 +132,7 @@ def run_cli_bench(rows: int, nodes: int = 100, repeat: int = 3) -> dict[str, Any
             times, peaks = [], []
             for i in range(repeat):
                 out = os.path.join(folder, f"out-{i}.parquet")
-                seconds, peak = measured_run(argv(out))
+                seconds, peak = measured_run(argv(out), folder)
                 os.unlink(out)
                 times.append(seconds)
                 peaks.append(peak)

@@ -49,7 +49,7 @@ def make_dataset(folder: str, rows: int, files: int, seed: int = 11) -> None:
 
 
 def _one_process(folder: str, nodes: int) -> tuple[float, int]:
-    return measured_run([sys.executable, "-c", ONE_PROCESS, folder, str(nodes)])
+    return measured_run([sys.executable, "-c", ONE_PROCESS, folder, str(nodes)], folder)
 
 
 def _worker_peak() -> int:

@@ -418,12 +418,12 @@ def check_plot_path(path: str) -> None:
     folder exists, so the results are never lost at the end."""
     import os
 
-    pyplot()
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise SystemExit(f"ringcore bench: error: --plot {path}: no folder {folder}")
     if not os.access(folder, os.W_OK):
         raise SystemExit(f"ringcore bench: error: --plot {path}: cannot write in {folder}")
+    pyplot()
 
 
 def plot(result: dict, path: str) -> None:

@@ -460,7 +460,7 @@ def test_plots(files):
 def test_plot_without_matplotlib_names_the_extra(files):
     code = ("import sys; sys.modules['matplotlib'] = None; from ringcore.cli import main; "
             f"sys.exit(main(['stats', '--nodes', 'a,b', '--plot', {str(files / 'p.png')!r}]))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60, cwd=files)
     assert done.returncode == 1
     one_error_line(done, "matplotlib", "ringcore[cli]")
     assert not (files / "p.png").exists()
