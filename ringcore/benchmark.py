@@ -288,8 +288,11 @@ def run(
         lambda: jumper.route(str_keys))
     server_names = [f"10.0.{i // 256}.{i % 256}:11211" for i in range(nodes)]
     case = f"route(list[str]) by dialect, {len(sample):,} keys, {nodes} servers"
-    for dialect in ("ringcore", "ketama", "libmemcached", "libmemcached-weighted"):
-        dialect_ring = HashRing(server_names, dialect=dialect)
+    arrow_case = f"route(Arrow string) by dialect, {len(sample):,} keys, {nodes} servers"
+    arrow_sample = pa.array(sample, type=pa.string()) if pa is not None else None
+    dialects = ("ringcore", "ketama", "libmemcached", "libmemcached-weighted")
+    dialect_rings = {d: HashRing(server_names, dialect=d) for d in dialects}
+    for dialect, dialect_ring in dialect_rings.items():
         label = "ringcore" if dialect == "ringcore" else f"ringcore, dialect {dialect}"
         add(case, label, len(sample), functools.partial(dialect_ring.route, sample))
     uhr_ketama = optional("uhashring")
@@ -298,6 +301,10 @@ def run(
         few = sample[:20_000]
         add(case, "uhashring ketama get_node loop", len(few),
             functools.partial(_each, peer_ring.get_node, few), 1)
+    if arrow_sample is not None:
+        for dialect, dialect_ring in dialect_rings.items():
+            label = "ringcore" if dialect == "ringcore" else f"ringcore, dialect {dialect}"
+            add(arrow_case, label, len(sample), functools.partial(dialect_ring.route, arrow_sample))
 
     from .rendezvous import RendezvousHash
 

@@ -186,6 +186,42 @@ def test_arrow_with_nulls_mid_group(kernel, dialect):
         assert ring.route(array, null=-1).tolist() == ring.route(with_nulls, null=-1).tolist()
 
 
+@pytest.mark.parametrize("dialect", sorted(HASHES))
+@pytest.mark.parametrize("wide", [False, True])
+def test_forged_arrow_offsets_fail_at_their_key(kernel, dialect, wide):
+    """Arrow strings take a loop of their own into the lanes: an offset that
+    goes back, below zero or past the data fails at its key, nulls skipped."""
+    pa = pytest.importorskip("pyarrow")
+    ring = HashRing(SERVERS, dialect=dialect)
+    arrow_type, dtype = (pa.large_string(), np.int64) if wide else (pa.string(), np.int32)
+    data = pa.py_buffer(b"abcdefgh" * 20)
+    good = list(range(0, 161, 2))  # 80 keys: the lanes fill once, then a few more
+    for index, value in ((70, good[70] - 5), (79, 1000), (3, -1)):
+        offsets = np.array(good, dtype=dtype)
+        offsets[index] = value
+        forged = pa.Array.from_buffers(arrow_type, 80, [None, pa.py_buffer(offsets.tobytes()), data])
+        bad = [i for i in range(80) if offsets[i] < 0 or offsets[i + 1] < offsets[i]
+               or offsets[i + 1] > 160]
+        with pytest.raises(ValueError, match=rf"keys\[{bad[0]}\]"):
+            ring.route(forged)
+        # with the first bad key null, the next bad one fails, or none does
+        valid = np.ones(80, dtype=bool)
+        valid[bad[0]] = False
+        bitmap = pa.py_buffer(np.packbits(valid, bitorder="little").tobytes())
+        masked = pa.Array.from_buffers(arrow_type, 80, [bitmap, pa.py_buffer(offsets.tobytes()),
+                                                        data])
+        if len(bad) > 1:
+            with pytest.raises(ValueError, match=rf"keys\[{bad[1]}\]"):
+                ring.route(masked, null=-1)
+        else:
+            routed = ring.route(masked, null=-1)
+            assert routed[bad[0]] == -1
+            assert routed.tolist() == ring.route(masked.to_pylist(), null=-1).tolist()
+    sound = pa.Array.from_buffers(arrow_type, 80, [None, pa.py_buffer(
+        np.array(good, dtype=dtype).tobytes()), data])
+    assert ring.route(sound).tolist() == ring.route(sound.to_pylist()).tolist()
+
+
 def test_bad_keys_mid_group_still_fail_with_their_index(kernel):
     ring = HashRing(SERVERS, dialect="ketama")
     keys = [f"key-{i}" for i in range(50)]
