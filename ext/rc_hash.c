@@ -52,6 +52,24 @@ uint64_t rc_oaat_int(uint64_t value)
     return rc_oaat(text, rc_decimal(value, text));
 }
 
+/* Whether key i is null, marked as the loops below mark it: 0 when it is not
+ * (is_null[i - start] cleared), 1 when it is and nulls are marked (the mark
+ * set, its hash 0), -1 when it is and nulls are errors (*bad = i). */
+RC_ALWAYS_INLINE int null_mark(const rc_keys *k, size_t i, size_t start, uint64_t *out,
+                               uint8_t *is_null, size_t *bad)
+{
+    int null = rc_keys_is_null(k, i);
+    if (null && is_null == NULL) {
+        *bad = i;
+        return -1;
+    }
+    if (is_null != NULL)
+        is_null[i - start] = (uint8_t)null;
+    if (null)
+        out[i - start] = 0;
+    return null;
+}
+
 /* The loop for hash functions that take one key at a time (XXH3): the entry
  * point below passes constant functions, which the compiler inlines. */
 RC_ALWAYS_INLINE rc_status hash_keys_with(uint64_t (*hash_bytes)(const void *, size_t),
@@ -71,17 +89,11 @@ RC_ALWAYS_INLINE rc_status hash_keys_with(uint64_t (*hash_bytes)(const void *, s
         return RC_OK;
     }
     for (size_t i = start; i < stop; i++) {
-        if (rc_keys_is_null(k, i)) {
-            if (is_null == NULL) {
-                *bad = i;
-                return RC_ERR_NULL;
-            }
-            is_null[i - start] = 1;
-            out[i - start] = 0;
+        int null = null_mark(k, i, start, out, is_null, bad);
+        if (null < 0)
+            return RC_ERR_NULL;
+        if (null)
             continue;
-        }
-        if (is_null != NULL)
-            is_null[i - start] = 0;
         if (k->kind == RC_KEYS_INT) {
             out[i - start] = hash_int(rc_keys_int(k, i));
             continue;
@@ -152,17 +164,15 @@ RC_ALWAYS_INLINE rc_status offsets_grouped(rc_hash_group *g, const rc_keys *k, i
     RC_OFFSET_AT(start, a);
     for (size_t i = start; i < stop; i++, a = b) {
         RC_OFFSET_AT(i + 1, b);
-        if (nullable && rc_keys_is_null(k, i)) {
-            if (is_null == NULL) {
-                *bad = i;
+        if (nullable) {
+            int null = null_mark(k, i, start, out, is_null, bad);
+            if (null < 0)
                 return RC_ERR_NULL;
-            }
-            is_null[i - start] = 1;
-            out[i - start] = 0;
-            continue;
-        }
-        if (is_null != NULL)
+            if (null)
+                continue;
+        } else if (is_null != NULL) {
             is_null[i - start] = 0;
+        }
         if (a < 0 || b < a || (uint64_t)b > k->data_len) {
             *bad = i;
             return RC_ERR_KEY;
@@ -208,18 +218,13 @@ static rc_status hash_keys_grouped(const rc_dialect *d, const rc_keys *k, size_t
         return status;
     }
     for (size_t i = start; i < stop; i++) {
-        if (rc_keys_is_null(k, i)) {
-            if (is_null == NULL) {
-                *bad = i;
-                status = RC_ERR_NULL;
-                break;
-            }
-            is_null[i - start] = 1;
-            out[i - start] = 0;
-            continue;
+        int null = null_mark(k, i, start, out, is_null, bad);
+        if (null < 0) {
+            status = RC_ERR_NULL;
+            break;
         }
-        if (is_null != NULL)
-            is_null[i - start] = 0;
+        if (null)
+            continue;
         if (k->kind == RC_KEYS_INT) {
             rc_hash_group_add(&g, text, rc_decimal(rc_keys_int(k, i), text), &out[i - start]);
             continue;

@@ -609,23 +609,15 @@ cdef class LayoutBase:
         return 0
 
 
-_LANE_KERNELS = ("scalar", "base", "avx2", "avx512")
+def _lanes_force(int kind) -> bool:
+    """rc_lanes_force on this module's own copy of the C (see ringcore._lanes)."""
+    return rc_lanes_force(kind) == RC_OK
 
 
-def lane_kernels(force=None) -> tuple:
-    """The multi-buffer kernels (ext/rc_lanes.h) this module's C can run on
-    this CPU, and the one its MD5 and OAAT batches use: "scalar", "base"
-    (SSE2 or NEON), "avx2", "avx512". force= one of them makes every later
-    batch use it (for tests; not thread-safe), "auto" the best again."""
-    cdef int kind
-    if force is not None:
-        kind = -1 if force == "auto" else (
-            _LANE_KERNELS.index(force) if force in _LANE_KERNELS else -2)
-        if kind == -2 or rc_lanes_force(kind) != RC_OK:
-            raise ValueError(f"lane kernel {force!r} is not available here")
-    available = tuple(name for kind, name in enumerate(_LANE_KERNELS)
-                      if rc_lanes_available(<rc_lanes_kind>kind))
-    return available, _LANE_KERNELS[<int>rc_lanes_level()]
+def _lanes_state() -> tuple:
+    """(the kinds this module's C can run here, the kind it runs)."""
+    return (tuple(k for k in range(4) if rc_lanes_available(<rc_lanes_kind>k)),
+            <int>rc_lanes_level())
 
 
 def take_rows(const int32_t[:, ::1] rows not None, const int32_t[::1] indices not None,

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from ringcore import HashRing, _keys, _layout
+from ringcore._lanes import lane_kernels
 
 M32 = 0xFFFFFFFF
 LANES = 64  # RC_LANES: keys a group
@@ -47,21 +48,20 @@ def key_bytes(key) -> bytes:
 
 
 def kernels():
-    available, _ = _keys.lane_kernels()
-    assert _layout.lane_kernels()[0] == available
+    available, _ = lane_kernels()
+    assert _keys._lanes_state()[0] == _layout._lanes_state()[0]
     return available
 
 
 @pytest.fixture(params=kernels())
 def kernel(request):
     """Both extension modules (each has its own copy of the C) run one kernel."""
-    _keys.lane_kernels(request.param)
-    _layout.lane_kernels(request.param)
+    lane_kernels(request.param)
+    assert _keys._lanes_state()[1] == _layout._lanes_state()[1]
     try:
         yield request.param
     finally:
-        _keys.lane_kernels("auto")
-        _layout.lane_kernels("auto")
+        lane_kernels("auto")
 
 
 def text_keys(rng, lengths):
@@ -70,11 +70,12 @@ def text_keys(rng, lengths):
 
 
 def test_the_kernels_are_there():
-    available, best = _keys.lane_kernels()
+    available, best = lane_kernels()
     assert "scalar" in available and best in available
     assert best == available[-1]
-    with pytest.raises(ValueError):
-        _keys.lane_kernels("sse9")
+    with pytest.raises(ValueError, match="sse9"):
+        lane_kernels("sse9")
+    assert lane_kernels() == (available, best)
 
 
 @pytest.mark.parametrize("dialect", sorted(HASHES))
