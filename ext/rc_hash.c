@@ -161,6 +161,8 @@ RC_ALWAYS_INLINE rc_status offsets_grouped(rc_hash_group *g, const rc_keys *k, i
             (v) = o32;                                      \
         }                                                   \
     } while (0)
+    if (start == stop)
+        return RC_OK; /* an empty batch may have no offsets at all */
     RC_OFFSET_AT(start, a);
     for (size_t i = start; i < stop; i++, a = b) {
         RC_OFFSET_AT(i + 1, b);

@@ -15,14 +15,17 @@ def lane_kernels(force: str | None = None) -> tuple[tuple[str, ...], str]:
     NEON, "avx2", "avx512") and the one the batches use. force= one of them
     makes every later batch of every module use it (not thread-safe: call it
     while no batch runs), "auto" the best again."""
-    available = tuple(NAMES[k] for k in _keys._lanes_state()[0])
+    kinds = set.intersection(*(set(module._lanes_state()[0]) for module in _MODULES))
+    available = tuple(NAMES[k] for k in sorted(kinds))
     if force is not None:
         if force != "auto" and force not in available:
             raise ValueError(f"lane kernel {force!r} is not available here "
                              f"(available: {', '.join(available)})")
         kind = -1 if force == "auto" else NAMES.index(force)
-        for module in _MODULES:
+        for done, module in enumerate(_MODULES):
             if not module._lanes_force(kind):
+                for forced in _MODULES[:done]:  # back to one choice for all
+                    forced._lanes_force(-1)
                 raise ValueError(f"lane kernel {force!r} is not available in {module.__name__}")
     levels = {module._lanes_state()[1] for module in _MODULES}
     if len(levels) != 1:
