@@ -576,6 +576,37 @@ def test_csv_errors_in_the_first_block_name_the_file(files, content, words):
     no_temporaries(files)
 
 
+# the console script under an atexit hook that says whether the interpreter
+# shut down: it does not after a CSV reader was left before its end
+SHUTDOWN_PROBE = """
+import atexit, sys
+atexit.register(lambda: print("shut down", file=sys.stderr, flush=True))
+from ringcore.cli import console
+sys.argv[0] = "ringcore"
+console()
+"""
+
+
+@pytest.mark.parametrize("content, status", [
+    (b"key,v\nok,1\n\xff\xfe,2\n", 1),  # an error in the first block: the reader is left
+    (b"key,v\n" + b"".join(b"k%d,%d\n" % (i, i) for i in range(100_000)), 0),  # read to its end
+])
+def test_an_unfinished_csv_reader_ends_the_process_without_the_shutdown(files, content, status):
+    # Arrow may still be reading ahead through a Python file object, and a
+    # thread waiting for the GIL at shutdown aborts the process (seen once)
+    (files / "in.csv").write_bytes(content)
+    done = subprocess.run([sys.executable, "-c", SHUTDOWN_PROBE, "stats", "--nodes", "a,b",
+                           "--keys", str(files / "in.csv"), "--column", "key", "-q"],
+                          cwd=files, capture_output=True, timeout=120)
+    err = done.stderr.decode()
+    assert done.returncode == status, err
+    assert ("shut down" in err) == (status == 0), err
+    if status:
+        assert err.startswith("ringcore stats: error: ") and "UTF8" in err, err
+    else:
+        assert "2 nodes" in done.stdout.decode()
+
+
 def test_duplicate_column_names_are_refused(files):
     (files / "dup.csv").write_text("key,key\nx,y\n")
     one_error_line(run("route", str(files / "dup.csv"), "--nodes", "a", "--column", "key",

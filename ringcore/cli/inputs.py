@@ -26,6 +26,21 @@ _EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".parquet": "parquet
 READ_BYTES = 1 << 20
 
 
+# Arrow's CSV reader reads ahead on its own I/O threads, through the Python
+# file object it is given. A reader dropped before its end (an error, a closed
+# pipe) may leave such a read waiting for the GIL; if the interpreter shuts down
+# meanwhile, Python ends that thread inside Arrow's C++ and the process aborts
+# ("terminate called without an active exception", as in apache/arrow#34314,
+# seen once under the sanitizer run). The console script exits without the
+# shutdown while any reader is unfinished (see ringcore.cli.console).
+_unfinished_readers = 0
+
+
+def unfinished_readers() -> int:
+    """How many CSV readers were opened and not read to their end."""
+    return _unfinished_readers
+
+
 def format_of(path: str, given: str | None = None) -> str:
     """The format of a path: --format, else its extension (text when unknown)."""
     if given is not None:
@@ -210,6 +225,8 @@ class Input:
             self.columns = names
             key = self._key_column(names)
             stream.replay = header
+            global _unfinished_readers
+            _unfinished_readers += 1
             try:  # open_csv reads and parses the first block already
                 reader = pacsv.open_csv(
                     io.BufferedReader(stream, buffer_size=READ_BYTES),
@@ -227,6 +244,7 @@ class Input:
                 try:
                     batch = reader.read_next_batch()
                 except StopIteration:
+                    _unfinished_readers -= 1  # its read-ahead reached the end
                     return
                 except (pa.ArrowInvalid, OSError) as e:
                     raise CliError(f"{self.name}: {_first_line(e)}") from None
