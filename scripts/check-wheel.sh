@@ -36,13 +36,13 @@ die() { printf 'check-wheel: %s\n' "$*" >&2; exit 1; }
 
 
 # run_tests VENV SRC: run SRC/tests against the ringcore installed in VENV,
-# from a scratch directory that holds only the tests and the spec vectors.
+# from a scratch directory that holds only the tests and the vector files of docs/.
 run_tests() {
     local venv=$1 src=$2 run
     run=$(mktemp -d "$tmp/run.XXXXXX")
     cp -r "$src/tests" "$run/tests"
     mkdir -p "$run/docs"
-    cp "$src/docs/spec_vectors.json" "$run/docs/"
+    cp "$src"/docs/*_vectors.json "$run/docs/"
     (
         cd "$run"
         "$venv/bin/python" - <<'PY'
