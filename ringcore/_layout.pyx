@@ -616,7 +616,8 @@ def _lanes_force(int kind) -> bool:
 
 def _lanes_state() -> tuple:
     """(the kinds this module's C can run here, the kind it runs)."""
-    return (tuple(k for k in range(4) if rc_lanes_available(<rc_lanes_kind>k)),
+    return (tuple(k for k in range(<int>RC_LANES_AVX512 + 1)
+                  if rc_lanes_available(<rc_lanes_kind>k)),
             <int>rc_lanes_level())
 
 

@@ -205,6 +205,7 @@ class Input:
             self._close()
 
     def _csv_chunks(self) -> Iterator[Chunk]:
+        global _unfinished_readers
         pa = need_pyarrow(f"reading {self.format.upper()}")
         import csv
 
@@ -225,7 +226,6 @@ class Input:
             self.columns = names
             key = self._key_column(names)
             stream.replay = header
-            global _unfinished_readers
             _unfinished_readers += 1
             try:  # open_csv reads and parses the first block already
                 reader = pacsv.open_csv(
