@@ -114,32 +114,45 @@ void rc_hash_group_init(rc_hash_group *g, const rc_dialect *d)
 {
     g->hash = d->hash;
     g->n = 0;
+    g->n2 = 0;
     g->direct = 0;
-    if (g->hash == RC_HASH_MD5_LOW32)
-        rc_md5x_clear(&g->block.md5);
-    else if (g->hash == RC_HASH_OAAT) {
+    if (g->hash == RC_HASH_MD5_LOW32) {
+        rc_md5x_clear(&g->block.md5.one);
+        rc_md5x2_clear(&g->block.md5.two);
+    } else if (g->hash == RC_HASH_OAAT) {
         /* one OAAT is a few ns already: lanes pay only with SIMD */
         g->direct = rc_lanes_level() == RC_LANES_SCALAR;
         rc_oaatx_clear(&g->block.oaat);
     }
 }
 
-void rc_hash_group_flush(rc_hash_group *g)
+void rc_hash_group_run(rc_hash_group *g, int two)
 {
+    uint32_t hashes[RC_LANES];
+    if (two) {
+        if (g->n2 == 0)
+            return;
+        rc_md5x2_run_low32(&g->block.md5.two, hashes, g->n2);
+        for (unsigned l = 0; l < g->n2; l++)
+            *g->slot2[l] = hashes[l];
+        g->n2 = 0;
+        return;
+    }
     if (g->n == 0)
         return;
-    if (g->hash == RC_HASH_MD5_LOW32) {
-        uint32_t digest[4][RC_LANES];
-        rc_md5x_run(&g->block.md5, digest, g->n);
-        for (unsigned l = 0; l < g->n; l++)
-            *g->slot[l] = digest[0][l];
-    } else {
-        uint32_t hashes[RC_LANES];
+    if (g->hash == RC_HASH_MD5_LOW32)
+        rc_md5x_run_low32(&g->block.md5.one, hashes, g->n);
+    else
         rc_oaatx_run(&g->block.oaat, hashes, g->n);
-        for (unsigned l = 0; l < g->n; l++)
-            *g->slot[l] = hashes[l];
-    }
+    for (unsigned l = 0; l < g->n; l++)
+        *g->slot[l] = hashes[l];
     g->n = 0;
+}
+
+void rc_hash_group_flush(rc_hash_group *g)
+{
+    rc_hash_group_run(g, 0);
+    rc_hash_group_run(g, 1);
 }
 
 /* Arrow string/binary keys into the lanes: each offset read once, no switch
@@ -179,7 +192,9 @@ RC_ALWAYS_INLINE rc_status offsets_grouped(rc_hash_group *g, const rc_keys *k, i
             *bad = i;
             return RC_ERR_KEY;
         }
-        rc_hash_group_add(g, k->base + a, (size_t)(b - a), &out[i - start]);
+        /* the rest of the data buffer may be read: the lane masks it off */
+        rc_hash_group_add_spare(g, k->base + a, (size_t)(b - a), k->data_len - (size_t)a,
+                                &out[i - start]);
     }
 #undef RC_OFFSET_AT
     return RC_OK;
@@ -193,7 +208,8 @@ static rc_status hash_keys_grouped(const rc_dialect *d, const rc_keys *k, size_t
                                    uint8_t *scratch)
 {
     rc_hash_group g;
-    char text[20];
+    /* 20 digits at most; sized for the widest copy a lane put may make */
+    char text[RC_MD5X2_MAX_LEN + 1];
     rc_status status = RC_OK;
     rc_hash_group_init(&g, d);
     if (rc_keys_plain_int64(k)) {

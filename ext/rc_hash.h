@@ -100,36 +100,55 @@ static inline uint64_t rc_hash_int(const rc_dialect *d, uint64_t value)
 
 /* Keys hashed RC_LANES at a time (MD5 and OAAT; see rc_lanes.h): each key's
  * bytes are copied in at once, its hash lands at the slot given with it when
- * its group runs, at the latest on rc_hash_group_flush. Keys too long for a
- * lane are hashed at once. XXH3 (short keys take a few ns anyway) and OAAT
- * without SIMD hash every key at once. */
+ * its group runs, at the latest on rc_hash_group_flush. MD5 keys of one
+ * block and of two fill groups of their own; longer keys are hashed at once.
+ * XXH3 (short keys take a few ns anyway) and OAAT without SIMD hash every key
+ * at once. */
 typedef struct {
     rc_hash_kind hash;
     int direct;                         /* no lanes: hash each key when added */
-    unsigned n;                         /* lanes filled */
+    unsigned n;                         /* lanes filled: OAAT, or MD5 of one block */
+    unsigned n2;                        /* lanes filled: MD5 of two blocks */
     uint64_t *slot[RC_LANES];
+    uint64_t *slot2[RC_LANES];
     union {
-        rc_md5x_block md5;
+        struct {
+            rc_md5x_block one;
+            rc_md5x2_block two;
+        } md5;
         rc_oaatx_block oaat;
     } block;
 } rc_hash_group;
 
 void rc_hash_group_init(rc_hash_group *g, const rc_dialect *d);
 
-/* Hash the lanes filled so far into their slots. */
+/* Hash the lanes filled so far into their slots: the two-block MD5 lanes
+ * (two = 1) or the others (two = 0). */
+void rc_hash_group_run(rc_hash_group *g, int two);
+
+/* Hash every lane filled so far into its slot. */
 void rc_hash_group_flush(rc_hash_group *g);
 
-/* *slot = the hash of data[0 .. len), now or by the next flush. */
-static inline void rc_hash_group_add(rc_hash_group *g, const void *data, size_t len,
-                                     uint64_t *slot)
+/* *slot = the hash of data[0 .. len), now or by the next flush; data may be
+ * read up to data[spare - 1] (spare >= len: a key inside a larger buffer
+ * fills an MD5 lane without a branch on its length). */
+RC_LANES_INLINE void rc_hash_group_add_spare(rc_hash_group *g, const void *data, size_t len,
+                                             size_t spare, uint64_t *slot)
 {
     switch (g->hash) {
     case RC_HASH_MD5_LOW32:
         if (len > RC_MD5X_MAX_LEN) {
-            *slot = rc_md5_low32(data, len);
+            if (len > RC_MD5X2_MAX_LEN) {
+                *slot = rc_md5_low32(data, len);
+                return;
+            }
+            rc_md5x2_put(&g->block.md5.two, g->n2, data, len);
+            g->slot2[g->n2++] = slot;
+            if (g->n2 == RC_LANES)
+                rc_hash_group_run(g, 1);
             return;
         }
-        rc_md5x_put(&g->block.md5, g->n, data, len);
+        rc_md5x_put_spare(&g->block.md5.one, g->n, data, len, spare);
         break;
     case RC_HASH_OAAT:
         if (g->direct || len > RC_OAATX_MAX_LEN) {
@@ -145,7 +164,14 @@ static inline void rc_hash_group_add(rc_hash_group *g, const void *data, size_t 
     }
     g->slot[g->n++] = slot;
     if (g->n == RC_LANES)
-        rc_hash_group_flush(g);
+        rc_hash_group_run(g, 0);
+}
+
+/* *slot = the hash of data[0 .. len), now or by the next flush. */
+RC_LANES_INLINE void rc_hash_group_add(rc_hash_group *g, const void *data, size_t len,
+                                       uint64_t *slot)
+{
+    rc_hash_group_add_spare(g, data, len, len, slot);
 }
 
 /* out[i - start] = hash of key i for i in [start, stop). A null key is an

@@ -19,6 +19,12 @@
 #endif
 #if defined(RC_LANES_VECTORS) && defined(__x86_64__)
 #  define RC_LANES_X86_DISPATCH 1
+#  include <immintrin.h>
+#endif
+
+#ifdef RC_MD5X_PUT_WIDE
+const uint8_t rc_md5x_keep[128] = {[0 ... 63] = 0xff};
+const uint8_t rc_md5x_pad[128] = {[64] = 0x80};
 #endif
 
 /* ---- MD5 ---------------------------------------------------------------- */
@@ -26,17 +32,24 @@
 #define MD5X_F(b, c, d) ((d) ^ ((b) & ((c) ^ (d))))
 #define MD5X_G(b, c, d) ((c) ^ ((d) & ((b) ^ (c))))
 #define MD5X_H(b, c, d) ((b) ^ (c) ^ (d))
-#define MD5X_I(b, c, d) ((c) ^ ((b) | ~(d)))
 #define MD5X_ROTL(x, s) (((x) << (s)) | ((x) >> (32 - (s))))
 
 /* a = b + rotl(a + f(b, c, d) + x[k] + T[i], s) in each of the G groups of
  * NL lanes: G independent chains the CPU overlaps (one MD5 step waits on the
- * step before it). Word k of group g: the NL lanes at w[k][off + g * NL]. */
-#define MD5X_STEP(f, a, b, c, d, k, s, i)                                         \
-    for (int g = 0; g < MD5X_G_COUNT; g++)                                        \
-        a[g] = b[g] + MD5X_ROTL(a[g] + f(b[g], c[g], d[g])                        \
-                                + (*(const VT *)(const void *)&w[k][off + g * NL] \
+ * step before it). Word k of group g: the NL lanes at w[k][g * NL]. */
+#define MD5X_STEP(f, a, b, c, d, k, s, i)                                     \
+    for (int g = 0; g < MD5X_G_COUNT; g++)                                    \
+        a[g] = b[g] + MD5X_ROTL(a[g] + f(b[g], c[g], d[g])                    \
+                                + (*(const VT *)(const void *)&w[k][g * NL]   \
                                    + RC_MD5_SINE[i]), s)
+
+/* Round 4's function I(b, c, d) = c ^ (b | ~d) is ~(c ^ (d & ~b)), and
+ * a + ~y = a - y - 1: an and-not and a subtraction instead of a not. */
+#define MD5X_STEP_I(a, b, c, d, k, s, i)                                      \
+    for (int g = 0; g < MD5X_G_COUNT; g++)                                    \
+        a[g] = b[g] + MD5X_ROTL(a[g] - (c[g] ^ (d[g] & ~b[g]))                \
+                                + (*(const VT *)(const void *)&w[k][g * NL]   \
+                                   + (RC_MD5_SINE[i] - 1u)), s)
 
 /* four steps, the registers turning as RFC 1321 turns them */
 #define MD5X_QUAD(f, i, k0, k1, k2, k3, s0, s1, s2, s3) \
@@ -44,47 +57,92 @@
     MD5X_STEP(f, d, a, b, c, k1, s1, i + 1);            \
     MD5X_STEP(f, c, d, a, b, k2, s2, i + 2);            \
     MD5X_STEP(f, b, c, d, a, k3, s3, i + 3)
+#define MD5X_QUAD_I(i, k0, k1, k2, k3, s0, s1, s2, s3) \
+    MD5X_STEP_I(a, b, c, d, k0, s0, i);                \
+    MD5X_STEP_I(d, a, b, c, k1, s1, i + 1);            \
+    MD5X_STEP_I(c, d, a, b, k2, s2, i + 2);            \
+    MD5X_STEP_I(b, c, d, a, k3, s3, i + 3)
 
-/* The kernel `name`: digest[4][RC_LANES] from w[16][RC_LANES] for lanes
- * 0 .. nlanes-1 (and up to the end of their pass), G * NL lanes a pass.
- * VT holds NL lanes (one register); the macros above read VT, NL and
- * MD5X_G_COUNT, which each instantiation defines. The arrays of G vectors
- * become registers (the loops over g unroll). */
-#define MD5X_KERNEL(name, ATTR)                                                   \
-    ATTR static void name(const uint32_t (*w)[RC_LANES], uint32_t (*digest)[RC_LANES], \
-                          size_t nlanes)                                          \
+/* Words of one block of lanes off .. off + width - 1 as rows: lane j's
+ * block at m + j * stride; w[k * width + j] = its little-endian word k. */
+static inline void md5x_words_c(const uint8_t *m, size_t stride, size_t off, size_t width,
+                                uint32_t *w)
+{
+    for (size_t j = 0; j < width; j++)
+        for (size_t k = 0; k < 16; k++)
+            w[k * width + j] = rc_lanes_le32(m + (off + j) * stride + 4 * k);
+}
+
+/* The kernel `name`: the MD5 of each lane's NBLOCKS blocks (lane l's at m +
+ * l * 64 * NBLOCKS, one after another; a constant, so that one block runs
+ * without the chaining loop), for lanes 0 .. nlanes-1 (and up to the end
+ * of their pass), G * NL lanes a pass: the four digest words in digest[0 ..
+ * 3], or with FULL 0 word 0 alone in digest[0] (the last block's last three
+ * steps only change the other words). VT holds NL lanes (one register); the
+ * macros above read VT, NL and MD5X_G_COUNT, which each instantiation
+ * defines. The arrays of G vectors become registers (the loops over g
+ * unroll). WORDS(block, stride, off, w) fills w[16][NL * G] for the pass. */
+#define MD5X_KERNEL(name, ATTR, WORDS, FULL, NBLOCKS)                             \
+    ATTR static void name(const uint8_t *m, uint32_t (*digest)[RC_LANES], size_t nlanes) \
     {                                                                             \
         const VT zero = {0};                                                      \
+        const unsigned nblocks = NBLOCKS;                                         \
+        const size_t stride = 64 * NBLOCKS;                                       \
+        RC_ALIGN64 uint32_t w[16][NL * MD5X_G_COUNT] RC_ALIGN64_AFTER;            \
         for (size_t off = 0; off < nlanes; off += NL * MD5X_G_COUNT) {            \
             VT a[MD5X_G_COUNT], b[MD5X_G_COUNT], c[MD5X_G_COUNT], d[MD5X_G_COUNT]; \
+            VT sa[MD5X_G_COUNT], sb[MD5X_G_COUNT], sc[MD5X_G_COUNT], sd[MD5X_G_COUNT]; \
             for (int g = 0; g < MD5X_G_COUNT; g++) {                              \
-                a[g] = zero + 0x67452301u;                                        \
-                b[g] = zero + 0xefcdab89u;                                        \
-                c[g] = zero + 0x98badcfeu;                                        \
-                d[g] = zero + 0x10325476u;                                        \
+                sa[g] = zero + 0x67452301u;                                       \
+                sb[g] = zero + 0xefcdab89u;                                       \
+                sc[g] = zero + 0x98badcfeu;                                       \
+                sd[g] = zero + 0x10325476u;                                       \
             }                                                                     \
-            MD5X_QUAD(MD5X_F, 0, 0, 1, 2, 3, 7, 12, 17, 22);                      \
-            MD5X_QUAD(MD5X_F, 4, 4, 5, 6, 7, 7, 12, 17, 22);                      \
-            MD5X_QUAD(MD5X_F, 8, 8, 9, 10, 11, 7, 12, 17, 22);                    \
-            MD5X_QUAD(MD5X_F, 12, 12, 13, 14, 15, 7, 12, 17, 22);                 \
-            MD5X_QUAD(MD5X_G, 16, 1, 6, 11, 0, 5, 9, 14, 20);                     \
-            MD5X_QUAD(MD5X_G, 20, 5, 10, 15, 4, 5, 9, 14, 20);                    \
-            MD5X_QUAD(MD5X_G, 24, 9, 14, 3, 8, 5, 9, 14, 20);                     \
-            MD5X_QUAD(MD5X_G, 28, 13, 2, 7, 12, 5, 9, 14, 20);                    \
-            MD5X_QUAD(MD5X_H, 32, 5, 8, 11, 14, 4, 11, 16, 23);                   \
-            MD5X_QUAD(MD5X_H, 36, 1, 4, 7, 10, 4, 11, 16, 23);                    \
-            MD5X_QUAD(MD5X_H, 40, 13, 0, 3, 6, 4, 11, 16, 23);                    \
-            MD5X_QUAD(MD5X_H, 44, 9, 12, 15, 2, 4, 11, 16, 23);                   \
-            MD5X_QUAD(MD5X_I, 48, 0, 7, 14, 5, 6, 10, 15, 21);                    \
-            MD5X_QUAD(MD5X_I, 52, 12, 3, 10, 1, 6, 10, 15, 21);                   \
-            MD5X_QUAD(MD5X_I, 56, 8, 15, 6, 13, 6, 10, 15, 21);                   \
-            MD5X_QUAD(MD5X_I, 60, 4, 11, 2, 9, 6, 10, 15, 21);                    \
+            for (unsigned blk = 0; blk < nblocks; blk++) {                        \
+                int all = FULL || blk + 1 < nblocks;                              \
+                WORDS(m + 64 * (size_t)blk, stride, off, &w[0][0]);               \
+                for (int g = 0; g < MD5X_G_COUNT; g++) {                          \
+                    a[g] = sa[g];                                                 \
+                    b[g] = sb[g];                                                 \
+                    c[g] = sc[g];                                                 \
+                    d[g] = sd[g];                                                 \
+                }                                                                 \
+                MD5X_QUAD(MD5X_F, 0, 0, 1, 2, 3, 7, 12, 17, 22);                  \
+                MD5X_QUAD(MD5X_F, 4, 4, 5, 6, 7, 7, 12, 17, 22);                  \
+                MD5X_QUAD(MD5X_F, 8, 8, 9, 10, 11, 7, 12, 17, 22);                \
+                MD5X_QUAD(MD5X_F, 12, 12, 13, 14, 15, 7, 12, 17, 22);             \
+                MD5X_QUAD(MD5X_G, 16, 1, 6, 11, 0, 5, 9, 14, 20);                 \
+                MD5X_QUAD(MD5X_G, 20, 5, 10, 15, 4, 5, 9, 14, 20);                \
+                MD5X_QUAD(MD5X_G, 24, 9, 14, 3, 8, 5, 9, 14, 20);                 \
+                MD5X_QUAD(MD5X_G, 28, 13, 2, 7, 12, 5, 9, 14, 20);                \
+                MD5X_QUAD(MD5X_H, 32, 5, 8, 11, 14, 4, 11, 16, 23);               \
+                MD5X_QUAD(MD5X_H, 36, 1, 4, 7, 10, 4, 11, 16, 23);                \
+                MD5X_QUAD(MD5X_H, 40, 13, 0, 3, 6, 4, 11, 16, 23);                \
+                MD5X_QUAD(MD5X_H, 44, 9, 12, 15, 2, 4, 11, 16, 23);               \
+                MD5X_QUAD_I(48, 0, 7, 14, 5, 6, 10, 15, 21);                      \
+                MD5X_QUAD_I(52, 12, 3, 10, 1, 6, 10, 15, 21);                     \
+                MD5X_QUAD_I(56, 8, 15, 6, 13, 6, 10, 15, 21);                     \
+                MD5X_STEP_I(a, b, c, d, 4, 6, 60);                                \
+                if (all) {                                                        \
+                    MD5X_STEP_I(d, a, b, c, 11, 10, 61);                          \
+                    MD5X_STEP_I(c, d, a, b, 2, 15, 62);                           \
+                    MD5X_STEP_I(b, c, d, a, 9, 21, 63);                           \
+                }                                                                 \
+                for (int g = 0; g < MD5X_G_COUNT; g++) {                          \
+                    sa[g] += a[g];                                                \
+                    sb[g] += b[g];                                                \
+                    sc[g] += c[g];                                                \
+                    sd[g] += d[g];                                                \
+                }                                                                 \
+            }                                                                     \
             for (int g = 0; g < MD5X_G_COUNT; g++) {                              \
                 VT *ov = (VT *)(void *)&digest[0][off + g * NL];                  \
-                ov[0] = a[g] + 0x67452301u;                                       \
-                ov[RC_LANES / NL] = b[g] + 0xefcdab89u;                           \
-                ov[2 * (RC_LANES / NL)] = c[g] + 0x98badcfeu;                     \
-                ov[3 * (RC_LANES / NL)] = d[g] + 0x10325476u;                     \
+                ov[0] = sa[g];                                                    \
+                if (FULL) {                                                       \
+                    ov[RC_LANES / NL] = sb[g];                                    \
+                    ov[2 * (RC_LANES / NL)] = sc[g];                              \
+                    ov[3 * (RC_LANES / NL)] = sd[g];                              \
+                }                                                                 \
             }                                                                     \
         }                                                                         \
     }
@@ -95,7 +153,11 @@
 #define MD5X_G_COUNT 4
 #define VT uint32_t
 #define NL 1
-MD5X_KERNEL(md5x_scalar, )
+#define MD5X_WORDS_C(m, stride, off, w) md5x_words_c(m, stride, off, NL * MD5X_G_COUNT, w)
+MD5X_KERNEL(md5x_scalar, , MD5X_WORDS_C, 1, 1)
+MD5X_KERNEL(md5x2_scalar, , MD5X_WORDS_C, 1, 2)
+MD5X_KERNEL(md5x_scalar_low32, , MD5X_WORDS_C, 0, 1)
+MD5X_KERNEL(md5x2_scalar_low32, , MD5X_WORDS_C, 0, 2)
 #undef VT
 #undef NL
 
@@ -111,18 +173,63 @@ typedef int32_t rc_i32x16 __attribute__((vector_size(64), aligned(4), may_alias)
 
 #  define VT rc_u32x4
 #  define NL 4
-MD5X_KERNEL(md5x_base, ) /* SSE2 or NEON */
+MD5X_KERNEL(md5x_base, , MD5X_WORDS_C, 1, 1) /* SSE2 or NEON */
+MD5X_KERNEL(md5x2_base, , MD5X_WORDS_C, 1, 2)
+MD5X_KERNEL(md5x_base_low32, , MD5X_WORDS_C, 0, 1)
+MD5X_KERNEL(md5x2_base_low32, , MD5X_WORDS_C, 0, 2)
 #  undef VT
 #  undef NL
 #  ifdef RC_LANES_X86_DISPATCH
+/* Rows of words from 8 lanes' blocks at a time: two 8 x 8 transposes of
+ * 32-bit words per 8 lanes (unpack words, then pairs, then 128-bit halves). */
+__attribute__((target("avx2"), always_inline)) static inline void
+md5x_words_avx2(const uint8_t *m, size_t stride, size_t off, size_t width, uint32_t *w)
+{
+    for (size_t j0 = 0; j0 < width; j0 += 8) {
+        for (size_t k0 = 0; k0 < 16; k0 += 8) {
+            __m256i r[8], t[8], u[8];
+            /* 16-byte loads, as the puts store: a wider load of two
+             * recent stores would wait for them to reach the cache */
+            for (int i = 0; i < 8; i++) {
+                const __m128i *row = (const __m128i *)(const void *)(m + (off + j0 + i) * stride
+                                                                    + 4 * k0);
+                r[i] = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_load_si128(row)),
+                                               _mm_load_si128(row + 1), 1);
+            }
+            for (int i = 0; i < 8; i += 2) {
+                t[i] = _mm256_unpacklo_epi32(r[i], r[i + 1]);
+                t[i + 1] = _mm256_unpackhi_epi32(r[i], r[i + 1]);
+            }
+            for (int i = 0; i < 8; i += 4) {
+                u[i] = _mm256_unpacklo_epi64(t[i], t[i + 2]);
+                u[i + 1] = _mm256_unpackhi_epi64(t[i], t[i + 2]);
+                u[i + 2] = _mm256_unpacklo_epi64(t[i + 1], t[i + 3]);
+                u[i + 3] = _mm256_unpackhi_epi64(t[i + 1], t[i + 3]);
+            }
+            for (int i = 0; i < 4; i++) {
+                _mm256_store_si256((__m256i *)(void *)&w[(k0 + i) * width + j0],
+                                   _mm256_permute2x128_si256(u[i], u[i + 4], 0x20));
+                _mm256_store_si256((__m256i *)(void *)&w[(k0 + i + 4) * width + j0],
+                                   _mm256_permute2x128_si256(u[i], u[i + 4], 0x31));
+            }
+        }
+    }
+}
+#    define MD5X_WORDS_AVX2(m, stride, off, w) md5x_words_avx2(m, stride, off, NL * MD5X_G_COUNT, w)
 #    define VT rc_u32x8
 #    define NL 8
-MD5X_KERNEL(md5x_avx2, __attribute__((target("avx2"))))
+MD5X_KERNEL(md5x_avx2, __attribute__((target("avx2"))), MD5X_WORDS_AVX2, 1, 1)
+MD5X_KERNEL(md5x2_avx2, __attribute__((target("avx2"))), MD5X_WORDS_AVX2, 1, 2)
+MD5X_KERNEL(md5x_avx2_low32, __attribute__((target("avx2"))), MD5X_WORDS_AVX2, 0, 1)
+MD5X_KERNEL(md5x2_avx2_low32, __attribute__((target("avx2"))), MD5X_WORDS_AVX2, 0, 2)
 #    undef VT
 #    undef NL
 #    define VT rc_u32x16
 #    define NL 16
-MD5X_KERNEL(md5x_avx512, __attribute__((target("avx512f"))))
+MD5X_KERNEL(md5x_avx512, __attribute__((target("avx512f"))), MD5X_WORDS_AVX2, 1, 1)
+MD5X_KERNEL(md5x2_avx512, __attribute__((target("avx512f"))), MD5X_WORDS_AVX2, 1, 2)
+MD5X_KERNEL(md5x_avx512_low32, __attribute__((target("avx512f"))), MD5X_WORDS_AVX2, 0, 1)
+MD5X_KERNEL(md5x2_avx512_low32, __attribute__((target("avx512f"))), MD5X_WORDS_AVX2, 0, 2)
 #    undef VT
 #    undef NL
 #  endif
@@ -260,35 +367,60 @@ rc_status rc_lanes_force(int kind)
 
 void rc_md5x_clear(rc_md5x_block *b)
 {
-    memset(b->w, 0, sizeof b->w);
-    b->rows = 0;
+    memset(b, 0, sizeof *b);
 }
 
-void rc_md5x_run(rc_md5x_block *b, uint32_t digest[4][RC_LANES], unsigned nlanes)
+void rc_md5x2_clear(rc_md5x2_block *b)
 {
-    if (nlanes > RC_LANES)
-        nlanes = RC_LANES;
+    memset(b, 0, sizeof *b);
+}
+
+typedef void (*md5x_kernel)(const uint8_t *, uint32_t (*)[RC_LANES], size_t);
+
+#define MD5X_PICK(isa) \
+    (two ? (full ? md5x2_##isa : md5x2_##isa##_low32) : (full ? md5x_##isa : md5x_##isa##_low32))
+
+/* The kernel this CPU runs: one block or two, all four words or word 0. */
+static md5x_kernel md5x_pick(int two, int full)
+{
     switch (rc_lanes_level()) {
 #ifdef RC_LANES_X86_DISPATCH
     case RC_LANES_AVX512:
-        md5x_avx512((const uint32_t (*)[RC_LANES])b->w, digest, nlanes);
-        break;
+        return MD5X_PICK(avx512);
     case RC_LANES_AVX2:
-        md5x_avx2((const uint32_t (*)[RC_LANES])b->w, digest, nlanes);
-        break;
+        return MD5X_PICK(avx2);
 #endif
 #ifdef RC_LANES_VECTORS
     case RC_LANES_BASE:
-        md5x_base((const uint32_t (*)[RC_LANES])b->w, digest, nlanes);
-        break;
+        return MD5X_PICK(base);
 #endif
     default:
-        md5x_scalar((const uint32_t (*)[RC_LANES])b->w, digest, nlanes);
-        break;
+        return MD5X_PICK(scalar);
     }
-    /* message words go back to zero; word 14 (the length) is always put */
-    memset(b->w, 0, b->rows * sizeof b->w[0]);
-    b->rows = 0;
+}
+
+#define MD5X_NLANES(n) ((n) < RC_LANES ? (size_t)(n) : (size_t)RC_LANES)
+
+void rc_md5x_run(const rc_md5x_block *b, uint32_t digest[4][RC_LANES], unsigned nlanes)
+{
+    md5x_pick(0, 1)(&b->m[0][0], digest, MD5X_NLANES(nlanes));
+}
+
+void rc_md5x_run_low32(const rc_md5x_block *b, uint32_t low32[RC_LANES], unsigned nlanes)
+{
+    md5x_pick(0, 0)(&b->m[0][0], (uint32_t (*)[RC_LANES])low32,
+                 MD5X_NLANES(nlanes));
+}
+
+void rc_md5x2_run(const rc_md5x2_block *b, uint32_t digest[4][RC_LANES], unsigned nlanes)
+{
+    md5x_pick(1, 1)(&b->m[0][0], digest, MD5X_NLANES(nlanes));
+}
+
+void rc_md5x2_run_low32(const rc_md5x2_block *b, uint32_t low32[RC_LANES], unsigned nlanes)
+{
+    md5x_pick(1, 0)(&b->m[0][0], (uint32_t (*)[RC_LANES])low32,
+                 MD5X_NLANES(nlanes));
 }
 
 void rc_oaatx_clear(rc_oaatx_block *b)

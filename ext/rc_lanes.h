@@ -4,22 +4,25 @@
  * One MD5 (or OAAT) of a short key is a single long chain of dependent
  * steps, so a scalar loop waits on latency; RC_LANES messages hashed
  * together fill the vector units instead. The caller copies each message into
- * a lane of a block (rc_md5x_put, rc_oaatx_put: the bytes are copied at once,
- * so the source may be reused), runs the block, and reads one result per
- * lane. Lanes not put since the last run hash stale data: their results are
- * to be ignored.
+ * a lane of a block (rc_md5x_put, rc_md5x_put_spare, rc_oaatx_put: the bytes
+ * are copied at once, so the source may be reused), runs the block, and reads
+ * one result per lane. Lanes not put since the last run hash stale data:
+ * their results are to be ignored.
  *
  * Kernels: AVX-512F or AVX2 chosen at run time on x86-64 (GCC, clang), SSE2
  * (x86-64) or NEON (aarch64) as the baseline, all from one source through GCC
  * vector extensions; plain C otherwise (MSVC, RC_NO_SIMD, other CPUs). Every
- * kernel gives the same results as rc_md5 and rc_oaat; the blocks are filled
- * from bytes by arithmetic, so the byte order of the host does not matter.
+ * kernel gives the same results as rc_md5 and rc_oaat. The blocks hold bytes
+ * and the kernels read them as little-endian words (byte by byte in plain C;
+ * by vector loads only where the host is little-endian), so the byte order of
+ * the host does not matter.
  */
 #ifndef RC_LANES_H
 #define RC_LANES_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "rc_common.h"
 
@@ -29,7 +32,8 @@ extern "C" {
 
 #define RC_LANES 64           /* messages per block */
 #define RC_MD5X_MAX_LEN 55    /* the longest message that fits one MD5 block */
-#define RC_OAATX_MAX_LEN 64   /* the longest key the OAAT lanes take */
+#define RC_MD5X2_MAX_LEN 119  /* the longest that fits two (rc_md5x2_block) */
+#define RC_OAATX_MAX_LEN 128  /* the longest key the OAAT lanes take */
 
 #if defined(_MSC_VER) && !defined(__clang__)
 #  define RC_ALIGN64 __declspec(align(64))
@@ -59,15 +63,6 @@ int rc_lanes_available(rc_lanes_kind kind);
  * call it while no block runs. */
 rc_status rc_lanes_force(int kind);
 
-/* MD5 of one 64-byte block per lane: word k of lane l at w[k][l]. rows is
- * how many of rows 0..13 may hold nonzero words (the run zeroes them again). */
-typedef struct {
-    RC_ALIGN64 uint32_t w[16][RC_LANES] RC_ALIGN64_AFTER;
-    size_t rows;
-} rc_md5x_block;
-
-void rc_md5x_clear(rc_md5x_block *b);
-
 static inline uint32_t rc_lanes_le32(const uint8_t *p)
 {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
@@ -86,24 +81,120 @@ static inline uint32_t rc_lanes_tail(const uint8_t *p, size_t len)
     return (uint32_t)p[0] | (r > 1 ? (uint32_t)p[1] << 8 : 0u) | (r > 2 ? (uint32_t)p[2] << 16 : 0u);
 }
 
-/* Lane `lane` holds data[0 .. len) (len <= RC_MD5X_MAX_LEN), padded as MD5
- * pads it: 0x80, zeros, the length in bits in word 14. */
-static inline void rc_md5x_put(rc_md5x_block *b, unsigned lane, const void *data, size_t len)
+#if defined(__GNUC__) || defined(__clang__)
+#  define RC_LANES_INLINE static inline __attribute__((always_inline))
+#else
+#  define RC_LANES_INLINE static inline
+#endif
+
+/* MD5 of one 64-byte block per lane: lane l's block, padded, at m[l] in
+ * message order (bytes, not words: a put is a few vector stores, and the run
+ * turns the blocks of many lanes into rows of words at once). */
+typedef struct {
+    RC_ALIGN64 uint8_t m[RC_LANES][64] RC_ALIGN64_AFTER;
+} rc_md5x_block;
+
+/* The same for messages of RC_MD5X_MAX_LEN + 1 .. RC_MD5X2_MAX_LEN bytes,
+ * which MD5 pads to two blocks: lane l's at m[l]. */
+typedef struct {
+    RC_ALIGN64 uint8_t m[RC_LANES][128] RC_ALIGN64_AFTER;
+} rc_md5x2_block;
+
+void rc_md5x_clear(rc_md5x_block *b);
+void rc_md5x2_clear(rc_md5x2_block *b);
+
+/* m[0 .. cap) = data[0 .. len) padded as MD5 pads it: 0x80, zeros, the length
+ * in bits in the last 8 bytes (little-endian); len <= cap - 9. The copy is
+ * two of a fixed size that overlap, as a memcpy does, inline. */
+RC_LANES_INLINE void rc_md5x_pad_into(uint8_t *m, size_t cap, const uint8_t *p, size_t len)
 {
-    const uint8_t *p = (const uint8_t *)data;
-    size_t full = len / 4, k;
-    for (k = 0; k < full; k++)
-        b->w[k][lane] = rc_lanes_le32(p + 4 * k);
-    b->w[full][lane] = rc_lanes_tail(p, len) | 0x80u << (8 * (len % 4));
-    b->w[14][lane] = (uint32_t)(len * 8);
-    if (full + 1 > b->rows)
-        b->rows = full + 1;
+    uint32_t bits = (uint32_t)(len * 8);
+    memset(m, 0, cap);
+    if (len >= 16) {
+        if (len >= 64) {
+            memcpy(m, p, 64);
+            memcpy(m + len - 64, p + len - 64, 64);
+        } else if (len >= 32) {
+            memcpy(m, p, 32);
+            memcpy(m + len - 32, p + len - 32, 32);
+        } else {
+            memcpy(m, p, 16);
+            memcpy(m + len - 16, p + len - 16, 16);
+        }
+    } else if (len >= 8) {
+        memcpy(m, p, 8);
+        memcpy(m + len - 8, p + len - 8, 8);
+    } else if (len >= 4) {
+        memcpy(m, p, 4);
+        memcpy(m + len - 4, p + len - 4, 4);
+    } else if (len > 0) {
+        m[0] = p[0];
+        m[len / 2] = p[len / 2];
+        m[len - 1] = p[len - 1];
+    }
+    m[len] = 0x80;
+    m[cap - 8] = (uint8_t)bits;
+    m[cap - 7] = (uint8_t)(bits >> 8);
+}
+
+/* Lane `lane` holds data[0 .. len), len <= RC_MD5X_MAX_LEN. */
+RC_LANES_INLINE void rc_md5x_put(rc_md5x_block *b, unsigned lane, const void *data, size_t len)
+{
+    rc_md5x_pad_into(b->m[lane], 64, (const uint8_t *)data, len);
+}
+
+/* Lane `lane` holds data[0 .. len), RC_MD5X_MAX_LEN < len <= RC_MD5X2_MAX_LEN. */
+RC_LANES_INLINE void rc_md5x2_put(rc_md5x2_block *b, unsigned lane, const void *data, size_t len)
+{
+    rc_md5x_pad_into(b->m[lane], 128, (const uint8_t *)data, len);
+}
+
+#if !defined(RC_NO_SIMD) && (defined(__GNUC__) || defined(__clang__)) \
+    && (defined(RC_SSE2) || defined(RC_NEON)) && defined(__BYTE_ORDER__) \
+    && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#  define RC_MD5X_PUT_WIDE 1
+typedef uint8_t rc_md5x_u8x16 __attribute__((vector_size(16), aligned(1), may_alias));
+typedef uint32_t rc_md5x_u32x4 __attribute__((vector_size(16), aligned(1), may_alias));
+/* rc_md5x_keep[64 - len + i] is 0xff for i < len; rc_md5x_pad[64 - len + i]
+ * is 0x80 for i == len. */
+extern const uint8_t rc_md5x_keep[128];
+extern const uint8_t rc_md5x_pad[128];
+#endif
+
+/* rc_md5x_put for data that may be read up to data[spare - 1] (spare >=
+ * len), such as a key inside a larger buffer: with 64 bytes to read, the
+ * block is four vector loads masked past len, no branch on the length. */
+RC_LANES_INLINE void rc_md5x_put_spare(rc_md5x_block *b, unsigned lane, const void *data,
+                                       size_t len, size_t spare)
+{
+#ifdef RC_MD5X_PUT_WIDE
+    if (spare >= 64) {
+        rc_md5x_u8x16 *m = (rc_md5x_u8x16 *)(void *)b->m[lane];
+        const rc_md5x_u8x16 *p = (const rc_md5x_u8x16 *)data;
+        const rc_md5x_u8x16 *keep = (const rc_md5x_u8x16 *)(const void *)(rc_md5x_keep + 64 - len);
+        const rc_md5x_u8x16 *pad = (const rc_md5x_u8x16 *)(const void *)(rc_md5x_pad + 64 - len);
+        rc_md5x_u32x4 bits = {0, 0, (uint32_t)(len * 8), 0};
+        m[0] = (p[0] & keep[0]) | pad[0];
+        m[1] = (p[1] & keep[1]) | pad[1];
+        m[2] = (p[2] & keep[2]) | pad[2];
+        m[3] = (p[3] & keep[3]) | pad[3] | (rc_md5x_u8x16)bits;
+        return;
+    }
+#endif
+    (void)spare;
+    rc_md5x_put(b, lane, data, len);
 }
 
 /* digest[w][l]: word w (0..3, little-endian words of the digest) of lane l's
  * MD5, for lanes 0 .. nlanes-1 (others may be written too: the kernels go a
- * register at a time); then the block is empty again. */
-void rc_md5x_run(rc_md5x_block *b, uint32_t digest[4][RC_LANES], unsigned nlanes);
+ * register at a time). */
+void rc_md5x_run(const rc_md5x_block *b, uint32_t digest[4][RC_LANES], unsigned nlanes);
+void rc_md5x2_run(const rc_md5x2_block *b, uint32_t digest[4][RC_LANES], unsigned nlanes);
+
+/* low32[l]: word 0 of lane l's MD5 alone (ketama's key hash), for lanes
+ * 0 .. nlanes-1 (others may be written too): three steps fewer. */
+void rc_md5x_run_low32(const rc_md5x_block *b, uint32_t low32[RC_LANES], unsigned nlanes);
+void rc_md5x2_run_low32(const rc_md5x2_block *b, uint32_t low32[RC_LANES], unsigned nlanes);
 
 /* OAAT: bytes 4k .. 4k+3 of lane l in w[k][l] as a little-endian word (4
  * bytes a store, not 1), zero past the message; each byte is read as a
@@ -117,7 +208,7 @@ typedef struct {
 void rc_oaatx_clear(rc_oaatx_block *b);
 
 /* Lane `lane` holds data[0 .. len), len <= RC_OAATX_MAX_LEN. */
-static inline void rc_oaatx_put(rc_oaatx_block *b, unsigned lane, const void *data, size_t len)
+RC_LANES_INLINE void rc_oaatx_put(rc_oaatx_block *b, unsigned lane, const void *data, size_t len)
 {
     const uint8_t *p = (const uint8_t *)data;
     size_t full = len / 4, k;

@@ -7,6 +7,8 @@
 # minutes (the build and the tests run emulated, so the hypothesis tests use
 # the small "tiny" profile).
 #
+#   scripts/check-aarch64.sh [PYTEST ARGS...]   e.g. -k "lanes or md5"
+#
 # Environment:
 #   RINGCORE_ARM_ROOT    where the arm64 root is kept between runs
 #                        (default: ~/.cache/ringcore-arm64-root)
@@ -172,7 +174,7 @@ print("compiled core", core.__file__, "numpy", numpy.__version__, platform.machi
 assert "/site-packages/" in ringcore.__file__, ringcore.__file__
 PY
 start=$(date +%s)
-"$py" -m pytest "$WORK/src/tests" -p no:cacheprovider --basetemp "$WORK/pytest-tmp"
+"$py" -m pytest "$WORK/src/tests" -p no:cacheprovider --basetemp "$WORK/pytest-tmp" "$@"
 echo "tests took $(( $(date +%s) - start )) s"
 EOF
 )
@@ -183,4 +185,4 @@ chroot "$root" /usr/bin/env -i \
     SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \
     RINGCORE_HYPOTHESIS_PROFILE=tiny \
     WORK="$work" PIP_NUMPY="${RINGCORE_ARM_PIP_NUMPY:-0}" \
-    /bin/bash -c "$inside"
+    /bin/bash -c "$inside" check-aarch64 "$@"

@@ -105,7 +105,7 @@ libstdcxx=$(shared_lib libstdc++.so.6)
 # CPython's own CFLAGS pass to every extension: under -fwrapv signed overflow
 # is defined and UBSan cannot see it (the C must not rely on it: MSVC builds
 # the wheels for Windows without it).
-san_flags="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1 -fno-wrapv"
+san_flags="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g -fno-var-tracking -O1 -fno-wrapv"
 
 # Runtime options, one reason each:
 #   detect_leaks=0             CPython does not free everything at exit

@@ -1,8 +1,9 @@
 """The multi-buffer kernels (ext/rc_lanes.h): batches of keys hashed with MD5
 or OAAT many at a time, one key a SIMD lane, agree key for key with hashlib,
 a Python OAAT and single-key lookups, in every kernel this CPU runs (each
-forced in turn). The batches mix lengths around the lanes' limits (55 bytes
-for MD5, 64 for OAAT: longer keys take the scalar path), put nulls, ints and
+forced in turn). The batches mix lengths around the lanes' limits (55 and
+119 bytes for MD5, one block and two; 128 for OAAT: longer keys take the
+scalar path), put nulls, ints and
 non-ASCII keys between lane keys, and come in sizes that leave groups part
 full."""
 
@@ -161,6 +162,27 @@ def test_int_arrays(kernel, dialect, dtype):
     ring = HashRing(SERVERS, dialect=dialect)
     assert ring.hash_keys(values).tolist() == want
     assert ring.hash_keys([int(v) for v in values]).tolist() == want
+
+
+@pytest.mark.parametrize("dialect", sorted(HASHES))
+def test_arrow_keys_of_every_length(kernel, dialect):
+    """Arrow keys fill an MD5 lane by reading 64 bytes of their buffer and
+    masking what is past the key: keys of every length, the last ones where
+    the buffer ends, agree with the hash of their own bytes."""
+    pa = pytest.importorskip("pyarrow")
+    rng = random.Random(17)
+    lengths = list(range(201)) * 2
+    rng.shuffle(lengths)
+    lengths += list(range(70, -1, -1))  # short keys last: the read-ahead meets the end
+    keys = text_keys(rng, lengths)
+    want = [HASHES[dialect](k.encode()) for k in keys]
+    ring = HashRing(SERVERS, dialect=dialect)
+    for arrow_type in (pa.string(), pa.large_string(), pa.binary()):
+        array = pa.array([k.encode() if arrow_type == pa.binary() else k for k in keys],
+                         type=arrow_type)
+        assert ring.hash_keys(array).tolist() == want
+        assert ring.hash_keys(array.slice(5, 300)).tolist() == want[5:305]
+        assert ring.hash_keys(array.slice(len(keys) - 40)).tolist() == want[-40:]
 
 
 @pytest.mark.parametrize("dialect", sorted(HASHES))
