@@ -208,7 +208,8 @@ static rc_status hash_keys_grouped(const rc_dialect *d, const rc_keys *k, size_t
                                    uint8_t *scratch)
 {
     rc_hash_group g;
-    /* 20 digits at most; sized for the widest copy a lane put may make */
+    /* 20 digits at most, but GCC's bounds warnings see the lane put's
+     * fixed-size copies for every length up to RC_MD5X2_MAX_LEN */
     char text[RC_MD5X2_MAX_LEN + 1];
     rc_status status = RC_OK;
     rc_hash_group_init(&g, d);

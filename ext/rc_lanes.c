@@ -86,6 +86,8 @@ static inline void md5x_words_c(const uint8_t *m, size_t stride, size_t off, siz
     ATTR static void name(const uint8_t *m, uint32_t (*digest)[RC_LANES], size_t nlanes) \
     {                                                                             \
         const VT zero = {0};                                                      \
+        /* passes that end past lane 63 would read and write past the block */  \
+        (void)sizeof(char[RC_LANES % (NL * MD5X_G_COUNT) == 0 ? 1 : -1]);         \
         const unsigned nblocks = NBLOCKS;                                         \
         const size_t stride = 64 * NBLOCKS;                                       \
         RC_ALIGN64 uint32_t w[16][NL * MD5X_G_COUNT] RC_ALIGN64_AFTER;            \
@@ -193,8 +195,8 @@ md5x_words_avx2(const uint8_t *m, size_t stride, size_t off, size_t width, uint3
             for (int i = 0; i < 8; i++) {
                 const __m128i *row = (const __m128i *)(const void *)(m + (off + j0 + i) * stride
                                                                     + 4 * k0);
-                r[i] = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_load_si128(row)),
-                                               _mm_load_si128(row + 1), 1);
+                r[i] = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128(row)),
+                                               _mm_loadu_si128(row + 1), 1);
             }
             for (int i = 0; i < 8; i += 2) {
                 t[i] = _mm256_unpacklo_epi32(r[i], r[i + 1]);

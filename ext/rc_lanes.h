@@ -20,6 +20,7 @@
 #ifndef RC_LANES_H
 #define RC_LANES_H
 
+#include <assert.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -167,6 +168,7 @@ extern const uint8_t rc_md5x_pad[128];
 RC_LANES_INLINE void rc_md5x_put_spare(rc_md5x_block *b, unsigned lane, const void *data,
                                        size_t len, size_t spare)
 {
+    assert(len <= RC_MD5X_MAX_LEN && len <= spare);
 #ifdef RC_MD5X_PUT_WIDE
     if (spare >= 64) {
         rc_md5x_u8x16 *m = (rc_md5x_u8x16 *)(void *)b->m[lane];

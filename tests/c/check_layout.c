@@ -339,6 +339,45 @@ static int check_lanes(void)
                 wrong += hashes[l] != rc_oaat(msg[l], len[l]);
             }
         }
+        /* the read-ahead at its limit: a key at the start of a buffer of
+         * exactly `spare` bytes (ASan sees a read past it), every len */
+        for (size_t spare = 0; spare <= 72; spare++) {
+            uint8_t *tight = malloc(spare ? spare : 1);
+            if (tight == NULL)
+                return 1;
+            for (size_t i = 0; i < spare; i++)
+                tight[i] = (uint8_t)next_random();
+            for (size_t len = 0; len <= spare && len <= RC_MD5X_MAX_LEN; len++) {
+                unsigned lane = (unsigned)(len % RC_LANES);
+                uint8_t want[16];
+                rc_md5x_put_spare(&md5, lane, tight, len, spare);
+                rc_md5x_run_low32(&md5, low32, lane + 1);
+                rc_md5(tight, len, want);
+                wrong += low32[lane] != ((uint32_t)want[0] | (uint32_t)want[1] << 8
+                                         | (uint32_t)want[2] << 16 | (uint32_t)want[3] << 24);
+            }
+            /* keys of 7 bytes end to end: spares 7, 14, .. through 64 */
+            if (spare >= 7) {
+                enum { KEYS = 72 / 7 };
+                int32_t tight_offsets[KEYS + 1];
+                uint64_t tight_out[KEYS];
+                size_t nkeys = spare / 7, bad = 0;
+                rc_keys tk;
+                memset(&tk, 0, sizeof tk);
+                for (size_t i = 0; i <= nkeys; i++)
+                    tight_offsets[i] = (int32_t)(spare - 7 * (nkeys - i));
+                tk.kind = RC_KEYS_OFFSETS32;
+                tk.n = nkeys;
+                tk.base = (const char *)tight;
+                tk.offsets = tight_offsets;
+                tk.data_len = spare;
+                rc_dialect d = {RC_HASH_MD5_LOW32, RC_POINTS_KETAMA, 32};
+                wrong += rc_hash_keys(&d, &tk, 0, nkeys, tight_out, NULL, &bad, NULL) != RC_OK;
+                for (size_t i = 0; i < nkeys; i++)
+                    wrong += tight_out[i] != rc_hash_bytes(&d, tight + tight_offsets[i], 7);
+            }
+            free(tight);
+        }
         /* batches through rc_hash_keys: lengths across both limits, nulls */
         enum { N = 1000 };
         static char data[N * 200];
