@@ -116,9 +116,9 @@ void rc_hash_group_init(rc_hash_group *g, const rc_dialect *d)
     g->n = 0;
     g->n2 = 0;
     g->direct = 0;
+    g->two_clear = 0;
     if (g->hash == RC_HASH_MD5_LOW32) {
-        rc_md5x_clear(&g->block.md5.one);
-        rc_md5x2_clear(&g->block.md5.two);
+        rc_md5x_clear(&g->block.md5.one); /* (lanes past the last put are run too) */
     } else if (g->hash == RC_HASH_OAAT) {
         /* one OAAT is a few ns already: lanes pay only with SIMD */
         g->direct = rc_lanes_level() == RC_LANES_SCALAR;
@@ -162,7 +162,14 @@ RC_ALWAYS_INLINE rc_status offsets_grouped(rc_hash_group *g, const rc_keys *k, i
                                            int nullable, size_t start, size_t stop,
                                            uint64_t *out, uint8_t *is_null, size_t *bad)
 {
-    const char *offsets = (const char *)k->offsets;
+    /* locals, not fields: the lane stores could alias the fields in memory,
+     * which would reload each one for every key, and chain every key's put
+     * to the one before through g->n */
+    const rc_keys keys = *k;
+    const char *offsets = (const char *)keys.offsets;
+    const rc_hash_kind hash = g->hash;
+    const int direct = g->direct;
+    unsigned n = g->n;
     int64_t a, b;
 #define RC_OFFSET_AT(i, v)                                  \
     do {                                                    \
@@ -180,25 +187,76 @@ RC_ALWAYS_INLINE rc_status offsets_grouped(rc_hash_group *g, const rc_keys *k, i
     for (size_t i = start; i < stop; i++, a = b) {
         RC_OFFSET_AT(i + 1, b);
         if (nullable) {
-            int null = null_mark(k, i, start, out, is_null, bad);
-            if (null < 0)
+            int null = null_mark(&keys, i, start, out, is_null, bad);
+            if (null < 0) {
+                g->n = n;
                 return RC_ERR_NULL;
+            }
             if (null)
                 continue;
         } else if (is_null != NULL) {
             is_null[i - start] = 0;
         }
-        if (a < 0 || b < a || (uint64_t)b > k->data_len) {
+        if (a < 0 || b < a || (uint64_t)b > keys.data_len) {
+            g->n = n;
             *bad = i;
             return RC_ERR_KEY;
         }
-        /* the rest of the data buffer may be read: the lane masks it off */
-        rc_hash_group_add_spare(g, k->base + a, (size_t)(b - a), k->data_len - (size_t)a,
-                                &out[i - start]);
+        const char *p = keys.base + a;
+        size_t len = (size_t)(b - a);
+        if (hash == RC_HASH_MD5_LOW32 && len <= RC_MD5X_MAX_LEN) {
+            /* the rest of the data buffer may be read: the lane masks it off */
+            rc_md5x_put_spare(&g->block.md5.one, n, p, len, keys.data_len - (size_t)a);
+        } else if (hash == RC_HASH_OAAT && !direct && len <= RC_OAATX_MAX_LEN) {
+            rc_oaatx_put(&g->block.oaat, n, p, len);
+        } else {
+            g->n = n;
+            rc_hash_group_add_spare(g, p, len, keys.data_len - (size_t)a, &out[i - start]);
+            n = g->n;
+            continue;
+        }
+        g->slot[n++] = &out[i - start];
+        if (n == RC_LANES) {
+            g->n = n;
+            rc_hash_group_run(g, 0);
+            n = 0;
+        }
     }
 #undef RC_OFFSET_AT
+    g->n = n;
     return RC_OK;
 }
+
+/* offsets_grouped for the four kinds of offsets: constant `wide` and
+ * `nullable` each. */
+RC_ALWAYS_INLINE rc_status offsets_grouped_any(rc_hash_group *g, const rc_keys *k, size_t start,
+                                               size_t stop, uint64_t *out, uint8_t *is_null,
+                                               size_t *bad)
+{
+    int wide = k->kind == RC_KEYS_OFFSETS64;
+    if (k->validity == NULL)
+        return wide ? offsets_grouped(g, k, 1, 0, start, stop, out, is_null, bad)
+                    : offsets_grouped(g, k, 0, 0, start, stop, out, is_null, bad);
+    return wide ? offsets_grouped(g, k, 1, 1, start, stop, out, is_null, bad)
+                : offsets_grouped(g, k, 0, 1, start, stop, out, is_null, bad);
+}
+
+static rc_status offsets_grouped_base(rc_hash_group *g, const rc_keys *k, size_t start,
+                                      size_t stop, uint64_t *out, uint8_t *is_null, size_t *bad)
+{
+    return offsets_grouped_any(g, k, start, stop, out, is_null, bad);
+}
+
+#ifdef RC_LANES_X86_DISPATCH
+/* The same with AVX2: each MD5 lane's put is two 32-byte loads and stores,
+ * not four of 16 bytes. */
+__attribute__((target("avx2"))) static rc_status
+offsets_grouped_avx2(rc_hash_group *g, const rc_keys *k, size_t start, size_t stop,
+                     uint64_t *out, uint8_t *is_null, size_t *bad)
+{
+    return offsets_grouped_any(g, k, start, stop, out, is_null, bad);
+}
+#endif
 
 /* hash_keys_with for the hashes that go through lanes: int keys as their
  * decimal text, nulls and errors as there. On an error the keys before it are
@@ -226,13 +284,12 @@ static rc_status hash_keys_grouped(const rc_dialect *d, const rc_keys *k, size_t
         return RC_OK;
     }
     if (k->kind == RC_KEYS_OFFSETS32 || k->kind == RC_KEYS_OFFSETS64) {
-        int wide = k->kind == RC_KEYS_OFFSETS64;
-        if (k->validity == NULL)
-            status = wide ? offsets_grouped(&g, k, 1, 0, start, stop, out, is_null, bad)
-                          : offsets_grouped(&g, k, 0, 0, start, stop, out, is_null, bad);
+#ifdef RC_LANES_X86_DISPATCH
+        if (rc_lanes_level() >= RC_LANES_AVX2)
+            status = offsets_grouped_avx2(&g, k, start, stop, out, is_null, bad);
         else
-            status = wide ? offsets_grouped(&g, k, 1, 1, start, stop, out, is_null, bad)
-                          : offsets_grouped(&g, k, 0, 1, start, stop, out, is_null, bad);
+#endif
+            status = offsets_grouped_base(&g, k, start, stop, out, is_null, bad);
         rc_hash_group_flush(&g);
         return status;
     }

@@ -109,6 +109,7 @@ typedef struct {
     int direct;                         /* no lanes: hash each key when added */
     unsigned n;                         /* lanes filled: OAAT, or MD5 of one block */
     unsigned n2;                        /* lanes filled: MD5 of two blocks */
+    int two_clear;                      /* block.md5.two cleared (on its first key) */
     uint64_t *slot[RC_LANES];
     uint64_t *slot2[RC_LANES];
     union {
@@ -141,6 +142,10 @@ RC_LANES_INLINE void rc_hash_group_add_spare(rc_hash_group *g, const void *data,
             if (len > RC_MD5X2_MAX_LEN) {
                 *slot = rc_md5_low32(data, len);
                 return;
+            }
+            if (!g->two_clear) {
+                rc_md5x2_clear(&g->block.md5.two);
+                g->two_clear = 1;
             }
             rc_md5x2_put(&g->block.md5.two, g->n2, data, len);
             g->slot2[g->n2++] = slot;

@@ -13,18 +13,22 @@
 
 #include "rc_md5_table.h"
 
-#if !defined(RC_NO_SIMD) && (defined(__GNUC__) || defined(__clang__)) \
-    && (defined(RC_SSE2) || defined(RC_NEON))
-#  define RC_LANES_VECTORS 1
-#endif
-#if defined(RC_LANES_VECTORS) && defined(__x86_64__)
-#  define RC_LANES_X86_DISPATCH 1
+#ifdef RC_LANES_X86_DISPATCH
 #  include <immintrin.h>
 #endif
 
 #ifdef RC_MD5X_PUT_WIDE
-const uint8_t rc_md5x_keep[128] = {[0 ... 63] = 0xff};
-const uint8_t rc_md5x_pad[128] = {[64] = 0x80};
+#  define MD5X_PAD(n)                                                                  \
+    [n] = {.keep = {[0 ...(n) - 1] = 0xff},                                                \
+           .tail = {[n] = 0x80, [56] = (uint8_t)((n) * 8), [57] = (uint8_t)((n) * 8 >> 8)}}
+#  define MD5X_PAD4(n) MD5X_PAD(n), MD5X_PAD(n + 1), MD5X_PAD(n + 2), MD5X_PAD(n + 3)
+const rc_md5x_pad_row rc_md5x_pad[RC_MD5X_MAX_LEN + 1] = {
+    [0] = {.tail = {[0] = 0x80}}, MD5X_PAD(1), MD5X_PAD(2), MD5X_PAD(3), MD5X_PAD4(4), MD5X_PAD4(8), MD5X_PAD4(12), MD5X_PAD4(16),
+    MD5X_PAD4(20), MD5X_PAD4(24), MD5X_PAD4(28), MD5X_PAD4(32), MD5X_PAD4(36),
+    MD5X_PAD4(40), MD5X_PAD4(44), MD5X_PAD4(48), MD5X_PAD4(52),
+};
+#  undef MD5X_PAD4
+#  undef MD5X_PAD
 #endif
 
 /* ---- MD5 ---------------------------------------------------------------- */
@@ -38,14 +42,21 @@ const uint8_t rc_md5x_pad[128] = {[64] = 0x80};
 #define MD5X_I(b, c, d) (0u - ((c) ^ ((d) & ~(b))) - 1u)
 #define MD5X_ROTL(x, s) (((x) << (s)) | ((x) >> (32 - (s))))
 
+/* Whether word k of a message shorter than 32 bytes is zero. */
+#define MD5X_ZERO_IF_SHORT(k) ((k) >= 8 && (k) != 14)
+
 /* a = b + rotl(a + f(b, c, d) + x[k] + T[i], s) in each of the G groups of
  * NL lanes: G independent chains the CPU overlaps (one MD5 step waits on the
- * step before it). Word k of group g: the NL lanes at w[k][g * NL]. */
+ * step before it). Word k of group g: the NL lanes at w[k][g * NL]; in the
+ * kernels for short messages (`short_words`, a constant), zero where
+ * MD5X_ZERO_IF_SHORT says. */
 #define MD5X_STEP(f, a, b, c, d, k, s, i)                                     \
-    for (int g = 0; g < MD5X_G_COUNT; g++)                                    \
-        a[g] = b[g] + MD5X_ROTL(a[g] + f(b[g], c[g], d[g])                    \
-                                + (*(const VT *)(const void *)&w[k][g * NL]   \
-                                   + RC_MD5_SINE[i]), s)
+    for (int g = 0; g < MD5X_G_COUNT; g++) {                                  \
+        VT x = zero + RC_MD5_SINE[i];                                         \
+        if (!(short_words && MD5X_ZERO_IF_SHORT(k)))                          \
+            x += *(const VT *)(const void *)&w[k][g * NL];                    \
+        a[g] = b[g] + MD5X_ROTL(a[g] + f(b[g], c[g], d[g]) + x, s);           \
+    }
 
 /* four steps, the registers turning as RFC 1321 turns them */
 #define MD5X_QUAD(f, i, k0, k1, k2, k3, s0, s1, s2, s3) \
@@ -54,13 +65,14 @@ const uint8_t rc_md5x_pad[128] = {[64] = 0x80};
     MD5X_STEP(f, c, d, a, b, k2, s2, i + 2);            \
     MD5X_STEP(f, b, c, d, a, k3, s3, i + 3)
 
-/* Words of one block of lanes off .. off + width - 1 as rows: lane j's
- * block at m + j * stride; w[k * width + j] = its little-endian word k. */
+/* Words 0 .. nwords-1 of one block of lanes off .. off + width - 1 as rows:
+ * lane j's block at m + j * stride; w[k * width + j] = its little-endian
+ * word k. */
 static inline void md5x_words_c(const uint8_t *m, size_t stride, size_t off, size_t width,
-                                uint32_t *w)
+                                size_t nwords, uint32_t *w)
 {
     for (size_t j = 0; j < width; j++)
-        for (size_t k = 0; k < 16; k++)
+        for (size_t k = 0; k < nwords; k++)
             w[k * width + j] = rc_lanes_le32(m + (off + j) * stride + 4 * k);
 }
 
@@ -69,14 +81,20 @@ static inline void md5x_words_c(const uint8_t *m, size_t stride, size_t off, siz
  * without the chaining loop), for lanes 0 .. nlanes-1 (and up to the end
  * of their pass), G * NL lanes a pass: the four digest words in digest[0 ..
  * 3], or with FULL 0 word 0 alone in digest[0] (the last block's last three
- * steps only change the other words). VT holds NL lanes (one register); the
- * macros above read VT, NL and MD5X_G_COUNT, which each instantiation
- * defines. The arrays of G vectors become registers (the loops over g
- * unroll). WORDS(block, stride, off, w) fills w[16][NL * G] for the pass. */
-#define MD5X_KERNEL(name, ATTR, WORDS, FULL, NBLOCKS)                             \
-    ATTR static void name(const uint8_t *m, uint32_t (*digest)[RC_LANES], size_t nlanes) \
+ * steps only change the other words). With SHORT (one block, messages under
+ * 32 bytes) only words 0..7 are read from the blocks and word 14 from bits;
+ * the others are zero. VT holds NL lanes (one register); the macros above
+ * read VT, NL and MD5X_G_COUNT, which each instantiation defines. The arrays
+ * of G vectors become registers (the loops over g unroll). WORDS(block,
+ * stride, off, nwords, w) fills rows 0 .. nwords-1 of w[16][NL * G] for the
+ * pass. */
+#define MD5X_KERNEL(name, ATTR, WORDS, FULL, NBLOCKS, SHORT)                      \
+    ATTR static void name(const uint8_t *m, const uint32_t *bits,                 \
+                          uint32_t (*digest)[RC_LANES], size_t nlanes)            \
     {                                                                             \
         const VT zero = {0};                                                      \
+        const int short_words = SHORT;                                            \
+        (void)bits;                                                               \
         /* passes that end past lane 63 would read and write past the block */  \
         (void)sizeof(char[RC_LANES % (NL * MD5X_G_COUNT) == 0 ? 1 : -1]);         \
         const unsigned nblocks = NBLOCKS;                                         \
@@ -93,7 +111,9 @@ static inline void md5x_words_c(const uint8_t *m, size_t stride, size_t off, siz
             }                                                                     \
             for (unsigned blk = 0; blk < nblocks; blk++) {                        \
                 int all = FULL || blk + 1 < nblocks;                              \
-                WORDS(m + 64 * (size_t)blk, stride, off, &w[0][0]);               \
+                WORDS(m + 64 * (size_t)blk, stride, off, short_words ? 8 : 16, &w[0][0]); \
+                if (short_words)                                                  \
+                    memcpy(w[14], bits + off, sizeof w[14]);                      \
                 for (int g = 0; g < MD5X_G_COUNT; g++) {                          \
                     a[g] = sa[g];                                                 \
                     b[g] = sb[g];                                                 \
@@ -146,11 +166,12 @@ static inline void md5x_words_c(const uint8_t *m, size_t stride, size_t off, siz
 #define MD5X_G_COUNT 4
 #define VT uint32_t
 #define NL 1
-#define MD5X_WORDS_C(m, stride, off, w) md5x_words_c(m, stride, off, NL * MD5X_G_COUNT, w)
-MD5X_KERNEL(md5x_scalar, , MD5X_WORDS_C, 1, 1)
-MD5X_KERNEL(md5x2_scalar, , MD5X_WORDS_C, 1, 2)
-MD5X_KERNEL(md5x_scalar_low32, , MD5X_WORDS_C, 0, 1)
-MD5X_KERNEL(md5x2_scalar_low32, , MD5X_WORDS_C, 0, 2)
+#define MD5X_WORDS_C(m, stride, off, nwords, w) md5x_words_c(m, stride, off, NL * MD5X_G_COUNT, nwords, w)
+MD5X_KERNEL(md5x_scalar, , MD5X_WORDS_C, 1, 1, 0)
+MD5X_KERNEL(md5x2_scalar, , MD5X_WORDS_C, 1, 2, 0)
+MD5X_KERNEL(md5x_scalar_low32, , MD5X_WORDS_C, 0, 1, 0)
+MD5X_KERNEL(md5x2_scalar_low32, , MD5X_WORDS_C, 0, 2, 0)
+MD5X_KERNEL(md5x_scalar_low32_short, , MD5X_WORDS_C, 0, 1, 1)
 #undef VT
 #undef NL
 
@@ -166,23 +187,26 @@ typedef int32_t rc_i32x16 __attribute__((vector_size(64), aligned(4), may_alias)
 
 #  define VT rc_u32x4
 #  define NL 4
-MD5X_KERNEL(md5x_base, , MD5X_WORDS_C, 1, 1) /* SSE2 or NEON */
-MD5X_KERNEL(md5x2_base, , MD5X_WORDS_C, 1, 2)
-MD5X_KERNEL(md5x_base_low32, , MD5X_WORDS_C, 0, 1)
-MD5X_KERNEL(md5x2_base_low32, , MD5X_WORDS_C, 0, 2)
+/* SSE2 or NEON */
+MD5X_KERNEL(md5x_base, , MD5X_WORDS_C, 1, 1, 0)
+MD5X_KERNEL(md5x2_base, , MD5X_WORDS_C, 1, 2, 0)
+MD5X_KERNEL(md5x_base_low32, , MD5X_WORDS_C, 0, 1, 0)
+MD5X_KERNEL(md5x2_base_low32, , MD5X_WORDS_C, 0, 2, 0)
+MD5X_KERNEL(md5x_base_low32_short, , MD5X_WORDS_C, 0, 1, 1)
 #  undef VT
 #  undef NL
 #  ifdef RC_LANES_X86_DISPATCH
 /* Rows of words from 8 lanes' blocks at a time: two 8 x 8 transposes of
  * 32-bit words per 8 lanes (unpack words, then pairs, then 128-bit halves). */
 __attribute__((target("avx2"), always_inline)) static inline void
-md5x_words_avx2(const uint8_t *m, size_t stride, size_t off, size_t width, uint32_t *w)
+md5x_words_avx2(const uint8_t *m, size_t stride, size_t off, size_t width, size_t nwords,
+                uint32_t *w)
 {
     for (size_t j0 = 0; j0 < width; j0 += 8) {
-        for (size_t k0 = 0; k0 < 16; k0 += 8) {
+        for (size_t k0 = 0; k0 < nwords; k0 += 8) {
             __m256i r[8], t[8], u[8];
-            /* 16-byte loads, as the puts store: a wider load of two
-             * recent stores would wait for them to reach the cache */
+            /* 16-byte loads (measured: 32-byte ones were slower, even
+             * after 32-byte puts) */
             for (int i = 0; i < 8; i++) {
                 const __m128i *row = (const __m128i *)(const void *)(m + (off + j0 + i) * stride
                                                                     + 4 * k0);
@@ -208,21 +232,24 @@ md5x_words_avx2(const uint8_t *m, size_t stride, size_t off, size_t width, uint3
         }
     }
 }
-#    define MD5X_WORDS_AVX2(m, stride, off, w) md5x_words_avx2(m, stride, off, NL * MD5X_G_COUNT, w)
+#    define MD5X_WORDS_AVX2(m, stride, off, nwords, w) \
+        md5x_words_avx2(m, stride, off, NL * MD5X_G_COUNT, nwords, w)
 #    define VT rc_u32x8
 #    define NL 8
-MD5X_KERNEL(md5x_avx2, __attribute__((target("avx2"))), MD5X_WORDS_AVX2, 1, 1)
-MD5X_KERNEL(md5x2_avx2, __attribute__((target("avx2"))), MD5X_WORDS_AVX2, 1, 2)
-MD5X_KERNEL(md5x_avx2_low32, __attribute__((target("avx2"))), MD5X_WORDS_AVX2, 0, 1)
-MD5X_KERNEL(md5x2_avx2_low32, __attribute__((target("avx2"))), MD5X_WORDS_AVX2, 0, 2)
+MD5X_KERNEL(md5x_avx2, __attribute__((target("avx2"))), MD5X_WORDS_AVX2, 1, 1, 0)
+MD5X_KERNEL(md5x2_avx2, __attribute__((target("avx2"))), MD5X_WORDS_AVX2, 1, 2, 0)
+MD5X_KERNEL(md5x_avx2_low32, __attribute__((target("avx2"))), MD5X_WORDS_AVX2, 0, 1, 0)
+MD5X_KERNEL(md5x2_avx2_low32, __attribute__((target("avx2"))), MD5X_WORDS_AVX2, 0, 2, 0)
+MD5X_KERNEL(md5x_avx2_low32_short, __attribute__((target("avx2"))), MD5X_WORDS_AVX2, 0, 1, 1)
 #    undef VT
 #    undef NL
 #    define VT rc_u32x16
 #    define NL 16
-MD5X_KERNEL(md5x_avx512, __attribute__((target("avx512f"))), MD5X_WORDS_AVX2, 1, 1)
-MD5X_KERNEL(md5x2_avx512, __attribute__((target("avx512f"))), MD5X_WORDS_AVX2, 1, 2)
-MD5X_KERNEL(md5x_avx512_low32, __attribute__((target("avx512f"))), MD5X_WORDS_AVX2, 0, 1)
-MD5X_KERNEL(md5x2_avx512_low32, __attribute__((target("avx512f"))), MD5X_WORDS_AVX2, 0, 2)
+MD5X_KERNEL(md5x_avx512, __attribute__((target("avx512f"))), MD5X_WORDS_AVX2, 1, 1, 0)
+MD5X_KERNEL(md5x2_avx512, __attribute__((target("avx512f"))), MD5X_WORDS_AVX2, 1, 2, 0)
+MD5X_KERNEL(md5x_avx512_low32, __attribute__((target("avx512f"))), MD5X_WORDS_AVX2, 0, 1, 0)
+MD5X_KERNEL(md5x2_avx512_low32, __attribute__((target("avx512f"))), MD5X_WORDS_AVX2, 0, 2, 0)
+MD5X_KERNEL(md5x_avx512_low32_short, __attribute__((target("avx512f"))), MD5X_WORDS_AVX2, 0, 1, 1)
 #    undef VT
 #    undef NL
 #  endif
@@ -368,13 +395,15 @@ void rc_md5x2_clear(rc_md5x2_block *b)
     memset(b, 0, sizeof *b);
 }
 
-typedef void (*md5x_kernel)(const uint8_t *, uint32_t (*)[RC_LANES], size_t);
+typedef void (*md5x_kernel)(const uint8_t *, const uint32_t *, uint32_t (*)[RC_LANES], size_t);
 
-#define MD5X_PICK(isa) \
-    (two ? (full ? md5x2_##isa : md5x2_##isa##_low32) : (full ? md5x_##isa : md5x_##isa##_low32))
+#define MD5X_PICK(isa)                                                              \
+    (two ? (full ? md5x2_##isa : md5x2_##isa##_low32)                               \
+         : (full ? md5x_##isa : (short_words ? md5x_##isa##_low32_short : md5x_##isa##_low32)))
 
-/* The kernel this CPU runs: one block or two, all four words or word 0. */
-static md5x_kernel md5x_pick(int two, int full)
+/* The kernel this CPU runs: one block or two, all four words or word 0,
+ * messages of any length or under 32 bytes. */
+static md5x_kernel md5x_pick(int two, int full, int short_words)
 {
     switch (rc_lanes_level()) {
 #ifdef RC_LANES_X86_DISPATCH
@@ -396,24 +425,26 @@ static md5x_kernel md5x_pick(int two, int full)
 
 void rc_md5x_run(const rc_md5x_block *b, uint32_t digest[4][RC_LANES], unsigned nlanes)
 {
-    md5x_pick(0, 1)(&b->m[0][0], digest, MD5X_NLANES(nlanes));
+    md5x_pick(0, 1, 0)(&b->m[0][0], b->bits, digest, MD5X_NLANES(nlanes));
 }
 
 void rc_md5x_run_low32(const rc_md5x_block *b, uint32_t low32[RC_LANES], unsigned nlanes)
 {
-    md5x_pick(0, 0)(&b->m[0][0], (uint32_t (*)[RC_LANES])low32,
-                 MD5X_NLANES(nlanes));
+    uint32_t bits_or = 0;
+    for (size_t l = 0; l < MD5X_NLANES(nlanes); l++)
+        bits_or |= b->bits[l];
+    md5x_pick(0, 0, bits_or < 32 * 8)(&b->m[0][0], b->bits, (uint32_t (*)[RC_LANES])low32,
+                                      MD5X_NLANES(nlanes));
 }
 
 void rc_md5x2_run(const rc_md5x2_block *b, uint32_t digest[4][RC_LANES], unsigned nlanes)
 {
-    md5x_pick(1, 1)(&b->m[0][0], digest, MD5X_NLANES(nlanes));
+    md5x_pick(1, 1, 0)(&b->m[0][0], NULL, digest, MD5X_NLANES(nlanes));
 }
 
 void rc_md5x2_run_low32(const rc_md5x2_block *b, uint32_t low32[RC_LANES], unsigned nlanes)
 {
-    md5x_pick(1, 0)(&b->m[0][0], (uint32_t (*)[RC_LANES])low32,
-                 MD5X_NLANES(nlanes));
+    md5x_pick(1, 0, 0)(&b->m[0][0], NULL, (uint32_t (*)[RC_LANES])low32, MD5X_NLANES(nlanes));
 }
 
 void rc_oaatx_clear(rc_oaatx_block *b)
@@ -421,28 +452,30 @@ void rc_oaatx_clear(rc_oaatx_block *b)
     memset(b, 0, sizeof *b);
 }
 
-void rc_oaatx_run(rc_oaatx_block *b, uint32_t out[RC_LANES], unsigned nlanes)
+void rc_oaatx_run(const rc_oaatx_block *b, uint32_t out[RC_LANES], unsigned nlanes)
 {
+    size_t rows = 0; /* the longest message: bytes each lane steps through */
     if (nlanes > RC_LANES)
         nlanes = RC_LANES;
+    for (size_t l = 0; l < nlanes; l++)
+        rows = b->len[l] > rows ? b->len[l] : rows;
     const uint32_t (*c)[RC_LANES] = (const uint32_t (*)[RC_LANES])b->w;
     switch (rc_lanes_level()) {
 #ifdef RC_LANES_X86_DISPATCH
     case RC_LANES_AVX512:
-        oaatx_avx512(c, b->len, b->rows, out, nlanes);
+        oaatx_avx512(c, b->len, rows, out, nlanes);
         break;
     case RC_LANES_AVX2:
-        oaatx_avx2(c, b->len, b->rows, out, nlanes);
+        oaatx_avx2(c, b->len, rows, out, nlanes);
         break;
 #endif
 #ifdef RC_LANES_VECTORS
     case RC_LANES_BASE:
-        oaatx_base(c, b->len, b->rows, out, nlanes);
+        oaatx_base(c, b->len, rows, out, nlanes);
         break;
 #endif
     default:
-        oaatx_scalar(c, b->len, b->rows, out, nlanes);
+        oaatx_scalar(c, b->len, rows, out, nlanes);
         break;
     }
-    b->rows = 0;
 }

@@ -93,6 +93,9 @@ static inline uint32_t rc_lanes_tail(const uint8_t *p, size_t len)
  * turns the blocks of many lanes into rows of words at once). */
 typedef struct {
     RC_ALIGN64 uint8_t m[RC_LANES][64] RC_ALIGN64_AFTER;
+    /* each lane's length in bits (word 14 of its block, kept apart too: the
+     * kernel for messages under 32 bytes reads no other word past word 7) */
+    RC_ALIGN64 uint32_t bits[RC_LANES] RC_ALIGN64_AFTER;
 } rc_md5x_block;
 
 /* The same for messages of RC_MD5X_MAX_LEN + 1 .. RC_MD5X2_MAX_LEN bytes,
@@ -142,6 +145,7 @@ RC_LANES_INLINE void rc_md5x_pad_into(uint8_t *m, size_t cap, const uint8_t *p, 
 RC_LANES_INLINE void rc_md5x_put(rc_md5x_block *b, unsigned lane, const void *data, size_t len)
 {
     rc_md5x_pad_into(b->m[lane], 64, (const uint8_t *)data, len);
+    b->bits[lane] = (uint32_t)(len * 8);
 }
 
 /* Lane `lane` holds data[0 .. len), RC_MD5X_MAX_LEN < len <= RC_MD5X2_MAX_LEN. */
@@ -151,35 +155,46 @@ RC_LANES_INLINE void rc_md5x2_put(rc_md5x2_block *b, unsigned lane, const void *
 }
 
 #if !defined(RC_NO_SIMD) && (defined(__GNUC__) || defined(__clang__)) \
-    && (defined(RC_SSE2) || defined(RC_NEON)) && defined(__BYTE_ORDER__) \
+    && (defined(RC_SSE2) || defined(RC_NEON))
+#  define RC_LANES_VECTORS 1     /* GCC vector extensions over SSE2 or NEON */
+#  if defined(__x86_64__)
+#    define RC_LANES_X86_DISPATCH 1  /* AVX2 and AVX-512 kernels, picked at run time */
+#  endif
+#endif
+
+#if defined(RC_LANES_VECTORS) && defined(__BYTE_ORDER__) \
     && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #  define RC_MD5X_PUT_WIDE 1
-typedef uint8_t rc_md5x_u8x16 __attribute__((vector_size(16), aligned(1), may_alias));
-typedef uint32_t rc_md5x_u32x4 __attribute__((vector_size(16), aligned(1), may_alias));
-/* rc_md5x_keep[64 - len + i] is 0xff for i < len; rc_md5x_pad[64 - len + i]
- * is 0x80 for i == len. */
-extern const uint8_t rc_md5x_keep[128];
-extern const uint8_t rc_md5x_pad[128];
+/* Half a block: one AVX2 register, two SSE2 or NEON ones. */
+typedef uint8_t rc_md5x_u8x32 __attribute__((vector_size(32), aligned(1), may_alias));
+/* For a message of len bytes: rc_md5x_pad[len].keep[i] is 0xff for i < len,
+ * and rc_md5x_pad[len].tail is its padding in its block: 0x80 at byte len,
+ * the length in bits at bytes 56 and 57. Aligned rows: a load that crossed
+ * cache lines would cost two. */
+typedef struct {
+    RC_ALIGN64 uint8_t keep[64] RC_ALIGN64_AFTER;
+    uint8_t tail[64];
+} rc_md5x_pad_row;
+extern const rc_md5x_pad_row rc_md5x_pad[RC_MD5X_MAX_LEN + 1];
 #endif
 
 /* rc_md5x_put for data that may be read up to data[spare - 1] (spare >=
  * len), such as a key inside a larger buffer: with 64 bytes to read, the
- * block is four vector loads masked past len, no branch on the length. */
+ * block is two loads masked past len and or-ed with its padding, no branch on
+ * the length. */
 RC_LANES_INLINE void rc_md5x_put_spare(rc_md5x_block *b, unsigned lane, const void *data,
                                        size_t len, size_t spare)
 {
     assert(len <= RC_MD5X_MAX_LEN && len <= spare);
 #ifdef RC_MD5X_PUT_WIDE
     if (spare >= 64) {
-        rc_md5x_u8x16 *m = (rc_md5x_u8x16 *)(void *)b->m[lane];
-        const rc_md5x_u8x16 *p = (const rc_md5x_u8x16 *)data;
-        const rc_md5x_u8x16 *keep = (const rc_md5x_u8x16 *)(const void *)(rc_md5x_keep + 64 - len);
-        const rc_md5x_u8x16 *pad = (const rc_md5x_u8x16 *)(const void *)(rc_md5x_pad + 64 - len);
-        rc_md5x_u32x4 bits = {0, 0, (uint32_t)(len * 8), 0};
-        m[0] = (p[0] & keep[0]) | pad[0];
-        m[1] = (p[1] & keep[1]) | pad[1];
-        m[2] = (p[2] & keep[2]) | pad[2];
-        m[3] = (p[3] & keep[3]) | pad[3] | (rc_md5x_u8x16)bits;
+        rc_md5x_u8x32 *m = (rc_md5x_u8x32 *)(void *)b->m[lane];
+        const rc_md5x_u8x32 *p = (const rc_md5x_u8x32 *)data;
+        const rc_md5x_u8x32 *keep = (const rc_md5x_u8x32 *)(const void *)rc_md5x_pad[len].keep;
+        const rc_md5x_u8x32 *tail = (const rc_md5x_u8x32 *)(const void *)rc_md5x_pad[len].tail;
+        m[0] = (p[0] & keep[0]) | tail[0];
+        m[1] = (p[1] & keep[1]) | tail[1];
+        b->bits[lane] = (uint32_t)(len * 8);
         return;
     }
 #endif
@@ -194,7 +209,9 @@ void rc_md5x_run(const rc_md5x_block *b, uint32_t digest[4][RC_LANES], unsigned 
 void rc_md5x2_run(const rc_md5x2_block *b, uint32_t digest[4][RC_LANES], unsigned nlanes);
 
 /* low32[l]: word 0 of lane l's MD5 alone (ketama's key hash), for lanes
- * 0 .. nlanes-1 (others may be written too): three steps fewer. */
+ * 0 .. nlanes-1 (others may be written too): three steps fewer, and when
+ * the messages of these lanes are all shorter than 32 bytes, the words that
+ * are then zero skipped. */
 void rc_md5x_run_low32(const rc_md5x_block *b, uint32_t low32[RC_LANES], unsigned nlanes);
 void rc_md5x2_run_low32(const rc_md5x2_block *b, uint32_t low32[RC_LANES], unsigned nlanes);
 
@@ -204,7 +221,6 @@ void rc_md5x2_run_low32(const rc_md5x2_block *b, uint32_t low32[RC_LANES], unsig
 typedef struct {
     RC_ALIGN64 uint32_t w[RC_OAATX_MAX_LEN / 4][RC_LANES] RC_ALIGN64_AFTER;
     RC_ALIGN64 uint32_t len[RC_LANES] RC_ALIGN64_AFTER;
-    size_t rows;              /* the longest message put since the last run */
 } rc_oaatx_block;
 
 void rc_oaatx_clear(rc_oaatx_block *b);
@@ -219,13 +235,11 @@ RC_LANES_INLINE void rc_oaatx_put(rc_oaatx_block *b, unsigned lane, const void *
     if (len % 4)
         b->w[full][lane] = rc_lanes_tail(p, len);
     b->len[lane] = (uint32_t)len;
-    if (len > b->rows)
-        b->rows = len;
 }
 
 /* out[l] = rc_oaat of lane l's message for lanes 0 .. nlanes-1 (others may
- * be written too); then the block is empty again. */
-void rc_oaatx_run(rc_oaatx_block *b, uint32_t out[RC_LANES], unsigned nlanes);
+ * be written too). */
+void rc_oaatx_run(const rc_oaatx_block *b, uint32_t out[RC_LANES], unsigned nlanes);
 
 #ifdef __cplusplus
 }
