@@ -155,6 +155,57 @@ void rc_hash_group_flush(rc_hash_group *g)
     rc_hash_group_run(g, 1);
 }
 
+/* Whether keys i .. i + count - 1 are all valid (none null). */
+static int all_valid(const rc_keys *k, size_t i, size_t count)
+{
+    for (size_t j = 0; j < count; j++)
+        if (rc_keys_is_null(k, i + j))
+            return 0;
+    return 1;
+}
+
+/* Ketama's hash of RC_LANES Arrow keys i, i + 1, .. at once, read in place
+ * (rc_md5x_refs), into out[0 .. RC_LANES) (is_null, if given, cleared): when
+ * none is null, their offsets are in order and inside the buffer, every key
+ * is under 32 bytes and 32 bytes can be read from the last one's start.
+ * Otherwise 0, and nothing written: the key-by-key loop takes them, and
+ * reports what is wrong. */
+RC_ALWAYS_INLINE int md5_refs_group(const rc_keys *k, const char *offsets, int wide, int nullable,
+                                    size_t i, uint64_t *out, uint8_t *is_null)
+{
+    int64_t at[RC_LANES + 1];
+    uint64_t too_long = 0;
+    for (size_t l = 0; l <= RC_LANES; l++) {
+        if (wide) {
+            memcpy(&at[l], offsets + 8 * (i + l), 8);
+        } else {
+            int32_t o32;
+            memcpy(&o32, offsets + 4 * (i + l), 4);
+            at[l] = o32;
+        }
+    }
+    /* a negative length is a huge one: too long as well */
+    for (size_t l = 0; l < RC_LANES; l++)
+        too_long |= (uint64_t)(at[l + 1] - at[l]) >> 5;
+    if (too_long || at[0] < 0 || (uint64_t)at[RC_LANES] > k->data_len
+        || k->data_len - (uint64_t)at[RC_LANES - 1] < 32)
+        return 0;
+    if (nullable && !all_valid(k, i, RC_LANES))
+        return 0;
+    rc_md5x_refs refs;
+    uint32_t low32[RC_LANES];
+    for (size_t l = 0; l < RC_LANES; l++) {
+        refs.p[l] = (const uint8_t *)k->base + at[l];
+        refs.len[l] = (uint32_t)(at[l + 1] - at[l]);
+    }
+    rc_md5x_run_low32_refs(&refs, low32);
+    for (size_t l = 0; l < RC_LANES; l++)
+        out[l] = low32[l];
+    if (is_null != NULL)
+        memset(is_null, 0, RC_LANES);
+    return 1;
+}
+
 /* Arrow string/binary keys into the lanes: each offset read once, no switch
  * per key; `wide` (64-bit offsets) and `nullable` are constants where it is
  * inlined. Nulls, bounds and the order of errors as in rc_keys_bytes' loop. */
@@ -169,6 +220,10 @@ RC_ALWAYS_INLINE rc_status offsets_grouped(rc_hash_group *g, const rc_keys *k, i
     const char *offsets = (const char *)keys.offsets;
     const rc_hash_kind hash = g->hash;
     const int direct = g->direct;
+    /* whole groups of short keys read in place, where the CPU can; retried
+     * a group after one could not be */
+    const int refs = hash == RC_HASH_MD5_LOW32 && rc_md5x_refs_in_place();
+    size_t refs_retry = start;
     unsigned n = g->n;
     int64_t a, b;
 #define RC_OFFSET_AT(i, v)                                  \
@@ -185,6 +240,15 @@ RC_ALWAYS_INLINE rc_status offsets_grouped(rc_hash_group *g, const rc_keys *k, i
         return RC_OK; /* an empty batch may have no offsets at all */
     RC_OFFSET_AT(start, a);
     for (size_t i = start; i < stop; i++, a = b) {
+        if (refs && n == 0 && i >= refs_retry && stop - i >= RC_LANES) {
+            if (md5_refs_group(&keys, offsets, wide, nullable, i, &out[i - start],
+                               is_null != NULL ? &is_null[i - start] : NULL)) {
+                i += RC_LANES - 1;
+                RC_OFFSET_AT(i + 1, b);
+                continue;
+            }
+            refs_retry = i + RC_LANES;
+        }
         RC_OFFSET_AT(i + 1, b);
         if (nullable) {
             int null = null_mark(&keys, i, start, out, is_null, bad);
@@ -285,7 +349,7 @@ static rc_status hash_keys_grouped(const rc_dialect *d, const rc_keys *k, size_t
     }
     if (k->kind == RC_KEYS_OFFSETS32 || k->kind == RC_KEYS_OFFSETS64) {
 #ifdef RC_LANES_X86_DISPATCH
-        if (rc_lanes_level() >= RC_LANES_AVX2)
+        if (d->hash == RC_HASH_MD5_LOW32 && rc_lanes_level() >= RC_LANES_AVX2)
             status = offsets_grouped_avx2(&g, k, start, stop, out, is_null, bad);
         else
 #endif

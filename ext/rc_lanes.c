@@ -67,13 +67,15 @@ const rc_md5x_pad_row rc_md5x_pad[RC_MD5X_MAX_LEN + 1] = {
 
 /* Words 0 .. nwords-1 of one block of lanes off .. off + width - 1 as rows:
  * lane j's block at m + j * stride; w[k * width + j] = its little-endian
- * word k. */
-static inline void md5x_words_c(const uint8_t *m, size_t stride, size_t off, size_t width,
-                                size_t nwords, uint32_t *w)
+ * word k. With nwords 8 (messages under 32 bytes), row 14 from bits. */
+static inline void md5x_words_c(const uint8_t *m, const uint32_t *bits, size_t stride,
+                                size_t off, size_t width, size_t nwords, uint32_t *w)
 {
     for (size_t j = 0; j < width; j++)
         for (size_t k = 0; k < nwords; k++)
             w[k * width + j] = rc_lanes_le32(m + (off + j) * stride + 4 * k);
+    if (nwords == 8)
+        memcpy(w + 14 * width, bits + off, width * sizeof *w);
 }
 
 /* The kernel `name`: the MD5 of each lane's NBLOCKS blocks (lane l's at m +
@@ -86,8 +88,8 @@ static inline void md5x_words_c(const uint8_t *m, size_t stride, size_t off, siz
  * the others are zero. VT holds NL lanes (one register); the macros above
  * read VT, NL and MD5X_G_COUNT, which each instantiation defines. The arrays
  * of G vectors become registers (the loops over g unroll). WORDS(block,
- * stride, off, nwords, w) fills rows 0 .. nwords-1 of w[16][NL * G] for the
- * pass. */
+ * bits, stride, off, nwords, w) fills rows 0 .. nwords-1 of w[16][NL * G]
+ * for the pass, and with nwords 8 row 14 (from bits). */
 #define MD5X_KERNEL(name, ATTR, WORDS, FULL, NBLOCKS, SHORT)                      \
     ATTR static void name(const uint8_t *m, const uint32_t *bits,                 \
                           uint32_t (*digest)[RC_LANES], size_t nlanes)            \
@@ -111,9 +113,7 @@ static inline void md5x_words_c(const uint8_t *m, size_t stride, size_t off, siz
             }                                                                     \
             for (unsigned blk = 0; blk < nblocks; blk++) {                        \
                 int all = FULL || blk + 1 < nblocks;                              \
-                WORDS(m + 64 * (size_t)blk, stride, off, short_words ? 8 : 16, &w[0][0]); \
-                if (short_words)                                                  \
-                    memcpy(w[14], bits + off, sizeof w[14]);                      \
+                WORDS(m + 64 * (size_t)blk, bits, stride, off, short_words ? 8 : 16, &w[0][0]); \
                 for (int g = 0; g < MD5X_G_COUNT; g++) {                          \
                     a[g] = sa[g];                                                 \
                     b[g] = sb[g];                                                 \
@@ -166,7 +166,8 @@ static inline void md5x_words_c(const uint8_t *m, size_t stride, size_t off, siz
 #define MD5X_G_COUNT 4
 #define VT uint32_t
 #define NL 1
-#define MD5X_WORDS_C(m, stride, off, nwords, w) md5x_words_c(m, stride, off, NL * MD5X_G_COUNT, nwords, w)
+#define MD5X_WORDS_C(m, bits, stride, off, nwords, w) \
+    md5x_words_c(m, bits, stride, off, NL * MD5X_G_COUNT, nwords, w)
 MD5X_KERNEL(md5x_scalar, , MD5X_WORDS_C, 1, 1, 0)
 MD5X_KERNEL(md5x2_scalar, , MD5X_WORDS_C, 1, 2, 0)
 MD5X_KERNEL(md5x_scalar_low32, , MD5X_WORDS_C, 0, 1, 0)
@@ -196,15 +197,40 @@ MD5X_KERNEL(md5x_base_low32_short, , MD5X_WORDS_C, 0, 1, 1)
 #  undef VT
 #  undef NL
 #  ifdef RC_LANES_X86_DISPATCH
-/* Rows of words from 8 lanes' blocks at a time: two 8 x 8 transposes of
- * 32-bit words per 8 lanes (unpack words, then pairs, then 128-bit halves). */
+/* Eight rows of 8 lanes' words from r[i], lane i's words 0..7: an 8 x 8
+ * transpose of 32-bit words (unpack words, then pairs, then 128-bit halves)
+ * into w[k * width] for k = 0..7. */
 __attribute__((target("avx2"), always_inline)) static inline void
-md5x_words_avx2(const uint8_t *m, size_t stride, size_t off, size_t width, size_t nwords,
-                uint32_t *w)
+md5x_transpose8_avx2(const __m256i r[8], size_t width, uint32_t *w)
+{
+    __m256i t[8], u[8];
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = _mm256_unpacklo_epi32(r[i], r[i + 1]);
+        t[i + 1] = _mm256_unpackhi_epi32(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 8; i += 4) {
+        u[i] = _mm256_unpacklo_epi64(t[i], t[i + 2]);
+        u[i + 1] = _mm256_unpackhi_epi64(t[i], t[i + 2]);
+        u[i + 2] = _mm256_unpacklo_epi64(t[i + 1], t[i + 3]);
+        u[i + 3] = _mm256_unpackhi_epi64(t[i + 1], t[i + 3]);
+    }
+    for (int i = 0; i < 4; i++) {
+        _mm256_store_si256((__m256i *)(void *)&w[i * width],
+                           _mm256_permute2x128_si256(u[i], u[i + 4], 0x20));
+        _mm256_store_si256((__m256i *)(void *)&w[(i + 4) * width],
+                           _mm256_permute2x128_si256(u[i], u[i + 4], 0x31));
+    }
+}
+
+/* md5x_words_c with AVX2: two transposes (one for short messages) of 8
+ * lanes at a time. */
+__attribute__((target("avx2"), always_inline)) static inline void
+md5x_words_avx2(const uint8_t *m, const uint32_t *bits, size_t stride, size_t off, size_t width,
+                size_t nwords, uint32_t *w)
 {
     for (size_t j0 = 0; j0 < width; j0 += 8) {
         for (size_t k0 = 0; k0 < nwords; k0 += 8) {
-            __m256i r[8], t[8], u[8];
+            __m256i r[8];
             /* 16-byte loads (measured: 32-byte ones were slower, even
              * after 32-byte puts) */
             for (int i = 0; i < 8; i++) {
@@ -213,27 +239,40 @@ md5x_words_avx2(const uint8_t *m, size_t stride, size_t off, size_t width, size_
                 r[i] = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128(row)),
                                                _mm_loadu_si128(row + 1), 1);
             }
-            for (int i = 0; i < 8; i += 2) {
-                t[i] = _mm256_unpacklo_epi32(r[i], r[i + 1]);
-                t[i + 1] = _mm256_unpackhi_epi32(r[i], r[i + 1]);
-            }
-            for (int i = 0; i < 8; i += 4) {
-                u[i] = _mm256_unpacklo_epi64(t[i], t[i + 2]);
-                u[i + 1] = _mm256_unpackhi_epi64(t[i], t[i + 2]);
-                u[i + 2] = _mm256_unpacklo_epi64(t[i + 1], t[i + 3]);
-                u[i + 3] = _mm256_unpackhi_epi64(t[i + 1], t[i + 3]);
-            }
-            for (int i = 0; i < 4; i++) {
-                _mm256_store_si256((__m256i *)(void *)&w[(k0 + i) * width + j0],
-                                   _mm256_permute2x128_si256(u[i], u[i + 4], 0x20));
-                _mm256_store_si256((__m256i *)(void *)&w[(k0 + i + 4) * width + j0],
-                                   _mm256_permute2x128_si256(u[i], u[i + 4], 0x31));
-            }
+            md5x_transpose8_avx2(r, width, w + k0 * width + j0);
         }
     }
+    if (nwords == 8)
+        memcpy(w + 14 * width, bits + off, width * sizeof *w);
 }
-#    define MD5X_WORDS_AVX2(m, stride, off, nwords, w) \
-        md5x_words_avx2(m, stride, off, NL * MD5X_G_COUNT, nwords, w)
+
+/* Words 0..7 and 14 of lanes off .. off + width - 1 of refs (`m`): each
+ * message read where it is, masked past its end and padded in a register. */
+__attribute__((target("avx2"), always_inline)) static inline void
+md5x_words_refs_avx2(const uint8_t *m, const uint32_t *bits, size_t stride, size_t off,
+                     size_t width, size_t nwords, uint32_t *w)
+{
+    const rc_md5x_refs *refs = (const rc_md5x_refs *)(const void *)m;
+    (void)bits, (void)stride, (void)nwords;
+    for (size_t j0 = 0; j0 < width; j0 += 8) {
+        __m256i r[8];
+        for (int i = 0; i < 8; i++) {
+            size_t lane = off + j0 + i;
+            const rc_md5x_pad_row *pad = &rc_md5x_pad[refs->len[lane] % 32];
+            __m256i data = _mm256_loadu_si256((const __m256i *)(const void *)refs->p[lane]);
+            r[i] = _mm256_or_si256(
+                _mm256_and_si256(data, _mm256_load_si256((const __m256i *)(const void *)pad->keep)),
+                _mm256_load_si256((const __m256i *)(const void *)pad->tail));
+        }
+        md5x_transpose8_avx2(r, width, w + j0);
+        __m256i len = _mm256_loadu_si256((const __m256i *)(const void *)&refs->len[off + j0]);
+        _mm256_store_si256((__m256i *)(void *)&w[14 * width + j0], _mm256_slli_epi32(len, 3));
+    }
+}
+#    define MD5X_WORDS_AVX2(m, bits, stride, off, nwords, w) \
+        md5x_words_avx2(m, bits, stride, off, NL * MD5X_G_COUNT, nwords, w)
+#    define MD5X_WORDS_REFS_AVX2(m, bits, stride, off, nwords, w) \
+        md5x_words_refs_avx2(m, bits, stride, off, NL * MD5X_G_COUNT, nwords, w)
 #    define VT rc_u32x8
 #    define NL 8
 MD5X_KERNEL(md5x_avx2, __attribute__((target("avx2"))), MD5X_WORDS_AVX2, 1, 1, 0)
@@ -241,6 +280,7 @@ MD5X_KERNEL(md5x2_avx2, __attribute__((target("avx2"))), MD5X_WORDS_AVX2, 1, 2, 
 MD5X_KERNEL(md5x_avx2_low32, __attribute__((target("avx2"))), MD5X_WORDS_AVX2, 0, 1, 0)
 MD5X_KERNEL(md5x2_avx2_low32, __attribute__((target("avx2"))), MD5X_WORDS_AVX2, 0, 2, 0)
 MD5X_KERNEL(md5x_avx2_low32_short, __attribute__((target("avx2"))), MD5X_WORDS_AVX2, 0, 1, 1)
+MD5X_KERNEL(md5x_avx2_low32_refs, __attribute__((target("avx2"))), MD5X_WORDS_REFS_AVX2, 0, 1, 1)
 #    undef VT
 #    undef NL
 #    define VT rc_u32x16
@@ -250,6 +290,7 @@ MD5X_KERNEL(md5x2_avx512, __attribute__((target("avx512f"))), MD5X_WORDS_AVX2, 1
 MD5X_KERNEL(md5x_avx512_low32, __attribute__((target("avx512f"))), MD5X_WORDS_AVX2, 0, 1, 0)
 MD5X_KERNEL(md5x2_avx512_low32, __attribute__((target("avx512f"))), MD5X_WORDS_AVX2, 0, 2, 0)
 MD5X_KERNEL(md5x_avx512_low32_short, __attribute__((target("avx512f"))), MD5X_WORDS_AVX2, 0, 1, 1)
+MD5X_KERNEL(md5x_avx512_low32_refs, __attribute__((target("avx512f"))), MD5X_WORDS_REFS_AVX2, 0, 1, 1)
 #    undef VT
 #    undef NL
 #  endif
@@ -435,6 +476,38 @@ void rc_md5x_run_low32(const rc_md5x_block *b, uint32_t low32[RC_LANES], unsigne
         bits_or |= b->bits[l];
     md5x_pick(0, 0, bits_or < 32 * 8)(&b->m[0][0], b->bits, (uint32_t (*)[RC_LANES])low32,
                                       MD5X_NLANES(nlanes));
+}
+
+int rc_md5x_refs_in_place(void)
+{
+#ifdef RC_LANES_X86_DISPATCH
+    return rc_lanes_level() >= RC_LANES_AVX2;
+#else
+    return 0;
+#endif
+}
+
+void rc_md5x_run_low32_refs(const rc_md5x_refs *refs, uint32_t low32[RC_LANES])
+{
+    switch (rc_lanes_level()) {
+#ifdef RC_LANES_X86_DISPATCH
+    case RC_LANES_AVX512:
+        md5x_avx512_low32_refs((const uint8_t *)(const void *)refs, NULL,
+                               (uint32_t (*)[RC_LANES])low32, RC_LANES);
+        return;
+    case RC_LANES_AVX2:
+        md5x_avx2_low32_refs((const uint8_t *)(const void *)refs, NULL,
+                             (uint32_t (*)[RC_LANES])low32, RC_LANES);
+        return;
+#endif
+    default: {
+        /* no kernel reads messages in place here: copy them into lanes */
+        rc_md5x_block block;
+        for (unsigned l = 0; l < RC_LANES; l++)
+            rc_md5x_put(&block, l, refs->p[l], refs->len[l] % 32);
+        rc_md5x_run_low32(&block, low32, RC_LANES);
+    }
+    }
 }
 
 void rc_md5x2_run(const rc_md5x2_block *b, uint32_t digest[4][RC_LANES], unsigned nlanes)

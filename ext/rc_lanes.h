@@ -215,6 +215,22 @@ void rc_md5x2_run(const rc_md5x2_block *b, uint32_t digest[4][RC_LANES], unsigne
 void rc_md5x_run_low32(const rc_md5x_block *b, uint32_t low32[RC_LANES], unsigned nlanes);
 void rc_md5x2_run_low32(const rc_md5x2_block *b, uint32_t low32[RC_LANES], unsigned nlanes);
 
+/* RC_LANES messages by reference: lane l's is p[l][0 .. len[l]), len[l] < 32
+ * (taken modulo 32), with p[l][0 .. 32) readable (a key inside a larger
+ * buffer). With AVX2 or AVX-512 the kernel reads each message where it is:
+ * no copy into a block, no lane count kept per key. */
+typedef struct {
+    const uint8_t *p[RC_LANES];
+    RC_ALIGN64 uint32_t len[RC_LANES] RC_ALIGN64_AFTER;
+} rc_md5x_refs;
+
+/* Whether rc_md5x_run_low32_refs reads the messages in place on this CPU
+ * (else it copies them into lanes first, no faster than rc_md5x_put). */
+int rc_md5x_refs_in_place(void);
+
+/* low32[l]: word 0 of the MD5 of every lane's message. */
+void rc_md5x_run_low32_refs(const rc_md5x_refs *refs, uint32_t low32[RC_LANES]);
+
 /* OAAT: bytes 4k .. 4k+3 of lane l in w[k][l] as a little-endian word (4
  * bytes a store, not 1), zero past the message; each byte is read as a
  * signed char. */

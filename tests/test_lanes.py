@@ -186,6 +186,37 @@ def test_arrow_keys_of_every_length(kernel, dialect):
 
 
 @pytest.mark.parametrize("dialect", sorted(HASHES))
+def test_arrow_groups_of_short_keys(kernel, dialect):
+    """Whole groups of Arrow keys under 32 bytes are hashed where they lie
+    (with AVX2): groups that start mid-array, cross a chunk of the route loop,
+    hold a null or a longer key, or end near the buffer's end all agree with
+    the hash of each key's own bytes."""
+    pa = pytest.importorskip("pyarrow")
+    rng = random.Random(29)
+    lengths = [rng.randrange(32) for _ in range(3000)]
+    lengths[2000] = 40  # one key too long for the group it falls in
+    lengths[-20:] = [0, 31] * 10  # the last groups read up to the buffer's end
+    keys = text_keys(rng, lengths)
+    want = [HASHES[dialect](k.encode()) for k in keys]
+    ring = HashRing(SERVERS, dialect=dialect)
+    plain = ring.route(keys)
+    with_nulls = [None if 700 <= i < 900 and i % 17 == 0 else k for i, k in enumerate(keys)]
+    for arrow_type in (pa.string(), pa.large_string(), pa.binary()):
+        def arrow(values):
+            return pa.array([v.encode() if v is not None and arrow_type == pa.binary() else v
+                             for v in values], type=arrow_type)
+        array = arrow(keys)
+        assert ring.hash_keys(array).tolist() == want
+        assert ring.route(array).tolist() == plain.tolist()
+        for start in (1, 63, 64, 1000):
+            assert ring.hash_keys(array.slice(start)).tolist() == want[start:]
+        masked = arrow(with_nulls)
+        routed = ring.route(masked, null=-1)
+        assert routed.tolist() == [-1 if k is None else int(p) for k, p in zip(with_nulls, plain)]
+        assert ring.route(masked.slice(650, 400), null=-1).tolist() == routed[650:1050].tolist()
+
+
+@pytest.mark.parametrize("dialect", sorted(HASHES))
 def test_arrow_with_nulls_mid_group(kernel, dialect):
     pa = pytest.importorskip("pyarrow")
     rng = random.Random(13)

@@ -282,6 +282,100 @@ static int check(int bits, size_t n, int32_t nnodes)
     return bad != 0;
 }
 
+static uint32_t md5_word0(const void *data, size_t len)
+{
+    uint8_t digest[16];
+    rc_md5(data, len, digest);
+    return (uint32_t)digest[0] | (uint32_t)digest[1] << 8 | (uint32_t)digest[2] << 16
+           | (uint32_t)digest[3] << 24;
+}
+
+/* Short messages read in place (rc_md5x_refs), in the kernel forced now:
+ * directly, some starting exactly 32 bytes before the end of their buffer
+ * (ASan sees a read past it); then Arrow batches of short keys through
+ * rc_hash_keys, whose whole groups take that path: 32- and 64-bit offsets,
+ * validity with and without nulls, a buffer of exactly the keys' size. */
+static int check_md5_refs(void)
+{
+    enum { ARENA = 3000, N = 700 };
+    int wrong = 0;
+    uint8_t *arena = malloc(ARENA);
+    char *exact = malloc(N * 31 + 1);
+    int32_t *off32 = malloc((N + 1) * sizeof *off32);
+    int64_t *off64 = malloc((N + 1) * sizeof *off64);
+    uint8_t *validity = malloc(N / 8 + 1);
+    uint64_t *out = malloc(N * sizeof *out);
+    uint8_t *is_null = malloc(N);
+    if (!arena || !exact || !off32 || !off64 || !validity || !out || !is_null)
+        return 1;
+    for (size_t i = 0; i < ARENA; i++)
+        arena[i] = (uint8_t)next_random();
+    static rc_md5x_refs refs;
+    uint32_t low32[RC_LANES];
+    for (int round = 0; round < 500; round++) {
+        for (unsigned l = 0; l < RC_LANES; l++) {
+            size_t len = (size_t)(next_random() % 32);
+            size_t pos = (round + l) % 4 == 0 ? ARENA - 32 : (size_t)(next_random() % (ARENA - 31));
+            refs.p[l] = arena + pos;
+            refs.len[l] = (uint32_t)len;
+        }
+        rc_md5x_run_low32_refs(&refs, low32);
+        for (unsigned l = 0; l < RC_LANES; l++)
+            wrong += low32[l] != md5_word0(refs.p[l], refs.len[l]);
+    }
+    size_t used = 0;
+    for (size_t i = 0; i < N; i++) {
+        size_t n = (size_t)(next_random() % 32);
+        off32[i] = (int32_t)used;
+        off64[i] = (int64_t)used;
+        for (size_t j = 0; j < n; j++)
+            exact[used + j] = (char)next_random();
+        used += n;
+        /* nulls in the keys of one group in three */
+        int null = (i / RC_LANES) % 3 == 1 && next_random() % 7 == 0;
+        if (null)
+            validity[i / 8] &= (uint8_t) ~(1u << (i % 8));
+        else
+            validity[i / 8] |= (uint8_t)(1u << (i % 8));
+    }
+    off32[N] = (int32_t)used;
+    off64[N] = (int64_t)used;
+    rc_dialect d = {RC_HASH_MD5_LOW32, RC_POINTS_KETAMA, 32};
+    for (int wide = 0; wide < 2; wide++) {
+        for (int nullable = 0; nullable < 2; nullable++) {
+            rc_keys keys;
+            memset(&keys, 0, sizeof keys);
+            keys.kind = wide ? RC_KEYS_OFFSETS64 : RC_KEYS_OFFSETS32;
+            keys.n = N;
+            keys.base = exact;
+            keys.offsets = wide ? (const void *)off64 : (const void *)off32;
+            keys.data_len = used;
+            keys.validity = nullable ? validity : NULL;
+            for (size_t start = 0; start < 100; start += 33) {
+                size_t bad = 0;
+                if (rc_hash_keys(&d, &keys, start, N, out, is_null, &bad, NULL) != RC_OK) {
+                    wrong++;
+                    continue;
+                }
+                for (size_t i = start; i < N; i++) {
+                    int null = nullable && !((validity[i / 8] >> (i % 8)) & 1);
+                    uint64_t want = null ? 0 : md5_word0(exact + off32[i],
+                                                        (size_t)(off32[i + 1] - off32[i]));
+                    wrong += is_null[i - start] != null || out[i - start] != want;
+                }
+            }
+        }
+    }
+    free(arena);
+    free(exact);
+    free(off32);
+    free(off64);
+    free(validity);
+    free(out);
+    free(is_null);
+    return wrong;
+}
+
 /* Every lane kernel against rc_md5 and rc_oaat: random messages of every
  * length a lane takes, blocks part full; then rc_hash_keys over Arrow-style
  * keys of 0 .. 200 bytes with nulls, against one key at a time. */
@@ -447,6 +541,7 @@ static int check_lanes(void)
             wrong += rc_hash_keys(&d, &empty, 0, 0, out, is_null, &unused, NULL) != RC_OK;
         }
         free(exact);
+        wrong += check_md5_refs();
     }
     rc_lanes_force(-1);
     printf("lanes: %d kernels, %d wrong\n", kernels, wrong);
