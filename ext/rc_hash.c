@@ -184,9 +184,10 @@ RC_ALWAYS_INLINE int md5_refs_group(const rc_keys *k, const char *offsets, int w
             at[l] = o32;
         }
     }
-    /* a negative length is a huge one: too long as well */
+    /* a negative length is a huge one: too long as well (unsigned: forged
+     * 64-bit offsets must not overflow) */
     for (size_t l = 0; l < RC_LANES; l++)
-        too_long |= (uint64_t)(at[l + 1] - at[l]) >> 5;
+        too_long |= ((uint64_t)at[l + 1] - (uint64_t)at[l]) >> 5;
     if (too_long || at[0] < 0 || (uint64_t)at[RC_LANES] > k->data_len
         || k->data_len - (uint64_t)at[RC_LANES - 1] < 32)
         return 0;
@@ -196,7 +197,7 @@ RC_ALWAYS_INLINE int md5_refs_group(const rc_keys *k, const char *offsets, int w
     uint32_t low32[RC_LANES];
     for (size_t l = 0; l < RC_LANES; l++) {
         refs.p[l] = (const uint8_t *)k->base + at[l];
-        refs.len[l] = (uint32_t)(at[l + 1] - at[l]);
+        refs.len[l] = (uint32_t)((uint64_t)at[l + 1] - (uint64_t)at[l]);
     }
     rc_md5x_run_low32_refs(&refs, low32);
     for (size_t l = 0; l < RC_LANES; l++)

@@ -265,7 +265,9 @@ md5x_words_refs_avx2(const uint8_t *m, const uint32_t *bits, size_t stride, size
                 _mm256_load_si256((const __m256i *)(const void *)pad->tail));
         }
         md5x_transpose8_avx2(r, width, w + j0);
-        __m256i len = _mm256_loadu_si256((const __m256i *)(const void *)&refs->len[off + j0]);
+        __m256i len = _mm256_and_si256(
+            _mm256_loadu_si256((const __m256i *)(const void *)&refs->len[off + j0]),
+            _mm256_set1_epi32(31));
         _mm256_store_si256((__m256i *)(void *)&w[14 * width + j0], _mm256_slli_epi32(len, 3));
     }
 }

@@ -216,8 +216,8 @@ void rc_md5x_run_low32(const rc_md5x_block *b, uint32_t low32[RC_LANES], unsigne
 void rc_md5x2_run_low32(const rc_md5x2_block *b, uint32_t low32[RC_LANES], unsigned nlanes);
 
 /* RC_LANES messages by reference: lane l's is p[l][0 .. len[l]), len[l] < 32
- * (taken modulo 32), with p[l][0 .. 32) readable (a key inside a larger
- * buffer). With AVX2 or AVX-512 the kernel reads each message where it is:
+ * (larger lengths are taken modulo 32, by every kernel), with p[l][0 .. 32)
+ * readable (a key inside a larger buffer). With AVX2 or AVX-512 the kernel reads each message where it is:
  * no copy into a block, no lane count kept per key. */
 typedef struct {
     const uint8_t *p[RC_LANES];

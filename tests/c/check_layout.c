@@ -300,13 +300,13 @@ static int check_md5_refs(void)
     enum { ARENA = 3000, N = 700 };
     int wrong = 0;
     uint8_t *arena = malloc(ARENA);
-    char *exact = malloc(N * 31 + 1);
+    char *data = malloc(N * 31 + 1);
     int32_t *off32 = malloc((N + 1) * sizeof *off32);
     int64_t *off64 = malloc((N + 1) * sizeof *off64);
     uint8_t *validity = malloc(N / 8 + 1);
     uint64_t *out = malloc(N * sizeof *out);
     uint8_t *is_null = malloc(N);
-    if (!arena || !exact || !off32 || !off64 || !validity || !out || !is_null)
+    if (!arena || !data || !off32 || !off64 || !validity || !out || !is_null)
         return 1;
     for (size_t i = 0; i < ARENA; i++)
         arena[i] = (uint8_t)next_random();
@@ -329,7 +329,7 @@ static int check_md5_refs(void)
         off32[i] = (int32_t)used;
         off64[i] = (int64_t)used;
         for (size_t j = 0; j < n; j++)
-            exact[used + j] = (char)next_random();
+            data[used + j] = (char)next_random();
         used += n;
         /* nulls in the keys of one group in three */
         int null = (i / RC_LANES) % 3 == 1 && next_random() % 7 == 0;
@@ -340,6 +340,12 @@ static int check_md5_refs(void)
     }
     off32[N] = (int32_t)used;
     off64[N] = (int64_t)used;
+    /* the keys' bytes in a buffer of exactly their size: ASan sees a read
+     * past the last key */
+    char *exact = malloc(used ? used : 1);
+    if (exact == NULL)
+        return 1;
+    memcpy(exact, data, used);
     rc_dialect d = {RC_HASH_MD5_LOW32, RC_POINTS_KETAMA, 32};
     for (int wide = 0; wide < 2; wide++) {
         for (int nullable = 0; nullable < 2; nullable++) {
@@ -363,10 +369,38 @@ static int check_md5_refs(void)
                                                         (size_t)(off32[i + 1] - off32[i]));
                     wrong += is_null[i - start] != null || out[i - start] != want;
                 }
+                /* without is_null, the first null is the error (keys of
+                 * whole groups before it done in place) */
+                size_t first_null = start;
+                while (first_null < N && (!nullable || ((validity[first_null / 8] >> (first_null % 8)) & 1)))
+                    first_null++;
+                rc_status want_status = first_null < N ? RC_ERR_NULL : RC_OK;
+                wrong += rc_hash_keys(&d, &keys, start, N, out, NULL, &bad, NULL) != want_status
+                         || (first_null < N && bad != first_null);
+            }
+            /* a forged offset inside a group that would go in place: an
+             * offset going back, one past the data, one below zero (64-bit:
+             * near the ends of int64 too) fail at their key */
+            int64_t forged[] = {-1, (int64_t)used + 1, 5, INT64_MIN, INT64_MAX - 8};
+            for (size_t f = 0; f < sizeof forged / sizeof *forged; f++) {
+                size_t at = 130 + 7 * f, bad = 0;
+                if (!wide && (forged[f] < INT32_MIN || forged[f] > INT32_MAX))
+                    continue;
+                int32_t keep32 = off32[at];
+                int64_t keep64 = off64[at];
+                off32[at] = (int32_t)forged[f];
+                off64[at] = forged[f];
+                /* key at - 1 ends at the forged offset: the first to fail
+                 * (it ends before its start, or past the data) */
+                rc_status status = rc_hash_keys(&d, &keys, 0, N, out, is_null, &bad, NULL);
+                wrong += status != RC_ERR_KEY || bad != at - 1;
+                off32[at] = keep32;
+                off64[at] = keep64;
             }
         }
     }
     free(arena);
+    free(data);
     free(exact);
     free(off32);
     free(off64);
