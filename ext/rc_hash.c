@@ -211,8 +211,9 @@ RC_ALWAYS_INLINE int md5_refs_group(const rc_keys *k, const char *offsets, int w
  * per key; `wide` (64-bit offsets) and `nullable` are constants where it is
  * inlined. Nulls, bounds and the order of errors as in rc_keys_bytes' loop. */
 RC_ALWAYS_INLINE rc_status offsets_grouped(rc_hash_group *g, const rc_keys *k, int wide,
-                                           int nullable, size_t start, size_t stop,
-                                           uint64_t *out, uint8_t *is_null, size_t *bad)
+                                           int nullable, int with_refs, size_t start,
+                                           size_t stop, uint64_t *out, uint8_t *is_null,
+                                           size_t *bad)
 {
     /* locals, not fields: the lane stores could alias the fields in memory,
      * which would reload each one for every key, and chain every key's put
@@ -221,9 +222,10 @@ RC_ALWAYS_INLINE rc_status offsets_grouped(rc_hash_group *g, const rc_keys *k, i
     const char *offsets = (const char *)keys.offsets;
     const rc_hash_kind hash = g->hash;
     const int direct = g->direct;
-    /* whole groups of short keys read in place, where the CPU can; retried
-     * a group after one could not be */
-    const int refs = hash == RC_HASH_MD5_LOW32 && rc_md5x_refs_in_place();
+    /* whole groups of short keys read in place (with_refs: a constant, so
+     * that the loops without it stay as small as they were); retried a group
+     * after one could not be */
+    const int refs = with_refs && hash == RC_HASH_MD5_LOW32 && rc_md5x_refs_in_place();
     size_t refs_retry = start;
     unsigned n = g->n;
     int64_t a, b;
@@ -294,32 +296,33 @@ RC_ALWAYS_INLINE rc_status offsets_grouped(rc_hash_group *g, const rc_keys *k, i
 
 /* offsets_grouped for the four kinds of offsets: constant `wide` and
  * `nullable` each. */
-RC_ALWAYS_INLINE rc_status offsets_grouped_any(rc_hash_group *g, const rc_keys *k, size_t start,
-                                               size_t stop, uint64_t *out, uint8_t *is_null,
-                                               size_t *bad)
+RC_ALWAYS_INLINE rc_status offsets_grouped_any(rc_hash_group *g, const rc_keys *k, int with_refs,
+                                               size_t start, size_t stop, uint64_t *out,
+                                               uint8_t *is_null, size_t *bad)
 {
     int wide = k->kind == RC_KEYS_OFFSETS64;
     if (k->validity == NULL)
-        return wide ? offsets_grouped(g, k, 1, 0, start, stop, out, is_null, bad)
-                    : offsets_grouped(g, k, 0, 0, start, stop, out, is_null, bad);
-    return wide ? offsets_grouped(g, k, 1, 1, start, stop, out, is_null, bad)
-                : offsets_grouped(g, k, 0, 1, start, stop, out, is_null, bad);
+        return wide ? offsets_grouped(g, k, 1, 0, with_refs, start, stop, out, is_null, bad)
+                    : offsets_grouped(g, k, 0, 0, with_refs, start, stop, out, is_null, bad);
+    return wide ? offsets_grouped(g, k, 1, 1, with_refs, start, stop, out, is_null, bad)
+                : offsets_grouped(g, k, 0, 1, with_refs, start, stop, out, is_null, bad);
 }
 
 static rc_status offsets_grouped_base(rc_hash_group *g, const rc_keys *k, size_t start,
                                       size_t stop, uint64_t *out, uint8_t *is_null, size_t *bad)
 {
-    return offsets_grouped_any(g, k, start, stop, out, is_null, bad);
+    return offsets_grouped_any(g, k, 0, start, stop, out, is_null, bad);
 }
 
 #ifdef RC_LANES_X86_DISPATCH
-/* The same with AVX2: each MD5 lane's put is two 32-byte loads and stores,
- * not four of 16 bytes. */
+/* The same with AVX2 (MD5 only): whole groups of short keys read in place,
+ * and each other MD5 lane's put two 32-byte loads and stores, not four of 16
+ * bytes. */
 __attribute__((target("avx2"))) static rc_status
 offsets_grouped_avx2(rc_hash_group *g, const rc_keys *k, size_t start, size_t stop,
                      uint64_t *out, uint8_t *is_null, size_t *bad)
 {
-    return offsets_grouped_any(g, k, start, stop, out, is_null, bad);
+    return offsets_grouped_any(g, k, 1, start, stop, out, is_null, bad);
 }
 #endif
 
