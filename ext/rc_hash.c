@@ -155,6 +155,19 @@ void rc_hash_group_flush(rc_hash_group *g)
     rc_hash_group_run(g, 1);
 }
 
+/* Arrow offset i: of 64 bits (wide), else of 32, sign-extended. */
+RC_ALWAYS_INLINE int64_t offset_at(const char *offsets, int wide, size_t i)
+{
+    if (wide) {
+        int64_t v;
+        memcpy(&v, offsets + 8 * i, 8);
+        return v;
+    }
+    int32_t v32;
+    memcpy(&v32, offsets + 4 * i, 4);
+    return v32;
+}
+
 /* Whether keys i .. i + count - 1 are all valid (none null). */
 static int all_valid(const rc_keys *k, size_t i, size_t count)
 {
@@ -175,15 +188,8 @@ RC_ALWAYS_INLINE int md5_refs_group(const rc_keys *k, const char *offsets, int w
 {
     int64_t at[RC_LANES + 1];
     uint64_t too_long = 0;
-    for (size_t l = 0; l <= RC_LANES; l++) {
-        if (wide) {
-            memcpy(&at[l], offsets + 8 * (i + l), 8);
-        } else {
-            int32_t o32;
-            memcpy(&o32, offsets + 4 * (i + l), 4);
-            at[l] = o32;
-        }
-    }
+    for (size_t l = 0; l <= RC_LANES; l++)
+        at[l] = offset_at(offsets, wide, i + l);
     /* a negative length is a huge one: too long as well (unsigned: forged
      * 64-bit offsets must not overflow) */
     for (size_t l = 0; l < RC_LANES; l++)
@@ -229,30 +235,20 @@ RC_ALWAYS_INLINE rc_status offsets_grouped(rc_hash_group *g, const rc_keys *k, i
     size_t refs_retry = start;
     unsigned n = g->n;
     int64_t a, b;
-#define RC_OFFSET_AT(i, v)                                  \
-    do {                                                    \
-        if (wide) {                                         \
-            memcpy(&(v), offsets + 8 * (i), 8);             \
-        } else {                                            \
-            int32_t o32;                                    \
-            memcpy(&o32, offsets + 4 * (i), 4);             \
-            (v) = o32;                                      \
-        }                                                   \
-    } while (0)
     if (start == stop)
         return RC_OK; /* an empty batch may have no offsets at all */
-    RC_OFFSET_AT(start, a);
+    a = offset_at(offsets, wide, start);
     for (size_t i = start; i < stop; i++, a = b) {
         if (refs && n == 0 && i >= refs_retry && stop - i >= RC_LANES) {
             if (md5_refs_group(&keys, offsets, wide, nullable, i, &out[i - start],
                                is_null != NULL ? &is_null[i - start] : NULL)) {
                 i += RC_LANES - 1;
-                RC_OFFSET_AT(i + 1, b);
+                b = offset_at(offsets, wide, i + 1);
                 continue;
             }
             refs_retry = i + RC_LANES;
         }
-        RC_OFFSET_AT(i + 1, b);
+        b = offset_at(offsets, wide, i + 1);
         if (nullable) {
             int null = null_mark(&keys, i, start, out, is_null, bad);
             if (null < 0) {
@@ -289,7 +285,6 @@ RC_ALWAYS_INLINE rc_status offsets_grouped(rc_hash_group *g, const rc_keys *k, i
             n = 0;
         }
     }
-#undef RC_OFFSET_AT
     g->n = n;
     return RC_OK;
 }

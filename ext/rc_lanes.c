@@ -160,6 +160,15 @@ static inline void md5x_words_c(const uint8_t *m, const uint32_t *bits, size_t s
         }                                                                         \
     }
 
+/* The kernels of one instruction set: MD5 of one block and of two, all four
+ * words or word 0, and word 0 of messages under 32 bytes. */
+#define MD5X_KERNEL_SET(isa, ATTR, WORDS)                      \
+    MD5X_KERNEL(md5x_##isa, ATTR, WORDS, 1, 1, 0)              \
+    MD5X_KERNEL(md5x2_##isa, ATTR, WORDS, 1, 2, 0)             \
+    MD5X_KERNEL(md5x_##isa##_low32, ATTR, WORDS, 0, 1, 0)      \
+    MD5X_KERNEL(md5x2_##isa##_low32, ATTR, WORDS, 0, 2, 0)     \
+    MD5X_KERNEL(md5x_##isa##_low32_short, ATTR, WORDS, 0, 1, 1)
+
 /* Four chains everywhere (measured on Zen 4: AVX-512 64 lanes a pass 4.2
  * ns/key, 32 lanes 5.2, 16 lanes 14.5; AVX2 4 x 8 lanes 7.5, 2 x 8 9.6;
  * SSE2 4 x 4 13.6, 2 x 4 18.5; plain C 4 x 1 38, 1 x 1 98). */
@@ -168,11 +177,7 @@ static inline void md5x_words_c(const uint8_t *m, const uint32_t *bits, size_t s
 #define NL 1
 #define MD5X_WORDS_C(m, bits, stride, off, nwords, w) \
     md5x_words_c(m, bits, stride, off, NL * MD5X_G_COUNT, nwords, w)
-MD5X_KERNEL(md5x_scalar, , MD5X_WORDS_C, 1, 1, 0)
-MD5X_KERNEL(md5x2_scalar, , MD5X_WORDS_C, 1, 2, 0)
-MD5X_KERNEL(md5x_scalar_low32, , MD5X_WORDS_C, 0, 1, 0)
-MD5X_KERNEL(md5x2_scalar_low32, , MD5X_WORDS_C, 0, 2, 0)
-MD5X_KERNEL(md5x_scalar_low32_short, , MD5X_WORDS_C, 0, 1, 1)
+MD5X_KERNEL_SET(scalar, , MD5X_WORDS_C)
 #undef VT
 #undef NL
 
@@ -189,11 +194,7 @@ typedef int32_t rc_i32x16 __attribute__((vector_size(64), aligned(4), may_alias)
 #  define VT rc_u32x4
 #  define NL 4
 /* SSE2 or NEON */
-MD5X_KERNEL(md5x_base, , MD5X_WORDS_C, 1, 1, 0)
-MD5X_KERNEL(md5x2_base, , MD5X_WORDS_C, 1, 2, 0)
-MD5X_KERNEL(md5x_base_low32, , MD5X_WORDS_C, 0, 1, 0)
-MD5X_KERNEL(md5x2_base_low32, , MD5X_WORDS_C, 0, 2, 0)
-MD5X_KERNEL(md5x_base_low32_short, , MD5X_WORDS_C, 0, 1, 1)
+MD5X_KERNEL_SET(base, , MD5X_WORDS_C)
 #  undef VT
 #  undef NL
 #  ifdef RC_LANES_X86_DISPATCH
@@ -277,21 +278,13 @@ md5x_words_refs_avx2(const uint8_t *m, const uint32_t *bits, size_t stride, size
         md5x_words_refs_avx2(m, bits, stride, off, NL * MD5X_G_COUNT, nwords, w)
 #    define VT rc_u32x8
 #    define NL 8
-MD5X_KERNEL(md5x_avx2, __attribute__((target("avx2"))), MD5X_WORDS_AVX2, 1, 1, 0)
-MD5X_KERNEL(md5x2_avx2, __attribute__((target("avx2"))), MD5X_WORDS_AVX2, 1, 2, 0)
-MD5X_KERNEL(md5x_avx2_low32, __attribute__((target("avx2"))), MD5X_WORDS_AVX2, 0, 1, 0)
-MD5X_KERNEL(md5x2_avx2_low32, __attribute__((target("avx2"))), MD5X_WORDS_AVX2, 0, 2, 0)
-MD5X_KERNEL(md5x_avx2_low32_short, __attribute__((target("avx2"))), MD5X_WORDS_AVX2, 0, 1, 1)
+MD5X_KERNEL_SET(avx2, __attribute__((target("avx2"))), MD5X_WORDS_AVX2)
 MD5X_KERNEL(md5x_avx2_low32_refs, __attribute__((target("avx2"))), MD5X_WORDS_REFS_AVX2, 0, 1, 1)
 #    undef VT
 #    undef NL
 #    define VT rc_u32x16
 #    define NL 16
-MD5X_KERNEL(md5x_avx512, __attribute__((target("avx512f"))), MD5X_WORDS_AVX2, 1, 1, 0)
-MD5X_KERNEL(md5x2_avx512, __attribute__((target("avx512f"))), MD5X_WORDS_AVX2, 1, 2, 0)
-MD5X_KERNEL(md5x_avx512_low32, __attribute__((target("avx512f"))), MD5X_WORDS_AVX2, 0, 1, 0)
-MD5X_KERNEL(md5x2_avx512_low32, __attribute__((target("avx512f"))), MD5X_WORDS_AVX2, 0, 2, 0)
-MD5X_KERNEL(md5x_avx512_low32_short, __attribute__((target("avx512f"))), MD5X_WORDS_AVX2, 0, 1, 1)
+MD5X_KERNEL_SET(avx512, __attribute__((target("avx512f"))), MD5X_WORDS_AVX2)
 MD5X_KERNEL(md5x_avx512_low32_refs, __attribute__((target("avx512f"))), MD5X_WORDS_REFS_AVX2, 0, 1, 1)
 #    undef VT
 #    undef NL
