@@ -2,8 +2,8 @@
 
 Pick a profile with the environment variable RINGCORE_HYPOTHESIS_PROFILE:
 
-* ``ci`` (default): fast, for every push; the whole suite runs in well under
-  two minutes on a 2-core machine.
+* ``ci`` (default): for every push (with the builds of the C check, about ten
+  minutes on a 2-core machine).
 * ``deep``: thousands of examples per property, for a nightly or manual run.
 * ``tiny``: a handful of examples, for slow emulated (e.g. QEMU AArch64) runs.
 """
@@ -57,3 +57,17 @@ IMPL_IDS = ["core", "reference"]
 def cls(request):
     """Each implementation of HashRing in turn."""
     return request.param
+
+
+def pytest_collection_finish(session):
+    """Start the minutes-long builds of the C check (tests/_c_check.py) in the
+    background as soon as it is known to run."""
+    import _c_check
+
+    wanted = []
+    for item in session.items:
+        if item.nodeid.split("::")[0].endswith("test_c_layout.py"):
+            variant = item.nodeid.rsplit("[", 1)[-1].rstrip("]")
+            if variant in _c_check.VARIANTS and _c_check.VARIANTS[variant] not in wanted:
+                wanted.append(_c_check.VARIANTS[variant])
+    _c_check.start(wanted)
