@@ -59,15 +59,25 @@ def cls(request):
     return request.param
 
 
+def _is_c_check(item) -> bool:
+    return item.nodeid.split("::")[0].endswith("test_c_layout.py")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """The C check runs last, so that its build (started below) overlaps the
+    rest of the suite instead of being waited for."""
+    items.sort(key=_is_c_check)  # stable: the order is otherwise kept
+
+
 def pytest_collection_finish(session):
     """Start the minutes-long builds of the C check (tests/_c_check.py) in the
     background as soon as it is known to run."""
     import _c_check
 
     wanted = []
-    for item in session.items:
-        if item.nodeid.split("::")[0].endswith("test_c_layout.py"):
-            variant = item.nodeid.rsplit("[", 1)[-1].rstrip("]")
-            if variant in _c_check.VARIANTS and _c_check.VARIANTS[variant] not in wanted:
-                wanted.append(_c_check.VARIANTS[variant])
+    for item in filter(_is_c_check, session.items):
+        variant = item.nodeid.rsplit("[", 1)[-1].rstrip("]")
+        if variant in _c_check.VARIANTS and _c_check.VARIANTS[variant] not in wanted:
+            wanted.append(_c_check.VARIANTS[variant])
     _c_check.start(wanted)
