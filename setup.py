@@ -17,7 +17,10 @@ msvc = sys.platform == "win32"
 if msvc:
     flags = ["/Od", "/Zi"] if debug else ["/O2"]
 else:
-    flags = ["-O0", "-g", "-UNDEBUG"] if debug else ["-O3"]
+    # functions start on a cache line: where a hot loop falls against the
+    # lines moved Arrow routing by a quarter (5.8 or 7.4 ns/key, Xeon) from
+    # one unrelated change to the next
+    flags = ["-O0", "-g", "-UNDEBUG"] if debug else ["-O3", "-falign-functions=64"]
 flags += os.environ.get("RINGCORE_EXTRA_CFLAGS", "").split()
 
 

@@ -177,14 +177,15 @@ static int all_valid(const rc_keys *k, size_t i, size_t count)
     return 1;
 }
 
-/* Ketama's hash of RC_LANES Arrow keys i, i + 1, .. at once, read in place
- * (rc_md5x_refs), into out[0 .. RC_LANES) (is_null, if given, cleared): when
+/* The hash (MD5's word 0, or OAAT) of RC_LANES Arrow keys i, i + 1, .. at
+ * once, read in place (rc_md5x_refs), into out[0 .. RC_LANES) (is_null, if
+ * given, cleared): when
  * none is null, their offsets are in order and inside the buffer, every key
  * is under 32 bytes and 32 bytes can be read from the last one's start.
  * Otherwise 0, and nothing written: the key-by-key loop takes them, and
  * reports what is wrong. */
-RC_ALWAYS_INLINE int md5_refs_group(const rc_keys *k, const char *offsets, int wide, int nullable,
-                                    size_t i, uint64_t *out, uint8_t *is_null)
+RC_ALWAYS_INLINE int refs_group(rc_hash_kind hash, const rc_keys *k, const char *offsets, int wide,
+                                int nullable, size_t i, uint64_t *out, uint8_t *is_null)
 {
     int64_t at[RC_LANES + 1];
     uint64_t too_long = 0;
@@ -205,7 +206,10 @@ RC_ALWAYS_INLINE int md5_refs_group(const rc_keys *k, const char *offsets, int w
         refs.p[l] = (const uint8_t *)k->base + at[l];
         refs.len[l] = (uint32_t)((uint64_t)at[l + 1] - (uint64_t)at[l]);
     }
-    rc_md5x_run_low32_refs(&refs, low32);
+    if (hash == RC_HASH_OAAT)
+        rc_oaatx_run_refs(&refs, low32);
+    else
+        rc_md5x_run_low32_refs(&refs, low32);
     for (size_t l = 0; l < RC_LANES; l++)
         out[l] = low32[l];
     if (is_null != NULL)
@@ -231,7 +235,8 @@ RC_ALWAYS_INLINE rc_status offsets_grouped(rc_hash_group *g, const rc_keys *k, i
     /* whole groups of short keys read in place (with_refs: a constant, so
      * that the loops without it stay as small as they were); retried a group
      * after one could not be */
-    const int refs = with_refs && hash == RC_HASH_MD5_LOW32 && rc_md5x_refs_in_place();
+    const int refs = with_refs && ((hash == RC_HASH_MD5_LOW32 && rc_md5x_refs_in_place())
+                                   || (hash == RC_HASH_OAAT && !direct && rc_oaatx_refs_in_place()));
     size_t refs_retry = start;
     unsigned n = g->n;
     int64_t a, b;
@@ -240,7 +245,7 @@ RC_ALWAYS_INLINE rc_status offsets_grouped(rc_hash_group *g, const rc_keys *k, i
     a = offset_at(offsets, wide, start);
     for (size_t i = start; i < stop; i++, a = b) {
         if (refs && n == 0 && i >= refs_retry && stop - i >= RC_LANES) {
-            if (md5_refs_group(&keys, offsets, wide, nullable, i, &out[i - start],
+            if (refs_group(hash, &keys, offsets, wide, nullable, i, &out[i - start],
                                is_null != NULL ? &is_null[i - start] : NULL)) {
                 i += RC_LANES - 1;
                 b = offset_at(offsets, wide, i + 1);
@@ -271,7 +276,7 @@ RC_ALWAYS_INLINE rc_status offsets_grouped(rc_hash_group *g, const rc_keys *k, i
             /* the rest of the data buffer may be read: the lane masks it off */
             rc_md5x_put_spare(&g->block.md5.one, n, p, len, keys.data_len - (size_t)a);
         } else if (hash == RC_HASH_OAAT && !direct && len <= RC_OAATX_MAX_LEN) {
-            rc_oaatx_put(&g->block.oaat, n, p, len);
+            rc_oaatx_put_spare(&g->block.oaat, n, p, len, keys.data_len - (size_t)a);
         } else {
             g->n = n;
             rc_hash_group_add_spare(g, p, len, keys.data_len - (size_t)a, &out[i - start]);
@@ -310,9 +315,8 @@ static rc_status offsets_grouped_base(rc_hash_group *g, const rc_keys *k, size_t
 }
 
 #ifdef RC_LANES_X86_DISPATCH
-/* The same with AVX2 (MD5 only): whole groups of short keys read in place,
- * and each other MD5 lane's put two 32-byte loads and stores, not four of 16
- * bytes. */
+/* The same with AVX2: whole groups of short keys read in place, and each
+ * other MD5 lane's put two 32-byte loads and stores, not four of 16 bytes. */
 __attribute__((target("avx2"))) static rc_status
 offsets_grouped_avx2(rc_hash_group *g, const rc_keys *k, size_t start, size_t stop,
                      uint64_t *out, uint8_t *is_null, size_t *bad)
@@ -348,7 +352,7 @@ static rc_status hash_keys_grouped(const rc_dialect *d, const rc_keys *k, size_t
     }
     if (k->kind == RC_KEYS_OFFSETS32 || k->kind == RC_KEYS_OFFSETS64) {
 #ifdef RC_LANES_X86_DISPATCH
-        if (d->hash == RC_HASH_MD5_LOW32 && rc_lanes_level() >= RC_LANES_AVX2)
+        if (rc_lanes_level() >= RC_LANES_AVX2)
             status = offsets_grouped_avx2(&g, k, start, stop, out, is_null, bad);
         else
 #endif

@@ -160,7 +160,7 @@ RC_LANES_INLINE void rc_hash_group_add_spare(rc_hash_group *g, const void *data,
             *slot = rc_oaat(data, len);
             return;
         }
-        rc_oaatx_put(&g->block.oaat, g->n, data, len);
+        rc_oaatx_put_spare(&g->block.oaat, g->n, data, len, spare);
         break;
     case RC_HASH_XXH3_64:
     default:

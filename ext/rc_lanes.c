@@ -293,14 +293,12 @@ MD5X_KERNEL(md5x_avx512_low32_refs, __attribute__((target("avx512f"))), MD5X_WOR
 
 /* ---- OAAT --------------------------------------------------------------- */
 
-static void oaatx_scalar(const uint32_t (*w)[RC_LANES], const uint32_t *len, size_t rows,
-                         uint32_t *out, size_t nlanes)
+static void oaatx_scalar(const rc_oaatx_block *b, size_t nlanes, uint32_t *out)
 {
-    (void)rows;
     for (size_t l = 0; l < nlanes; l++) {
         uint32_t h = 0;
-        for (size_t i = 0; i < len[l] && i < RC_OAATX_MAX_LEN; i++) {
-            h += (uint32_t)(int32_t)(int8_t)(uint8_t)(w[i / 4][l] >> (8 * (i % 4)));
+        for (size_t i = 0; i < b->len[l] && i < RC_OAATX_MAX_LEN; i++) {
+            h += (uint32_t)(int32_t)(int8_t)b->m[l][i];
             h += h << 10;
             h ^= h >> 6;
         }
@@ -312,6 +310,17 @@ static void oaatx_scalar(const uint32_t (*w)[RC_LANES], const uint32_t *len, siz
 }
 
 #ifdef RC_LANES_VECTORS
+/* Words k0 .. k0 + 7 of lanes off .. off + width - 1 as rows: lane j's
+ * message at rows + j * stride; w[k * width + j] = its little-endian word
+ * k0 + k. */
+static inline void oaatx_words_c(const uint8_t *rows, size_t stride, size_t off, size_t width,
+                                 size_t k0, uint32_t *w)
+{
+    for (size_t j = 0; j < width; j++)
+        for (size_t k = 0; k < 8; k++)
+            w[k * width + j] = rc_lanes_le32(rows + (off + j) * stride + 4 * (k0 + k));
+}
+
 /* One OAAT step of byte B (0..3) of the words x, for the lanes whose message
  * still runs (m all ones while i - len, `ahead`, is negative). The byte,
  * sign-extended: shifted to the top, then arithmetically back down. */
@@ -325,28 +334,57 @@ static void oaatx_scalar(const uint32_t (*w)[RC_LANES], const uint32_t *len, siz
         ahead[g] += 1;                                                           \
     } while (0)
 
-/* G vectors of NL lanes side by side: a loop carrying vectors wider than the
- * registers would keep them in memory (GCC), so each is one register. The
- * mask is a shift, not a comparison: SSE2 and AVX2 compare only signed lanes. */
-#  define OAATX_KERNEL(name, VT, VS, NL, G, ATTR)                               \
-    ATTR static void name(const uint32_t (*w)[RC_LANES], const uint32_t *len, size_t rows, \
-                          uint32_t *out, size_t nlanes)                          \
+/* The same step where every lane's message runs: no mask. */
+#  define OAATX_STEP_ALL(VT, VS, B)                                             \
+    do {                                                                         \
+        VT t = h[g] + (VT)((VS)(x << (24 - 8 * (B))) >> 24);                     \
+        t += t << 10;                                                            \
+        h[g] = t ^ (t >> 6);                                                     \
+    } while (0)
+
+/* The kernel `name`: G vectors of NL lanes side by side (a loop carrying
+ * vectors wider than the registers would keep them in memory, with GCC, so
+ * each is one register), the messages' words eight at a time, WORDS(src, off,
+ * k0, w) filling w[8][NL * G] with words k0 .. k0 + 7 of the pass's lanes.
+ * Words below `common`, which every lane's message fills, take the steps
+ * without a mask; past `rows` bytes no lane runs. The mask is a shift, not a
+ * comparison: SSE2 and AVX2 compare only signed lanes. */
+#  define OAATX_KERNEL(name, VT, VS, NL, G, ATTR, WORDS)                        \
+    ATTR static void name(const void *src, const uint32_t *len, size_t rows,    \
+                          size_t common, uint32_t *out, size_t nlanes)           \
     {                                                                            \
         const VT zero = {0};                                                     \
+        const VT skipped = zero + (uint32_t)(4 * common);                        \
+        const size_t nwords = (rows + 3) / 4;                                    \
+        RC_ALIGN64 uint32_t w[8][(NL) * (G)] RC_ALIGN64_AFTER;                   \
+        (void)sizeof(char[RC_LANES % ((NL) * (G)) == 0 ? 1 : -1]);               \
         for (size_t off = 0; off < nlanes; off += (NL) * (G)) {                  \
             VS ahead[G];                                                         \
             VT h[G];                                                             \
             for (int g = 0; g < (G); g++) {                                      \
-                ahead[g] = (VS)(zero - *(const VT *)(const void *)&len[off + g * (NL)]); \
+                ahead[g] = (VS)(skipped - *(const VT *)(const void *)&len[off + g * (NL)]); \
                 h[g] = zero;                                                     \
             }                                                                    \
-            for (size_t k = 0; k < (rows + 3) / 4; k++) {                        \
-                for (int g = 0; g < (G); g++) {                                  \
-                    VT x = *(const VT *)(const void *)&w[k][off + g * (NL)];     \
-                    OAATX_STEP(VT, VS, 0);                                       \
-                    OAATX_STEP(VT, VS, 1);                                       \
-                    OAATX_STEP(VT, VS, 2);                                       \
-                    OAATX_STEP(VT, VS, 3);                                       \
+            for (size_t k0 = 0; k0 < nwords; k0 += 8) {                          \
+                WORDS(src, off, k0, &w[0][0]);                                   \
+                for (size_t k = k0; k < k0 + 8 && k < nwords; k++) {             \
+                    if (k < common) {                                            \
+                        for (int g = 0; g < (G); g++) {                          \
+                            VT x = *(const VT *)(const void *)&w[k - k0][g * (NL)]; \
+                            OAATX_STEP_ALL(VT, VS, 0);                           \
+                            OAATX_STEP_ALL(VT, VS, 1);                           \
+                            OAATX_STEP_ALL(VT, VS, 2);                           \
+                            OAATX_STEP_ALL(VT, VS, 3);                           \
+                        }                                                        \
+                    } else {                                                     \
+                        for (int g = 0; g < (G); g++) {                          \
+                            VT x = *(const VT *)(const void *)&w[k - k0][g * (NL)]; \
+                            OAATX_STEP(VT, VS, 0);                               \
+                            OAATX_STEP(VT, VS, 1);                               \
+                            OAATX_STEP(VT, VS, 2);                               \
+                            OAATX_STEP(VT, VS, 3);                               \
+                        }                                                        \
+                    }                                                            \
                 }                                                                \
             }                                                                    \
             for (int g = 0; g < (G); g++) {                                      \
@@ -359,11 +397,46 @@ static void oaatx_scalar(const uint32_t (*w)[RC_LANES], const uint32_t *len, siz
         }                                                                        \
     }
 
+#  define OAATX_WORDS_C(src, off, k0, w) \
+    oaatx_words_c((const uint8_t *)(src), RC_OAATX_MAX_LEN, off, NL * 4, k0, w)
 /* SSE2 and NEON: 4 lanes a register */
-OAATX_KERNEL(oaatx_base, rc_u32x4, rc_i32x4, 4, 4, )
+#  define NL 4
+OAATX_KERNEL(oaatx_base, rc_u32x4, rc_i32x4, 4, 4, , OAATX_WORDS_C)
+#  undef NL
 #  ifdef RC_LANES_X86_DISPATCH
-OAATX_KERNEL(oaatx_avx2, rc_u32x8, rc_i32x8, 8, 4, __attribute__((target("avx2"))))
-OAATX_KERNEL(oaatx_avx512, rc_u32x16, rc_i32x16, 16, 4, __attribute__((target("avx512f"))))
+/* Words k0 .. k0 + 7 of 8 lanes at a time: rows read in two 16-byte loads
+ * (block) or, from refs (k0 0, messages under 32 bytes), one 32-byte load
+ * where each message lies, then transposed. */
+__attribute__((target("avx2"), always_inline)) static inline void
+oaatx_words_avx2(const void *src, int refs, size_t off, size_t width, size_t k0, uint32_t *w)
+{
+    const rc_oaatx_block *block = (const rc_oaatx_block *)src;
+    const rc_md5x_refs *by_ref = (const rc_md5x_refs *)src;
+    for (size_t j0 = 0; j0 < width; j0 += 8) {
+        __m256i r[8];
+        for (int i = 0; i < 8; i++) {
+            size_t lane = off + j0 + i;
+            if (refs) {
+                r[i] = _mm256_loadu_si256((const __m256i *)(const void *)by_ref->p[lane]);
+            } else {
+                const __m128i *row = (const __m128i *)(const void *)(block->m[lane] + 4 * k0);
+                r[i] = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_load_si128(row)),
+                                               _mm_load_si128(row + 1), 1);
+            }
+        }
+        md5x_transpose8_avx2(r, width, w + j0);
+    }
+}
+#    define OAATX_WORDS_AVX2(src, off, k0, w) oaatx_words_avx2(src, 0, off, NL * 4, k0, w)
+#    define OAATX_WORDS_REFS_AVX2(src, off, k0, w) oaatx_words_avx2(src, 1, off, NL * 4, k0, w)
+#    define NL 8
+OAATX_KERNEL(oaatx_avx2, rc_u32x8, rc_i32x8, 8, 4, __attribute__((target("avx2"))), OAATX_WORDS_AVX2)
+OAATX_KERNEL(oaatx_avx2_refs, rc_u32x8, rc_i32x8, 8, 4, __attribute__((target("avx2"))), OAATX_WORDS_REFS_AVX2)
+#    undef NL
+#    define NL 16
+OAATX_KERNEL(oaatx_avx512, rc_u32x16, rc_i32x16, 16, 4, __attribute__((target("avx512f"))), OAATX_WORDS_AVX2)
+OAATX_KERNEL(oaatx_avx512_refs, rc_u32x16, rc_i32x16, 16, 4, __attribute__((target("avx512f"))), OAATX_WORDS_REFS_AVX2)
+#    undef NL
 #  endif
 #endif
 
@@ -522,28 +595,70 @@ void rc_oaatx_clear(rc_oaatx_block *b)
 
 void rc_oaatx_run(const rc_oaatx_block *b, uint32_t out[RC_LANES], unsigned nlanes)
 {
-    size_t rows = 0; /* the longest message: bytes each lane steps through */
+    /* the longest message: bytes each lane steps through; the shortest:
+     * bytes that every lane takes (lanes past nlanes are run too, with what
+     * they hold, and their hashes dropped) */
+    size_t rows = 0, shortest = RC_OAATX_MAX_LEN, common;
     if (nlanes > RC_LANES)
         nlanes = RC_LANES;
-    for (size_t l = 0; l < nlanes; l++)
-        rows = b->len[l] > rows ? b->len[l] : rows;
-    const uint32_t (*c)[RC_LANES] = (const uint32_t (*)[RC_LANES])b->w;
+    for (size_t l = 0; l < nlanes; l++) {
+        size_t len = b->len[l] < RC_OAATX_MAX_LEN ? b->len[l] : RC_OAATX_MAX_LEN;
+        rows = len > rows ? len : rows;
+        shortest = len < shortest ? len : shortest;
+    }
+    common = nlanes == 0 ? 0 : shortest / 4;
+    (void)common; /* the plain C kernel masks every step */
     switch (rc_lanes_level()) {
 #ifdef RC_LANES_X86_DISPATCH
     case RC_LANES_AVX512:
-        oaatx_avx512(c, b->len, rows, out, nlanes);
+        oaatx_avx512(b, b->len, rows, common, out, nlanes);
         break;
     case RC_LANES_AVX2:
-        oaatx_avx2(c, b->len, rows, out, nlanes);
+        oaatx_avx2(b, b->len, rows, common, out, nlanes);
         break;
 #endif
 #ifdef RC_LANES_VECTORS
     case RC_LANES_BASE:
-        oaatx_base(c, b->len, rows, out, nlanes);
+        oaatx_base(b, b->len, rows, common, out, nlanes);
         break;
 #endif
     default:
-        oaatx_scalar(c, b->len, rows, out, nlanes);
+        oaatx_scalar(b, nlanes, out);
         break;
+    }
+}
+
+int rc_oaatx_refs_in_place(void)
+{
+    return rc_md5x_refs_in_place();
+}
+
+void rc_oaatx_run_refs(const rc_md5x_refs *refs, uint32_t out[RC_LANES])
+{
+    /* lengths are taken modulo 32, as rc_md5x_run_low32_refs takes them */
+    RC_ALIGN64 uint32_t len[RC_LANES] RC_ALIGN64_AFTER;
+    size_t rows = 0, shortest = 31;
+    for (size_t l = 0; l < RC_LANES; l++) {
+        len[l] = refs->len[l] % 32;
+        rows = len[l] > rows ? len[l] : rows;
+        shortest = len[l] < shortest ? len[l] : shortest;
+    }
+    switch (rc_lanes_level()) {
+#ifdef RC_LANES_X86_DISPATCH
+    case RC_LANES_AVX512:
+        oaatx_avx512_refs(refs, len, rows, shortest / 4, out, RC_LANES);
+        return;
+    case RC_LANES_AVX2:
+        oaatx_avx2_refs(refs, len, rows, shortest / 4, out, RC_LANES);
+        return;
+#endif
+    default: {
+        /* no kernel reads messages in place here: copy them into lanes */
+        rc_oaatx_block copy;
+        for (unsigned l = 0; l < RC_LANES; l++)
+            rc_oaatx_put(&copy, l, refs->p[l], len[l]);
+        rc_oaatx_run(&copy, out, RC_LANES);
+        return;
+    }
     }
 }

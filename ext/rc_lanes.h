@@ -4,7 +4,7 @@
  * One MD5 (or OAAT) of a short key is a single long chain of dependent
  * steps, so a scalar loop waits on latency; RC_LANES messages hashed
  * together fill the vector units instead. The caller copies each message into
- * a lane of a block (rc_md5x_put, rc_md5x_put_spare, rc_oaatx_put: the bytes
+ * a lane of a block (rc_md5x_put, rc_md5x_put_spare, rc_oaatx_put, rc_oaatx_put_spare: the bytes
  * are copied at once, so the source may be reused), runs the block, and reads
  * one result per lane. Lanes not put since the last run hash stale data:
  * their results are to be ignored.
@@ -231,31 +231,73 @@ int rc_md5x_refs_in_place(void);
 /* low32[l]: word 0 of the MD5 of every lane's message. */
 void rc_md5x_run_low32_refs(const rc_md5x_refs *refs, uint32_t low32[RC_LANES]);
 
-/* OAAT: bytes 4k .. 4k+3 of lane l in w[k][l] as a little-endian word (4
- * bytes a store, not 1), zero past the message; each byte is read as a
- * signed char. */
+/* OAAT: lane l's message at m[l][0 .. len[l]), each byte read as a signed
+ * char. The bytes past a message are never hashed: they may hold anything
+ * (a put copies whole vectors), and the kernels turn the rows into words. */
 typedef struct {
-    RC_ALIGN64 uint32_t w[RC_OAATX_MAX_LEN / 4][RC_LANES] RC_ALIGN64_AFTER;
+    RC_ALIGN64 uint8_t m[RC_LANES][RC_OAATX_MAX_LEN] RC_ALIGN64_AFTER;
     RC_ALIGN64 uint32_t len[RC_LANES] RC_ALIGN64_AFTER;
 } rc_oaatx_block;
 
 void rc_oaatx_clear(rc_oaatx_block *b);
 
-/* Lane `lane` holds data[0 .. len), len <= RC_OAATX_MAX_LEN. */
+/* Lane `lane` holds data[0 .. len), len <= RC_OAATX_MAX_LEN: two copies of a
+ * fixed size that overlap, as a memcpy does, inline. */
 RC_LANES_INLINE void rc_oaatx_put(rc_oaatx_block *b, unsigned lane, const void *data, size_t len)
 {
     const uint8_t *p = (const uint8_t *)data;
-    size_t full = len / 4, k;
-    for (k = 0; k < full; k++)
-        b->w[k][lane] = rc_lanes_le32(p + 4 * k);
-    if (len % 4)
-        b->w[full][lane] = rc_lanes_tail(p, len);
+    uint8_t *m = b->m[lane];
+    assert(len <= RC_OAATX_MAX_LEN);
+    if (len >= 16) {
+        if (len >= 64) {
+            memcpy(m, p, 64);
+            memcpy(m + len - 64, p + len - 64, 64);
+        } else if (len >= 32) {
+            memcpy(m, p, 32);
+            memcpy(m + len - 32, p + len - 32, 32);
+        } else {
+            memcpy(m, p, 16);
+            memcpy(m + len - 16, p + len - 16, 16);
+        }
+    } else if (len >= 8) {
+        memcpy(m, p, 8);
+        memcpy(m + len - 8, p + len - 8, 8);
+    } else if (len >= 4) {
+        memcpy(m, p, 4);
+        memcpy(m + len - 4, p + len - 4, 4);
+    } else if (len > 0) {
+        m[0] = p[0];
+        m[len / 2] = p[len / 2];
+        m[len - 1] = p[len - 1];
+    }
     b->len[lane] = (uint32_t)len;
+}
+
+/* rc_oaatx_put for data that may be read up to data[spare - 1] (spare >=
+ * len): a message of up to 32 bytes with 32 to read is one copy of 32. */
+RC_LANES_INLINE void rc_oaatx_put_spare(rc_oaatx_block *b, unsigned lane, const void *data,
+                                        size_t len, size_t spare)
+{
+    assert(len <= RC_OAATX_MAX_LEN && len <= spare);
+    if (len <= 32 && spare >= 32) {
+        memcpy(b->m[lane], data, 32);
+        b->len[lane] = (uint32_t)len;
+        return;
+    }
+    rc_oaatx_put(b, lane, data, len);
 }
 
 /* out[l] = rc_oaat of lane l's message for lanes 0 .. nlanes-1 (others may
  * be written too). */
 void rc_oaatx_run(const rc_oaatx_block *b, uint32_t out[RC_LANES], unsigned nlanes);
+
+/* Whether rc_oaatx_run_refs reads the messages in place on this CPU (else
+ * it copies them into lanes first). */
+int rc_oaatx_refs_in_place(void);
+
+/* out[l] = rc_oaat of each of the RC_LANES messages of refs (rc_md5x_refs:
+ * under 32 bytes each, 32 bytes readable from each start). */
+void rc_oaatx_run_refs(const rc_md5x_refs *refs, uint32_t out[RC_LANES]);
 
 #ifdef __cplusplus
 }

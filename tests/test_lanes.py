@@ -217,6 +217,19 @@ def test_arrow_groups_of_short_keys(kernel, dialect):
 
 
 @pytest.mark.parametrize("dialect", sorted(HASHES))
+def test_arrow_groups_of_short_binary_keys_with_every_byte(kernel, dialect):
+    """Groups read in place take bytes of 0x80 and above as libmemcached's
+    signed char (OAAT) and as bytes (MD5), and empty keys, as one at a time."""
+    pa = pytest.importorskip("pyarrow")
+    rng = random.Random(31)
+    keys = [bytes(rng.randrange(256) for _ in range(rng.randrange(32))) for _ in range(1000)]
+    ring = HashRing(SERVERS, dialect=dialect)
+    array = pa.array(keys, type=pa.binary())
+    assert ring.hash_keys(array).tolist() == [HASHES[dialect](k) for k in keys]
+    assert ring.route(array).tolist() == ring.route(keys).tolist()
+
+
+@pytest.mark.parametrize("dialect", sorted(HASHES))
 def test_arrow_with_nulls_mid_group(kernel, dialect):
     pa = pytest.importorskip("pyarrow")
     rng = random.Random(13)

@@ -282,21 +282,15 @@ static int check(int bits, size_t n, int32_t nnodes)
     return bad != 0;
 }
 
-static uint32_t md5_word0(const void *data, size_t len)
+/* Short messages read in place (rc_md5x_refs) with MD5 or OAAT (`hash`),
+ * in the kernel forced now: directly, some starting exactly 32 bytes before
+ * the end of their buffer (ASan sees a read past it); then Arrow batches of
+ * short keys through rc_hash_keys, whose whole groups take that path: 32-
+ * and 64-bit offsets, validity with and without nulls, a buffer of exactly
+ * the keys' size. */
+static int check_refs(rc_hash_kind hash)
 {
-    uint8_t digest[16];
-    rc_md5(data, len, digest);
-    return (uint32_t)digest[0] | (uint32_t)digest[1] << 8 | (uint32_t)digest[2] << 16
-           | (uint32_t)digest[3] << 24;
-}
-
-/* Short messages read in place (rc_md5x_refs), in the kernel forced now:
- * directly, some starting exactly 32 bytes before the end of their buffer
- * (ASan sees a read past it); then Arrow batches of short keys through
- * rc_hash_keys, whose whole groups take that path: 32- and 64-bit offsets,
- * validity with and without nulls, a buffer of exactly the keys' size. */
-static int check_md5_refs(void)
-{
+    rc_dialect d = {hash, RC_POINTS_KETAMA, 32};
     enum { ARENA = 3000, N = 700 };
     int wrong = 0;
     uint8_t *arena = malloc(ARENA);
@@ -319,9 +313,12 @@ static int check_md5_refs(void)
             refs.p[l] = arena + pos;
             refs.len[l] = (uint32_t)len;
         }
-        rc_md5x_run_low32_refs(&refs, low32);
+        if (hash == RC_HASH_OAAT)
+            rc_oaatx_run_refs(&refs, low32);
+        else
+            rc_md5x_run_low32_refs(&refs, low32);
         for (unsigned l = 0; l < RC_LANES; l++)
-            wrong += low32[l] != md5_word0(refs.p[l], refs.len[l]);
+            wrong += low32[l] != rc_hash_bytes(&d, refs.p[l], refs.len[l]);
     }
     size_t used = 0;
     for (size_t i = 0; i < N; i++) {
@@ -346,7 +343,6 @@ static int check_md5_refs(void)
     if (exact == NULL)
         return 1;
     memcpy(exact, data, used);
-    rc_dialect d = {RC_HASH_MD5_LOW32, RC_POINTS_KETAMA, 32};
     for (int wide = 0; wide < 2; wide++) {
         for (int nullable = 0; nullable < 2; nullable++) {
             rc_keys keys;
@@ -365,8 +361,8 @@ static int check_md5_refs(void)
                 }
                 for (size_t i = start; i < N; i++) {
                     int null = nullable && !((validity[i / 8] >> (i % 8)) & 1);
-                    uint64_t want = null ? 0 : md5_word0(exact + off32[i],
-                                                        (size_t)(off32[i + 1] - off32[i]));
+                    uint64_t want = null ? 0 : rc_hash_bytes(&d, exact + off32[i],
+                                                            (size_t)(off32[i + 1] - off32[i]));
                     wrong += is_null[i - start] != null || out[i - start] != want;
                 }
                 /* without is_null, the first null is the error (keys of
@@ -449,7 +445,10 @@ static int check_lanes(void)
                     rc_md5x_put(&md5, l, msg[l], md5_len);
                 else
                     rc_md5x_put_spare(&md5, l, msg[l], md5_len, sizeof msg[l]);
-                rc_oaatx_put(&oaat, l, msg[l], len[l]);
+                if ((round + l) % 3)
+                    rc_oaatx_put(&oaat, l, msg[l], len[l]);
+                else
+                    rc_oaatx_put_spare(&oaat, l, msg[l], len[l], sizeof msg[l]);
             }
             rc_md5x_run(&md5, digest, nlanes);
             rc_md5x_run_low32(&md5, low32, nlanes);
@@ -486,6 +485,12 @@ static int check_lanes(void)
                 wrong += low32[lane] != ((uint32_t)want[0] | (uint32_t)want[1] << 8
                                          | (uint32_t)want[2] << 16 | (uint32_t)want[3] << 24);
             }
+            for (size_t len = 0; len <= spare && len <= RC_OAATX_MAX_LEN; len++) {
+                unsigned lane = (unsigned)(len % RC_LANES);
+                rc_oaatx_put_spare(&oaat, lane, tight, len, spare);
+                rc_oaatx_run(&oaat, hashes, lane + 1);
+                wrong += hashes[lane] != rc_oaat(tight, len);
+            }
             /* keys of 7 bytes end to end: spares 7, 14, .. through 64 */
             if (spare >= 7) {
                 enum { KEYS = 72 / 7 };
@@ -501,10 +506,13 @@ static int check_lanes(void)
                 tk.base = (const char *)tight;
                 tk.offsets = tight_offsets;
                 tk.data_len = spare;
-                rc_dialect d = {RC_HASH_MD5_LOW32, RC_POINTS_KETAMA, 32};
-                wrong += rc_hash_keys(&d, &tk, 0, nkeys, tight_out, NULL, &bad, NULL) != RC_OK;
-                for (size_t i = 0; i < nkeys; i++)
-                    wrong += tight_out[i] != rc_hash_bytes(&d, tight + tight_offsets[i], 7);
+                for (int oaat_keys = 0; oaat_keys < 2; oaat_keys++) {
+                    rc_dialect d = {oaat_keys ? RC_HASH_OAAT : RC_HASH_MD5_LOW32,
+                                    RC_POINTS_KETAMA, 32};
+                    wrong += rc_hash_keys(&d, &tk, 0, nkeys, tight_out, NULL, &bad, NULL) != RC_OK;
+                    for (size_t i = 0; i < nkeys; i++)
+                        wrong += tight_out[i] != rc_hash_bytes(&d, tight + tight_offsets[i], 7);
+                }
             }
             free(tight);
         }
@@ -575,7 +583,8 @@ static int check_lanes(void)
             wrong += rc_hash_keys(&d, &empty, 0, 0, out, is_null, &unused, NULL) != RC_OK;
         }
         free(exact);
-        wrong += check_md5_refs();
+        wrong += check_refs(RC_HASH_MD5_LOW32);
+        wrong += check_refs(RC_HASH_OAAT);
     }
     rc_lanes_force(-1);
     printf("lanes: %d kernels, %d wrong\n", kernels, wrong);
