@@ -29,6 +29,17 @@ def test_jump_hash_is_the_papers_algorithm(keys, buckets):
     assert jump_hash(keys, buckets).tolist() == got.tolist()  # any iterable of ints
 
 
+def test_jump_hash_of_every_batch_length_around_its_lanes():
+    """Keys land at different times in the lanes that jump them side by side
+    (each lane takes the next key as its own lands): every batch length from
+    none to a few lanes' worth, every key at its own place."""
+    keys = np.random.default_rng(5).integers(0, 2**64, 40, dtype=np.uint64)
+    for buckets in (1, 2, 100, 2**31 - 1):
+        want = [paper_jump(k, buckets) for k in keys.tolist()]
+        for n in range(41):
+            assert jump_hash(keys[:n], buckets).tolist() == want[:n], (buckets, n)
+
+
 def test_jump_hash_matches_the_jump_consistent_hash_package():
     jump = pytest.importorskip("jump")
     keys = np.random.default_rng(0).integers(0, 2**64, 20_000, dtype=np.uint64)
