@@ -179,9 +179,9 @@ static int all_valid(const rc_keys *k, size_t i, size_t count)
 
 /* The hash (MD5's word 0, or OAAT) of RC_LANES Arrow keys i, i + 1, .. at
  * once, read in place (rc_md5x_refs), into out[0 .. RC_LANES) (is_null, if
- * given, cleared): when
- * none is null, their offsets are in order and inside the buffer, every key
- * is under 32 bytes and 32 bytes can be read from the last one's start.
+ * given, cleared): when none is null, their offsets are in order and inside
+ * the buffer, every key is under 32 bytes and 32 bytes can be read from the
+ * last one's start.
  * Otherwise 0, and nothing written: the key-by-key loop takes them, and
  * reports what is wrong. */
 RC_ALWAYS_INLINE int refs_group(rc_hash_kind hash, const rc_keys *k, const char *offsets, int wide,
@@ -236,7 +236,7 @@ RC_ALWAYS_INLINE rc_status offsets_grouped(rc_hash_group *g, const rc_keys *k, i
      * that the loops without it stay as small as they were); retried a group
      * after one could not be */
     const int refs = with_refs && ((hash == RC_HASH_MD5_LOW32 && rc_md5x_refs_in_place())
-                                   || (hash == RC_HASH_OAAT && !direct && rc_oaatx_refs_in_place()));
+                                   || (hash == RC_HASH_OAAT && rc_oaatx_refs_in_place()));
     size_t refs_retry = start;
     unsigned n = g->n;
     int64_t a, b;

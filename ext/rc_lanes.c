@@ -342,6 +342,18 @@ static inline void oaatx_words_c(const uint8_t *rows, size_t stride, size_t off,
         h[g] = t ^ (t >> 6);                                                     \
     } while (0)
 
+/* The four steps of word k (row k - k0 of w) in each of the G vectors. */
+#  define OAATX_WORD(VT, VS, NL, G, STEP)                                       \
+    do {                                                                         \
+        for (int g = 0; g < (G); g++) {                                          \
+            VT x = *(const VT *)(const void *)&w[k - k0][g * (NL)];              \
+            STEP(VT, VS, 0);                                                     \
+            STEP(VT, VS, 1);                                                     \
+            STEP(VT, VS, 2);                                                     \
+            STEP(VT, VS, 3);                                                     \
+        }                                                                        \
+    } while (0)
+
 /* The kernel `name`: G vectors of NL lanes side by side (a loop carrying
  * vectors wider than the registers would keep them in memory, with GCC, so
  * each is one register), the messages' words eight at a time, WORDS(src, off,
@@ -368,23 +380,10 @@ static inline void oaatx_words_c(const uint8_t *rows, size_t stride, size_t off,
             for (size_t k0 = 0; k0 < nwords; k0 += 8) {                          \
                 WORDS(src, off, k0, &w[0][0]);                                   \
                 for (size_t k = k0; k < k0 + 8 && k < nwords; k++) {             \
-                    if (k < common) {                                            \
-                        for (int g = 0; g < (G); g++) {                          \
-                            VT x = *(const VT *)(const void *)&w[k - k0][g * (NL)]; \
-                            OAATX_STEP_ALL(VT, VS, 0);                           \
-                            OAATX_STEP_ALL(VT, VS, 1);                           \
-                            OAATX_STEP_ALL(VT, VS, 2);                           \
-                            OAATX_STEP_ALL(VT, VS, 3);                           \
-                        }                                                        \
-                    } else {                                                     \
-                        for (int g = 0; g < (G); g++) {                          \
-                            VT x = *(const VT *)(const void *)&w[k - k0][g * (NL)]; \
-                            OAATX_STEP(VT, VS, 0);                               \
-                            OAATX_STEP(VT, VS, 1);                               \
-                            OAATX_STEP(VT, VS, 2);                               \
-                            OAATX_STEP(VT, VS, 3);                               \
-                        }                                                        \
-                    }                                                            \
+                    if (k < common)                                              \
+                        OAATX_WORD(VT, VS, NL, G, OAATX_STEP_ALL);               \
+                    else                                                         \
+                        OAATX_WORD(VT, VS, NL, G, OAATX_STEP);                   \
                 }                                                                \
             }                                                                    \
             for (int g = 0; g < (G); g++) {                                      \

@@ -69,51 +69,16 @@ static inline uint32_t rc_lanes_le32(const uint8_t *p)
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-/* The last len % 4 bytes of p[0 .. len) as a little-endian word, zero above:
- * for len >= 4 from the word that ends the message (no loop over bytes,
- * whose trip count would change from key to key). */
-static inline uint32_t rc_lanes_tail(const uint8_t *p, size_t len)
-{
-    size_t r = len % 4;
-    if (r == 0)
-        return 0;
-    if (len >= 4)
-        return rc_lanes_le32(p + len - 4) >> (8 * (4 - r));
-    return (uint32_t)p[0] | (r > 1 ? (uint32_t)p[1] << 8 : 0u) | (r > 2 ? (uint32_t)p[2] << 16 : 0u);
-}
-
 #if defined(__GNUC__) || defined(__clang__)
 #  define RC_LANES_INLINE static inline __attribute__((always_inline))
 #else
 #  define RC_LANES_INLINE static inline
 #endif
 
-/* MD5 of one 64-byte block per lane: lane l's block, padded, at m[l] in
- * message order (bytes, not words: a put is a few vector stores, and the run
- * turns the blocks of many lanes into rows of words at once). */
-typedef struct {
-    RC_ALIGN64 uint8_t m[RC_LANES][64] RC_ALIGN64_AFTER;
-    /* each lane's length in bits (word 14 of its block, kept apart too: the
-     * kernel for messages under 32 bytes reads no other word past word 7) */
-    RC_ALIGN64 uint32_t bits[RC_LANES] RC_ALIGN64_AFTER;
-} rc_md5x_block;
-
-/* The same for messages of RC_MD5X_MAX_LEN + 1 .. RC_MD5X2_MAX_LEN bytes,
- * which MD5 pads to two blocks: lane l's at m[l]. */
-typedef struct {
-    RC_ALIGN64 uint8_t m[RC_LANES][128] RC_ALIGN64_AFTER;
-} rc_md5x2_block;
-
-void rc_md5x_clear(rc_md5x_block *b);
-void rc_md5x2_clear(rc_md5x2_block *b);
-
-/* m[0 .. cap) = data[0 .. len) padded as MD5 pads it: 0x80, zeros, the length
- * in bits in the last 8 bytes (little-endian); len <= cap - 9. The copy is
- * two of a fixed size that overlap, as a memcpy does, inline. */
-RC_LANES_INLINE void rc_md5x_pad_into(uint8_t *m, size_t cap, const uint8_t *p, size_t len)
+/* m[0 .. len) = p[0 .. len), len <= 128, as two copies of a fixed size that
+ * overlap (as a memcpy does, inline): no byte of m past len is written. */
+RC_LANES_INLINE void rc_lanes_copy(uint8_t *m, const uint8_t *p, size_t len)
 {
-    uint32_t bits = (uint32_t)(len * 8);
-    memset(m, 0, cap);
     if (len >= 16) {
         if (len >= 64) {
             memcpy(m, p, 64);
@@ -136,6 +101,34 @@ RC_LANES_INLINE void rc_md5x_pad_into(uint8_t *m, size_t cap, const uint8_t *p, 
         m[len / 2] = p[len / 2];
         m[len - 1] = p[len - 1];
     }
+}
+
+/* MD5 of one 64-byte block per lane: lane l's block, padded, at m[l] in
+ * message order (bytes, not words: a put is a few vector stores, and the run
+ * turns the blocks of many lanes into rows of words at once). */
+typedef struct {
+    RC_ALIGN64 uint8_t m[RC_LANES][64] RC_ALIGN64_AFTER;
+    /* each lane's length in bits (word 14 of its block, kept apart too: the
+     * kernel for messages under 32 bytes reads no other word past word 7) */
+    RC_ALIGN64 uint32_t bits[RC_LANES] RC_ALIGN64_AFTER;
+} rc_md5x_block;
+
+/* The same for messages of RC_MD5X_MAX_LEN + 1 .. RC_MD5X2_MAX_LEN bytes,
+ * which MD5 pads to two blocks: lane l's at m[l]. */
+typedef struct {
+    RC_ALIGN64 uint8_t m[RC_LANES][128] RC_ALIGN64_AFTER;
+} rc_md5x2_block;
+
+void rc_md5x_clear(rc_md5x_block *b);
+void rc_md5x2_clear(rc_md5x2_block *b);
+
+/* m[0 .. cap) = data[0 .. len) padded as MD5 pads it: 0x80, zeros, the length
+ * in bits in the last 8 bytes (little-endian); len <= cap - 9. */
+RC_LANES_INLINE void rc_md5x_pad_into(uint8_t *m, size_t cap, const uint8_t *p, size_t len)
+{
+    uint32_t bits = (uint32_t)(len * 8);
+    memset(m, 0, cap);
+    rc_lanes_copy(m, p, len);
     m[len] = 0x80;
     m[cap - 8] = (uint8_t)bits;
     m[cap - 7] = (uint8_t)(bits >> 8);
@@ -241,35 +234,11 @@ typedef struct {
 
 void rc_oaatx_clear(rc_oaatx_block *b);
 
-/* Lane `lane` holds data[0 .. len), len <= RC_OAATX_MAX_LEN: two copies of a
- * fixed size that overlap, as a memcpy does, inline. */
+/* Lane `lane` holds data[0 .. len), len <= RC_OAATX_MAX_LEN. */
 RC_LANES_INLINE void rc_oaatx_put(rc_oaatx_block *b, unsigned lane, const void *data, size_t len)
 {
-    const uint8_t *p = (const uint8_t *)data;
-    uint8_t *m = b->m[lane];
     assert(len <= RC_OAATX_MAX_LEN);
-    if (len >= 16) {
-        if (len >= 64) {
-            memcpy(m, p, 64);
-            memcpy(m + len - 64, p + len - 64, 64);
-        } else if (len >= 32) {
-            memcpy(m, p, 32);
-            memcpy(m + len - 32, p + len - 32, 32);
-        } else {
-            memcpy(m, p, 16);
-            memcpy(m + len - 16, p + len - 16, 16);
-        }
-    } else if (len >= 8) {
-        memcpy(m, p, 8);
-        memcpy(m + len - 8, p + len - 8, 8);
-    } else if (len >= 4) {
-        memcpy(m, p, 4);
-        memcpy(m + len - 4, p + len - 4, 4);
-    } else if (len > 0) {
-        m[0] = p[0];
-        m[len / 2] = p[len / 2];
-        m[len - 1] = p[len - 1];
-    }
+    rc_lanes_copy(b->m[lane], (const uint8_t *)data, len);
     b->len[lane] = (uint32_t)len;
 }
 

@@ -23,7 +23,6 @@ _builds: dict[bool, Future] = {}
 _pool: ThreadPoolExecutor | None = None
 _workdir: str | None = None
 _running: set = set()
-_failures: list = []
 
 
 def environment() -> dict:
@@ -54,16 +53,17 @@ def _build(simd: bool) -> pathlib.Path:
                *([] if simd else ["-DRC_NO_SIMD", "-DRC_XXH3_PORTABLE"]),
                "-I", str(ROOT / "ext"), str(ROOT / "tests" / "c" / "check_layout.c"),
                *[str(ROOT / "ext" / name) for name in SOURCES], "-o", str(program)]
-    if _compile(command[:1] + SANITIZE + command[1:]) != 0:  # no sanitizer runtime
-        status = _compile(command)
+    if _compile(command[:1] + SANITIZE + command[1:])[0] != 0:  # no sanitizer runtime
+        status, output = _compile(command)
         if status != 0:
             raise RuntimeError(f"building the C check failed ({status}): {' '.join(command)}\n"
-                               + _failures[-1])
+                               + output[-4000:])
     return program
 
 
-def _compile(command) -> int:
-    """Run the compiler; one that is still running when the session ends is killed."""
+def _compile(command) -> tuple[int, str]:
+    """Run the compiler: its status and output. One that is still running
+    when the session ends is killed."""
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           env=environment()) as process:
         _running.add(process)
@@ -71,9 +71,7 @@ def _compile(command) -> int:
             output = process.communicate()[0]
         finally:
             _running.discard(process)
-    if process.returncode != 0:
-        _failures.append(output.decode(errors="replace")[-4000:])
-    return process.returncode
+    return process.returncode, output.decode(errors="replace")
 
 
 def start(variants) -> None:

@@ -120,9 +120,9 @@ def test_pylibmc_writes_land_where_ringcore_says(servers, dialect, behaviors):
             name = f"{key}:{dialect}"
             assert holder(servers, name) == [ring.get_node(name)], name
     finally:
-        # each test deletes its own keys rather than flush_all: a flush sent
-        # without waiting for the reply, on this client's connections, can
-        # reach a server after the next test's first writes and void them
+        # each test deletes its own keys rather than flush_all: a flush that
+        # is not waited for (pymemcache sends it without waiting for a reply)
+        # can reach a server after the next test's first writes and void them
         # (a CI run lost e2e:3:ketama so)
         client.delete_multi([f"{key}:{dialect}".encode() for key in KEYS])
         client.disconnect_all()
